@@ -1,0 +1,96 @@
+// SoftMax over the rows of a (rows, cols) matrix; a vector is one row. One workgroup per row.
+//   forward:  y = exp(x - max(x)) / Σ exp(x - max(x))      (stable for any finite input)
+//   backward: dx = y ⊙ (g - ⟨g, y⟩)                          (fused: one kernel, no Jacobian)
+// A NaN anywhere in a row makes that whole row NaN; other rows are unaffected.
+
+struct Params {
+    rows: u32,
+    cols: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;  // forward: input; backward: y
+@group(0) @binding(2) var<storage, read> g: array<f32>;  // backward: dL/dy (unused forward)
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+const WG: u32 = 256u;
+const LOWEST: f32 = -3.40282347e+38;
+
+var<workgroup> scratch: array<f32, WG>;
+
+fn reduce_max(li: u32, v: f32) -> f32 {
+    scratch[li] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (li < s) {
+            scratch[li] = max(scratch[li], scratch[li + s]);
+        }
+        workgroupBarrier();
+    }
+    let r = scratch[0];
+    workgroupBarrier();
+    return r;
+}
+
+fn reduce_sum(li: u32, v: f32) -> f32 {
+    scratch[li] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (li < s) {
+            scratch[li] = scratch[li] + scratch[li + s];
+        }
+        workgroupBarrier();
+    }
+    let r = scratch[0];
+    workgroupBarrier();
+    return r;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn softmax_forward(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let row = wg.y * nwg.x + wg.x;
+    if (row >= p.rows) {
+        return;
+    }
+    let base = row * p.cols;
+    var m = LOWEST;
+    for (var j = li; j < p.cols; j += WG) {
+        m = max(m, x[base + j]);
+    }
+    m = reduce_max(li, m);
+    var s = 0.0;
+    for (var j = li; j < p.cols; j += WG) {
+        s += exp(x[base + j] - m);
+    }
+    s = reduce_sum(li, s);
+    for (var j = li; j < p.cols; j += WG) {
+        out[base + j] = exp(x[base + j] - m) / s;
+    }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn softmax_backward(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let row = wg.y * nwg.x + wg.x;
+    if (row >= p.rows) {
+        return;
+    }
+    let base = row * p.cols;
+    var d = 0.0;
+    for (var j = li; j < p.cols; j += WG) {
+        d += g[base + j] * x[base + j];
+    }
+    d = reduce_sum(li, d);
+    for (var j = li; j < p.cols; j += WG) {
+        out[base + j] = x[base + j] * (g[base + j] - d);
+    }
+}

@@ -1,0 +1,72 @@
+//! The one error type of the crate. Every variant names the operation that failed and, where
+//! shapes are involved, the shapes it saw, so a message alone tells what went wrong.
+
+/// How to get an adapter when none is found; shown in [`Error::NoAdapter`].
+pub const INSTALL_HINT: &str = "install a GPU driver with Vulkan, Metal or DX12 support, or the \
+software Vulkan device (Mesa lavapipe) with `sudo apt-get install -y mesa-vulkan-drivers` on \
+Debian/Ubuntu; WGPU_BACKEND and WGPU_ADAPTER_NAME select among several";
+
+/// Errors returned by every fallible call in this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No GPU adapter could be found for the requested backends.
+    #[error("no GPU adapter found (backends: {backends}); {INSTALL_HINT}")]
+    NoAdapter { backends: String },
+
+    /// The adapter exists but the device could not be opened.
+    #[error("could not open a device on adapter '{adapter}': {message}")]
+    DeviceRequest { adapter: String, message: String },
+
+    /// A tensor had a shape the operation cannot take.
+    #[error("{op}: shape mismatch: expected {expected}, got {got:?}")]
+    ShapeMismatch {
+        op: &'static str,
+        expected: String,
+        got: Vec<usize>,
+    },
+
+    /// `backward` (or `jacobian`) was called before any `forward`.
+    #[error("{op}: called before forward")]
+    BackwardBeforeForward { op: &'static str },
+
+    /// Tensors are of rank 1 or 2.
+    #[error("{op}: tensors have rank 1 or 2, got shape {shape:?}")]
+    BadRank { op: &'static str, shape: Vec<usize> },
+
+    /// A dimension of size zero; tensors with no elements are rejected.
+    #[error("{op}: shape {shape:?} has a zero-size dimension; tensors must hold at least one element")]
+    ZeroSize { op: &'static str, shape: Vec<usize> },
+
+    /// The data handed in does not fill the shape exactly.
+    #[error("{op}: data length {len} does not match shape {shape:?} ({expected} elements)")]
+    DataLength {
+        op: &'static str,
+        len: usize,
+        shape: Vec<usize>,
+        expected: usize,
+    },
+
+    /// A tensor created on another [`crate::Gpu`] was passed in.
+    #[error("{op}: tensor belongs to another Gpu instance (each Gpu owns its own device)")]
+    DifferentGpu { op: &'static str },
+
+    /// The request exceeds a device limit or a limit of this crate.
+    #[error("{op}: {what} needs {requested} but the limit is {limit}")]
+    TooLarge {
+        op: &'static str,
+        what: &'static str,
+        requested: u64,
+        limit: u64,
+    },
+
+    /// An argument that is not a tensor was out of range.
+    #[error("{op}: invalid argument: {message}")]
+    InvalidArgument { op: &'static str, message: String },
+
+    /// The device reported an error (validation, out of memory, device lost, mapping).
+    #[error("{op}: GPU device error: {message}")]
+    Device { op: &'static str, message: String },
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,257 @@
+//! `Gpu`: the one shared context — adapter, device, queue, the kernel cache, the pending command
+//! encoder that ops record into, and the sink where device errors land.
+//!
+//! Ops never submit on their own: they record into the pending encoder, and the work is
+//! submitted when a result is read back (`Tensor::to_vec`), on an explicit [`Gpu::flush`], or
+//! when many dispatches have piled up. So forward → backward → read is one submit.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::error::{Error, Result};
+use crate::kernels::KernelCache;
+
+/// Dispatches recorded before the pending encoder is submitted on its own.
+const MAX_PENDING_DISPATCHES: usize = 512;
+
+static NEXT_GPU_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A cheap-to-clone handle on one GPU device. All tensors and layers made from it share it.
+#[derive(Clone)]
+pub struct Gpu {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) id: u64,
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    pub(crate) info: wgpu::AdapterInfo,
+    pub(crate) kernels: KernelCache,
+    pending: Mutex<Pending>,
+    errors: Arc<Mutex<Vec<String>>>,
+}
+
+#[derive(Default)]
+struct Pending {
+    encoder: Option<wgpu::CommandEncoder>,
+    dispatches: usize,
+}
+
+/// Locks a mutex, recovering the data if another thread panicked while holding it (the data
+/// guarded here stays consistent: encoders and caches are only appended to).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Gpu {
+    /// Opens the default GPU (blocking). Honours `WGPU_BACKEND` (e.g. `vulkan`, `metal`, `dx12`,
+    /// `gl`) and `WGPU_ADAPTER_NAME` (a substring of the adapter's name).
+    pub fn new() -> Result<Gpu> {
+        pollster::block_on(Self::new_async())
+    }
+
+    async fn new_async() -> Result<Gpu> {
+        let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY);
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        desc.backends = backends;
+        desc.flags = wgpu::InstanceFlags::empty().with_env();
+        let instance = wgpu::Instance::new(desc);
+        let adapter = wgpu::util::initialize_adapter_from_env_or_default(&instance, None)
+            .await
+            .map_err(|_| Error::NoAdapter {
+                backends: format!("{backends:?}"),
+            })?;
+        let info = adapter.get_info();
+        let wanted = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP;
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("wgpu-backprop"),
+                required_features: adapter.features() & wanted,
+                required_limits: adapter.limits(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| Error::DeviceRequest {
+                adapter: info.name.clone(),
+                message: e.to_string(),
+            })?;
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| lock(&sink).push(e.to_string())));
+        let sink = errors.clone();
+        device.set_device_lost_callback(move |reason, msg| {
+            lock(&sink).push(format!("device lost ({reason:?}): {msg}"))
+        });
+        Ok(Gpu {
+            inner: Arc::new(Inner {
+                id: NEXT_GPU_ID.fetch_add(1, Ordering::Relaxed),
+                kernels: KernelCache::new(&device),
+                device,
+                queue,
+                info,
+                pending: Mutex::new(Pending::default()),
+                errors,
+            }),
+        })
+    }
+
+    /// The adapter's name, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits)"`.
+    pub fn adapter_name(&self) -> &str {
+        &self.inner.info.name
+    }
+
+    /// Everything wgpu knows about the adapter (backend, vendor, driver).
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.inner.info
+    }
+
+    /// The features enabled on the device.
+    pub fn features(&self) -> wgpu::Features {
+        self.inner.device.features()
+    }
+
+    /// The limits of the device (the adapter's own maxima are requested).
+    pub fn limits(&self) -> wgpu::Limits {
+        self.inner.device.limits()
+    }
+
+    /// The underlying wgpu device, for users who want to mix in their own passes.
+    pub fn device(&self) -> &wgpu::Device {
+        &self.inner.device
+    }
+
+    /// The underlying wgpu queue.
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.inner.queue
+    }
+
+    pub(crate) fn same(&self, other: &Gpu) -> bool {
+        self.inner.id == other.inner.id
+    }
+
+    /// Records into the pending encoder; submits it when many dispatches have piled up.
+    pub(crate) fn record(&self, op: &'static str, f: impl FnOnce(&mut wgpu::CommandEncoder)) -> Result<()> {
+        let full = {
+            let mut pending = lock(&self.inner.pending);
+            let encoder = pending.encoder.get_or_insert_with(|| {
+                self.inner
+                    .device
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("ops") })
+            });
+            f(encoder);
+            pending.dispatches += 1;
+            pending.dispatches >= MAX_PENDING_DISPATCHES
+        };
+        if full {
+            self.flush_op(op)?;
+        }
+        Ok(())
+    }
+
+    /// Submits all recorded work to the queue (without waiting for it).
+    pub fn flush(&self) -> Result<()> {
+        self.flush_op("Gpu::flush")
+    }
+
+    pub(crate) fn flush_op(&self, op: &'static str) -> Result<()> {
+        let encoder = {
+            let mut pending = lock(&self.inner.pending);
+            pending.dispatches = 0;
+            pending.encoder.take()
+        };
+        if let Some(encoder) = encoder {
+            self.inner.queue.submit([encoder.finish()]);
+        }
+        self.check_errors(op)
+    }
+
+    /// Submits recorded work and blocks until the device has finished it.
+    pub fn synchronize(&self) -> Result<()> {
+        self.flush_op("Gpu::synchronize")?;
+        self.wait("Gpu::synchronize")
+    }
+
+    pub(crate) fn wait(&self, op: &'static str) -> Result<()> {
+        self.inner
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Device {
+                op,
+                message: e.to_string(),
+            })?;
+        self.check_errors(op)
+    }
+
+    /// Returns the errors the device reported since the last check, as one `Err`.
+    pub(crate) fn check_errors(&self, op: &'static str) -> Result<()> {
+        let mut errors = lock(&self.inner.errors);
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let message = errors.join("; ");
+        errors.clear();
+        Err(Error::Device { op, message })
+    }
+
+    /// Creates a storage buffer of `bytes` bytes, checked against the device's limits.
+    pub(crate) fn storage_buffer(&self, op: &'static str, bytes: u64) -> Result<wgpu::Buffer> {
+        let limits = self.limits();
+        let limit = limits.max_buffer_size.min(limits.max_storage_buffer_binding_size as u64);
+        if bytes > limit {
+            return Err(Error::TooLarge {
+                op,
+                what: "a storage buffer (bytes)",
+                requested: bytes,
+                limit,
+            });
+        }
+        let buffer = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(op),
+            size: bytes,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.check_errors(op)?;
+        Ok(buffer)
+    }
+
+    /// Copies the first `len` floats of `buffer` back to the host (submits pending work).
+    pub(crate) fn read_f32(&self, op: &'static str, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f32>> {
+        let bytes = (len * 4) as u64;
+        let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.record(op, |enc| enc.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes))?;
+        self.flush_op(op)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait(op)?;
+        let device_err = |message: String| Error::Device { op, message };
+        rx.recv()
+            .map_err(|e| device_err(e.to_string()))?
+            .map_err(|e| device_err(e.to_string()))?;
+        let out = {
+            let view = staging.slice(..).get_mapped_range().map_err(|e| device_err(e.to_string()))?;
+            bytemuck::cast_slice::<u8, f32>(&view).to_vec()
+        };
+        staging.unmap();
+        Ok(out)
+    }
+}
+
+impl std::fmt::Debug for Gpu {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gpu")
+            .field("adapter", &self.inner.info.name)
+            .field("backend", &self.inner.info.backend)
+            .finish()
+    }
+}

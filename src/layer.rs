@@ -1,0 +1,42 @@
+//! The `Layer` trait that SoftMax, ReLU and Linear share, so models can hold `Box<dyn Layer>`.
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// A differentiable layer: a forward pass that remembers what its backward pass needs, and two
+/// backward paths — the fused kernels, and the explicit Jacobian — that must agree.
+pub trait Layer: Send + Sync {
+    /// A short name for messages, e.g. `"SoftMax"`.
+    fn name(&self) -> &'static str;
+
+    /// y = f(x). Keeps what `backward` needs; the input tensor itself is never modified.
+    fn forward(&mut self, x: &Tensor) -> Result<Tensor>;
+
+    /// dL/dx from dL/dy (shaped like the last forward's output). Layers with parameters
+    /// also store their gradients (overwriting those of the previous backward).
+    fn backward(&mut self, dy: &Tensor) -> Result<Tensor>;
+
+    /// The same as [`Layer::backward`], computed through explicit Jacobians.
+    fn backward_jacobian(&mut self, dy: &Tensor) -> Result<Tensor>;
+
+    /// ∂y/∂x of the last forward as a matrix [output elements, input elements].
+    fn jacobian(&self) -> Result<Tensor>;
+}
+
+/// The tensor a layer saved in `forward`, or the error for calling too early.
+pub(crate) fn saved<'a>(op: &'static str, t: &'a Option<Tensor>) -> Result<&'a Tensor> {
+    t.as_ref().ok_or(Error::BackwardBeforeForward { op })
+}
+
+/// `Err` unless `dy` lives on the same GPU as `like` and has its shape.
+pub(crate) fn check_grad(op: &'static str, dy: &Tensor, like_shape: &[usize], like: &Tensor) -> Result<()> {
+    dy.check_gpu(op, like.gpu())?;
+    if dy.shape() != like_shape {
+        return Err(Error::ShapeMismatch {
+            op,
+            expected: format!("dL/dy shaped like the forward output {like_shape:?}"),
+            got: dy.shape().to_vec(),
+        });
+    }
+    Ok(())
+}

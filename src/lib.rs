@@ -1,0 +1,37 @@
+//! # wgpu-backprop
+//!
+//! Neural-network layers — [`nodes::SoftMax`], [`nodes::ReLU`] and [`neurons::Linear`] — whose
+//! forward and backward passes run as WGSL compute shaders on any GPU wgpu reaches (Vulkan,
+//! Metal, DX12), or on a CPU through Mesa's software Vulkan device (lavapipe).
+//!
+//! ```no_run
+//! use wgpu_backprop::{Gpu, Layer, Tensor};
+//! use wgpu_backprop::nodes::SoftMax;
+//!
+//! # fn main() -> wgpu_backprop::Result<()> {
+//! let gpu = Gpu::new()?;
+//! let x = Tensor::from_slice(&gpu, &[0.0, 1.0, 2.0, 3.0, 4.0], &[5])?;
+//! let mut sm = SoftMax::new();
+//! let y = sm.forward(&x)?;
+//! let dy = Tensor::from_slice(&gpu, &[1.0, 2.0, 3.0, 2.0, 1.0], &[5])?;
+//! let dx = sm.backward(&dy)?;
+//! println!("y = {:?}\ndL/dx = {:?}", y.to_vec()?, dx.to_vec()?);
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod gpu;
+mod kernels;
+mod layer;
+mod tensor;
+
+pub mod neurons;
+pub mod nodes;
+pub mod ops;
+pub mod reference;
+pub mod rng;
+
+pub use error::{Error, Result, INSTALL_HINT};
+pub use gpu::Gpu;
+pub use layer::Layer;
+pub use tensor::Tensor;

@@ -1,0 +1,5 @@
+//! Neurons: layers with trainable parameters. Today: [`Linear`].
+
+mod linear;
+
+pub use linear::Linear;

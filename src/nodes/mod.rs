@@ -1,0 +1,99 @@
+//! Nodes: layers without parameters — [`SoftMax`] (row-wise) and [`ReLU`] (element-wise).
+
+use crate::error::Result;
+use crate::layer::{check_grad, saved, Layer};
+use crate::ops;
+use crate::tensor::Tensor;
+
+/// SoftMax along the last axis: a vector as a whole, a matrix row by row.
+#[derive(Debug, Default, Clone)]
+pub struct SoftMax {
+    /// The last forward output y; backward needs only y.
+    y: Option<Tensor>,
+}
+
+impl SoftMax {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Layer for SoftMax {
+    fn name(&self) -> &'static str {
+        "SoftMax"
+    }
+
+    // x: (R, C) or [C] → y: same shape, each row sums to 1.
+    fn forward(&mut self, x: &Tensor) -> Result<Tensor> {
+        let y = ops::softmax_forward(x)?;
+        self.y = Some(y.clone());
+        Ok(y)
+    }
+
+    // dx = y ⊙ (dy − ⟨dy, y⟩) per row.
+    fn backward(&mut self, dy: &Tensor) -> Result<Tensor> {
+        const OP: &str = "SoftMax::backward";
+        let y = saved(OP, &self.y)?;
+        check_grad(OP, dy, y.shape(), y)?;
+        ops::softmax_backward(y, dy)
+    }
+
+    // dx = dy · J with J = diag(y) − y·yᵀ per row.
+    fn backward_jacobian(&mut self, dy: &Tensor) -> Result<Tensor> {
+        const OP: &str = "SoftMax::backward_jacobian";
+        let y = saved(OP, &self.y)?;
+        check_grad(OP, dy, y.shape(), y)?;
+        ops::vjp(dy, &ops::softmax_jacobian(y)?, y.shape())
+    }
+
+    fn jacobian(&self) -> Result<Tensor> {
+        ops::softmax_jacobian(saved("SoftMax::jacobian", &self.y)?)
+    }
+}
+
+/// ReLU element-wise: y = max(x, 0), with ReLU'(0) = 0.
+#[derive(Debug, Default, Clone)]
+#[allow(clippy::upper_case_acronyms)]
+pub struct ReLU {
+    /// The last forward input x; the derivative is x > 0.
+    x: Option<Tensor>,
+}
+
+impl ReLU {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Layer for ReLU {
+    fn name(&self) -> &'static str {
+        "ReLU"
+    }
+
+    // x: any shape → y: same shape.
+    fn forward(&mut self, x: &Tensor) -> Result<Tensor> {
+        let y = ops::relu_forward(x)?;
+        self.x = Some(x.clone());
+        Ok(y)
+    }
+
+    // dx = dy ⊙ (x > 0).
+    fn backward(&mut self, dy: &Tensor) -> Result<Tensor> {
+        const OP: &str = "ReLU::backward";
+        let x = saved(OP, &self.x)?;
+        check_grad(OP, dy, x.shape(), x)?;
+        ops::relu_backward(x, dy)
+    }
+
+    // dx = dy · diag(x > 0).
+    fn backward_jacobian(&mut self, dy: &Tensor) -> Result<Tensor> {
+        const OP: &str = "ReLU::backward_jacobian";
+        let x = saved(OP, &self.x)?;
+        check_grad(OP, dy, x.shape(), x)?;
+        ops::vjp(dy, &ops::relu_jacobian(x)?, x.shape())
+    }
+
+    fn jacobian(&self) -> Result<Tensor> {
+        ops::relu_jacobian(saved("ReLU::jacobian", &self.x)?)
+    }
+}

@@ -1,0 +1,119 @@
+//! Matrix products on the tiled kernel of `shaders/matmul.wgsl`, and the column sum of
+//! `shaders/reduce.wgsl` (the bias gradient).
+
+use crate::error::{Error, Result};
+use crate::kernels::{params, Dispatch, COLUMN_SUM, HAS_BIAS, MATMUL, TRANS_A, TRANS_B};
+use crate::ops::{same_gpu, u32_of};
+use crate::tensor::Tensor;
+
+/// Whether an operand of [`gemm`] is read as stored or transposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transpose {
+    No,
+    Yes,
+}
+
+/// C = A·B for A (M, K) and B (K, N).
+pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    gemm(a, Transpose::No, b, Transpose::No, None)
+}
+
+fn as_matrix(op: &'static str, t: &Tensor) -> Result<(usize, usize)> {
+    match t.shape() {
+        [r, c] => Ok((*r, *c)),
+        s => Err(Error::ShapeMismatch {
+            op,
+            expected: "a matrix [rows, cols]".into(),
+            got: s.to_vec(),
+        }),
+    }
+}
+
+/// C = op(A)·op(B) (+ bias), where op transposes when asked:
+/// A: (M, K) or, transposed, stored (K, M); B: (K, N) or, transposed, stored (N, K);
+/// bias: [N], added to every row. Returns C: (M, N).
+pub fn gemm(
+    a: &Tensor,
+    ta: Transpose,
+    b: &Tensor,
+    tb: Transpose,
+    bias: Option<&Tensor>,
+) -> Result<Tensor> {
+    const OP: &str = "matmul";
+    same_gpu(OP, &[a, b])?;
+    let (m, k) = match (as_matrix(OP, a)?, ta) {
+        ((r, c), Transpose::No) => (r, c),
+        ((r, c), Transpose::Yes) => (c, r),
+    };
+    let (k2, n) = match (as_matrix(OP, b)?, tb) {
+        ((r, c), Transpose::No) => (r, c),
+        ((r, c), Transpose::Yes) => (c, r),
+    };
+    if k != k2 {
+        let stored = if tb == Transpose::Yes { format!("[N, {k}]") } else { format!("[{k}, N]") };
+        return Err(Error::ShapeMismatch {
+            op: OP,
+            expected: format!("B of shape {stored} to match A {:?} (inner dimension {k})", a.shape()),
+            got: b.shape().to_vec(),
+        });
+    }
+    let mut spec = 0;
+    if ta == Transpose::Yes {
+        spec |= TRANS_A;
+    }
+    if tb == Transpose::Yes {
+        spec |= TRANS_B;
+    }
+    let bias_buffer = match bias {
+        Some(bias) => {
+            same_gpu(OP, &[a, bias])?;
+            crate::ops::expect_shape("matmul bias", bias, &[n])?;
+            spec |= HAS_BIAS;
+            bias.buffer()
+        }
+        None => a.buffer(),
+    };
+    let gpu = a.gpu();
+    let c = Tensor::empty(gpu, OP, &[m, n])?;
+    let max = gpu.limits().max_compute_workgroups_per_dimension as usize;
+    let grid = [n.div_ceil(64), m.div_ceil(64)];
+    if grid[0] > max || grid[1] > max {
+        return Err(Error::TooLarge {
+            op: OP,
+            what: "64-wide tiles along one side of the output",
+            requested: grid[0].max(grid[1]) as u64,
+            limit: max as u64,
+        });
+    }
+    gpu.launch(
+        OP,
+        Dispatch {
+            kernel: &MATMUL,
+            spec,
+            params: params(&[u32_of(m), u32_of(n), u32_of(k)]),
+            buffers: &[a.buffer(), b.buffer(), bias_buffer, c.buffer()],
+            grid: [grid[0] as u32, grid[1] as u32, 1],
+        },
+    )?;
+    Ok(c)
+}
+
+/// out[j] = Σ_i x[i, j] for x (rows, cols); a vector is one row. Returns [cols].
+pub fn column_sum(x: &Tensor) -> Result<Tensor> {
+    const OP: &str = "column_sum";
+    let (rows, cols) = x.rows_cols();
+    let gpu = x.gpu();
+    let out = Tensor::empty(gpu, OP, &[cols])?;
+    let grid = gpu.grid_1d(OP, cols.div_ceil(64) as u64)?;
+    gpu.launch(
+        OP,
+        Dispatch {
+            kernel: &COLUMN_SUM,
+            spec: 0,
+            params: params(&[u32_of(rows), u32_of(cols)]),
+            buffers: &[x.buffer(), out.buffer()],
+            grid,
+        },
+    )?;
+    Ok(out)
+}

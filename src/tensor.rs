@@ -1,0 +1,153 @@
+//! `Tensor`: an f32 array of rank 1 or 2 whose data lives in a GPU buffer until `to_vec`.
+//! Clones and reshapes share the buffer; ops always write fresh tensors, so a tensor's contents
+//! never change behind its owner's back.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+
+/// An f32 tensor of rank 1 (`[n]`) or 2 (`[rows, cols]`), row-major, stored on a [`Gpu`].
+#[derive(Clone)]
+pub struct Tensor {
+    gpu: Gpu,
+    buffer: Arc<wgpu::Buffer>,
+    shape: Vec<usize>,
+}
+
+/// Checks a user-given shape: rank 1 or 2, no zero-size dimension. Returns the element count.
+pub(crate) fn check_shape(op: &'static str, shape: &[usize]) -> Result<usize> {
+    if shape.is_empty() || shape.len() > 2 {
+        return Err(Error::BadRank {
+            op,
+            shape: shape.to_vec(),
+        });
+    }
+    if shape.contains(&0) {
+        return Err(Error::ZeroSize {
+            op,
+            shape: shape.to_vec(),
+        });
+    }
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= u32::MAX as usize)
+        .ok_or(Error::TooLarge {
+            op,
+            what: "elements in a tensor",
+            requested: u64::MAX,
+            limit: u64::from(u32::MAX),
+        })
+}
+
+/// Bytes of the buffer behind `len` floats: padded to 16 so kernels may read whole `vec4`s.
+pub(crate) fn padded_bytes(len: usize) -> u64 {
+    ((len.max(1) * 4) as u64).div_ceil(16) * 16
+}
+
+impl Tensor {
+    /// Uploads `data` as a tensor of `shape` (`[n]` or `[rows, cols]`).
+    pub fn from_slice(gpu: &Gpu, data: &[f32], shape: &[usize]) -> Result<Tensor> {
+        const OP: &str = "Tensor::from_slice";
+        let expected = check_shape(OP, shape)?;
+        if data.len() != expected {
+            return Err(Error::DataLength {
+                op: OP,
+                len: data.len(),
+                shape: shape.to_vec(),
+                expected,
+            });
+        }
+        let t = Tensor::empty(gpu, OP, shape)?;
+        gpu.queue().write_buffer(&t.buffer, 0, bytemuck::cast_slice(data));
+        Ok(t)
+    }
+
+    /// A tensor of zeros.
+    pub fn zeros(gpu: &Gpu, shape: &[usize]) -> Result<Tensor> {
+        Tensor::empty(gpu, "Tensor::zeros", shape)
+    }
+
+    /// A fresh zero-filled tensor for an op's output.
+    pub(crate) fn empty(gpu: &Gpu, op: &'static str, shape: &[usize]) -> Result<Tensor> {
+        let len = check_shape(op, shape)?;
+        let buffer = gpu.storage_buffer(op, padded_bytes(len))?;
+        Ok(Tensor {
+            gpu: gpu.clone(),
+            buffer: Arc::new(buffer),
+            shape: shape.to_vec(),
+        })
+    }
+
+    /// Copies the data back to the host (submits all pending GPU work first).
+    pub fn to_vec(&self) -> Result<Vec<f32>> {
+        self.gpu.read_f32("Tensor::to_vec", &self.buffer, self.len())
+    }
+
+    /// The shape, `[n]` or `[rows, cols]`.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Always false: tensors hold at least one element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The shape as a matrix: `[n]` is one row `(1, n)`.
+    pub fn rows_cols(&self) -> (usize, usize) {
+        match self.shape[..] {
+            [n] => (1, n),
+            [r, c] => (r, c),
+            _ => (1, self.len()),
+        }
+    }
+
+    /// The same data seen with another shape of the same element count (no copy).
+    pub fn reshape(&self, shape: &[usize]) -> Result<Tensor> {
+        const OP: &str = "Tensor::reshape";
+        let n = check_shape(OP, shape)?;
+        if n != self.len() {
+            return Err(Error::ShapeMismatch {
+                op: OP,
+                expected: format!("{} elements", self.len()),
+                got: shape.to_vec(),
+            });
+        }
+        Ok(Tensor {
+            gpu: self.gpu.clone(),
+            buffer: self.buffer.clone(),
+            shape: shape.to_vec(),
+        })
+    }
+
+    /// The GPU this tensor lives on.
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+
+    pub(crate) fn buffer(&self) -> &wgpu::Buffer {
+        &self.buffer
+    }
+
+    /// `Err` unless this tensor lives on `gpu`.
+    pub(crate) fn check_gpu(&self, op: &'static str, gpu: &Gpu) -> Result<()> {
+        if self.gpu.same(gpu) {
+            Ok(())
+        } else {
+            Err(Error::DifferentGpu { op })
+        }
+    }
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tensor").field("shape", &self.shape).finish()
+    }
+}

@@ -1,0 +1,123 @@
+//! Shared test helpers: the one `Gpu` of a test binary, the tolerance check that names the worst
+//! element, seeded random data, and ndarray references that accumulate in f64.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use ndarray::{Array2, Axis};
+use wgpu_backprop::rng::Rng;
+use wgpu_backprop::{Gpu, Tensor};
+
+/// The GPU shared by all tests of one binary. With no adapter the test fails, saying how to
+/// install one — it never skips.
+pub fn gpu() -> Gpu {
+    static GPU: OnceLock<Result<Gpu, String>> = OnceLock::new();
+    match GPU.get_or_init(|| Gpu::new().map_err(|e| e.to_string())) {
+        Ok(gpu) => gpu.clone(),
+        Err(e) => panic!("these tests need a GPU adapter: {e}"),
+    }
+}
+
+/// Tolerance: |got − expected| ≤ abs + rel·scale, where scale is |expected| unless given.
+#[derive(Clone, Copy, Debug)]
+pub struct Tol {
+    pub abs: f64,
+    pub rel: f64,
+}
+
+/// Tight enough to catch any indexing or reduction bug, loose enough for f32 rounding.
+pub const F32_TOL: Tol = Tol { abs: 1e-6, rel: 1e-5 };
+
+/// Asserts got ≈ expected elementwise; on failure names the worst element (index, got,
+/// expected, error, allowed). NaN must meet NaN.
+pub fn assert_close(what: &str, got: &[f32], expected: &[f64], tol: Tol) {
+    let scale: Vec<f64> = expected.iter().map(|e| e.abs()).collect();
+    assert_close_scaled(what, got, expected, &scale, tol);
+}
+
+/// Like [`assert_close`] with an explicit per-element scale (e.g. Σ|a||b| for a dot product,
+/// the quantity that bounds its rounding error).
+pub fn assert_close_scaled(what: &str, got: &[f32], expected: &[f64], scale: &[f64], tol: Tol) {
+    assert_eq!(got.len(), expected.len(), "{what}: length differs");
+    let mut worst: Option<(usize, f64, f64)> = None; // (index, error, allowed)
+    for (i, (&g, &e)) in got.iter().zip(expected).enumerate() {
+        let g = f64::from(g);
+        let allowed = tol.abs + tol.rel * scale[i];
+        let err = if e.is_nan() || g.is_nan() {
+            if e.is_nan() && g.is_nan() { 0.0 } else { f64::INFINITY }
+        } else if e.is_infinite() || g.is_infinite() {
+            if e == g { 0.0 } else { f64::INFINITY }
+        } else {
+            (g - e).abs()
+        };
+        let ratio = err / allowed;
+        if worst.is_none_or(|(_, we, wa)| ratio > we / wa) {
+            worst = Some((i, err, allowed));
+        }
+    }
+    if let Some((i, err, allowed)) = worst {
+        assert!(
+            err <= allowed,
+            "{what}: worst element {i}: got {}, expected {}, |error| {err:e} > allowed {allowed:e} \
+             ({} elements)",
+            got[i],
+            expected[i],
+            got.len()
+        );
+    }
+}
+
+/// Uploads f64 data (rounded to f32) with a shape.
+pub fn upload(gpu: &Gpu, data: &[f64], shape: &[usize]) -> Tensor {
+    let v: Vec<f32> = data.iter().map(|&x| x as f32).collect();
+    Tensor::from_slice(gpu, &v, shape).expect("upload")
+}
+
+/// `n` values uniform in [lo, hi), already rounded to f32 and widened back, so the reference
+/// sees exactly what the GPU sees.
+pub fn rand_vec(rng: &mut Rng, n: usize, lo: f32, hi: f32) -> Vec<f64> {
+    (0..n).map(|_| f64::from(rng.uniform(lo, hi))).collect()
+}
+
+pub fn read(t: &Tensor) -> Vec<f32> {
+    t.to_vec().expect("readback")
+}
+
+pub fn mat(data: &[f64], rows: usize, cols: usize) -> Array2<f64> {
+    Array2::from_shape_vec((rows, cols), data.to_vec()).expect("shape")
+}
+
+pub fn flat(a: &Array2<f64>) -> Vec<f64> {
+    a.iter().copied().collect()
+}
+
+/// Row-wise softmax in f64.
+pub fn softmax_ref(x: &Array2<f64>) -> Array2<f64> {
+    let mut y = x.clone();
+    for mut row in y.axis_iter_mut(Axis(0)) {
+        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        row.mapv_inplace(|v| (v - m).exp());
+        let s = row.sum();
+        row.mapv_inplace(|v| v / s);
+    }
+    y
+}
+
+/// dx = y ⊙ (g − ⟨g, y⟩) per row, in f64.
+pub fn softmax_backward_ref(y: &Array2<f64>, g: &Array2<f64>) -> Array2<f64> {
+    let dots = (y * g).sum_axis(Axis(1)).insert_axis(Axis(1));
+    y * &(g - &dots)
+}
+
+pub fn relu_ref(x: &[f64]) -> Vec<f64> {
+    x.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect()
+}
+
+pub fn relu_backward_ref(x: &[f64], g: &[f64]) -> Vec<f64> {
+    x.iter().zip(g).map(|(&a, &b)| if a > 0.0 { b } else { 0.0 }).collect()
+}
+
+/// A·B and the error scale |A|·|B| (bounds the rounding error of each dot product).
+pub fn matmul_ref(a: &Array2<f64>, b: &Array2<f64>) -> (Array2<f64>, Array2<f64>) {
+    (a.dot(b), a.mapv(f64::abs).dot(&b.mapv(f64::abs)))
+}
