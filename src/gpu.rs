@@ -155,13 +155,14 @@ impl Gpu {
     }
 
     pub(crate) fn flush_op(&self, op: &'static str) -> Result<()> {
-        let encoder = {
+        {
+            // Submit under the lock: work recorded after this point (by any thread) must reach
+            // the queue after this encoder, or a readback could overtake the op it reads.
             let mut pending = lock(&self.inner.pending);
             pending.dispatches = 0;
-            pending.encoder.take()
-        };
-        if let Some(encoder) = encoder {
-            self.inner.queue.submit([encoder.finish()]);
+            if let Some(encoder) = pending.encoder.take() {
+                self.inner.queue.submit([encoder.finish()]);
+            }
         }
         self.check_errors(op)
     }

@@ -1,0 +1,98 @@
+//! The tiled matmul, in all four transpose variants and with bias, against ndarray in f64 on
+//! shapes that break the 64×64×16 tiling: every M, N in 1..=17 with K in {1, 2, 3, 16, 17},
+//! tile ± 1, primes, tall and wide.
+
+mod common;
+use common::*;
+use ndarray::Array2;
+use wgpu_backprop::ops::{column_sum, gemm, matmul, Transpose};
+use wgpu_backprop::rng::Rng;
+use wgpu_backprop::Gpu;
+
+/// Dot products of length K in f32 against exact f64, relative to Σ|a||b|.
+const DOT_TOL: Tol = Tol { abs: 1e-30, rel: 1e-5 };
+
+/// Variant bits: 1 = A transposed, 2 = B transposed, 4 = with bias.
+fn check_gemm(gpu: &Gpu, rng: &mut Rng, [m, k, n]: [usize; 3], scale: f32, variant: usize) {
+    let (ta, tb, bias) = (variant & 1 == 1, variant & 2 == 2, variant & 4 == 4);
+    let a = mat(&rand_vec(rng, m * k, -scale, scale), m, k);
+    let b = mat(&rand_vec(rng, k * n, -scale, scale), k, n);
+    let bias_v = rand_vec(rng, n, -scale, scale);
+    // Store the operands the way the variant reads them.
+    let stored = |x: &Array2<f64>, t: bool| if t { x.t().to_owned() } else { x.clone() };
+    let (sa, sb) = (stored(&a, ta), stored(&b, tb));
+    let ga = upload(gpu, &flat(&sa), &[sa.nrows(), sa.ncols()]);
+    let gb = upload(gpu, &flat(&sb), &[sb.nrows(), sb.ncols()]);
+    let gbias = upload(gpu, &bias_v, &[n]);
+    let tr = |t: bool| if t { Transpose::Yes } else { Transpose::No };
+    let c = gemm(&ga, tr(ta), &gb, tr(tb), bias.then_some(&gbias)).unwrap();
+    assert_eq!(c.shape(), &[m, n]);
+    let (mut want, mut err_scale) = matmul_ref(&a, &b);
+    if bias {
+        let bv = ndarray::Array1::from(bias_v.clone());
+        want += &bv;
+        err_scale += &bv.mapv(f64::abs);
+    }
+    let what = format!("gemm {m}x{k}x{n} ta={ta} tb={tb} bias={bias} scale={scale}");
+    assert_close_scaled(&what, &read(&c), &flat(&want), &flat(&err_scale), DOT_TOL);
+}
+
+#[test]
+fn every_small_shape_all_variants() {
+    let gpu = gpu();
+    let mut rng = Rng::new(1);
+    for k in [1, 2, 3, 16, 17] {
+        for m in 1..=17 {
+            for n in 1..=17 {
+                let v = (m + n + k) % 4;
+                check_gemm(&gpu, &mut rng, [m, k, n], 1.0, v + 4 * ((m + n) % 2));
+            }
+        }
+    }
+}
+
+#[test]
+fn tile_edges_and_primes_all_variants() {
+    let gpu = gpu();
+    let mut rng = Rng::new(2);
+    let sizes = [(63, 15, 65), (64, 16, 64), (65, 17, 63), (127, 33, 129), (128, 31, 1), (97, 101, 89)];
+    for (m, k, n) in sizes {
+        for v in 0..8 {
+            check_gemm(&gpu, &mut rng, [m, k, n], 1.0, v);
+        }
+    }
+}
+
+#[test]
+fn tall_wide_and_large_values() {
+    let gpu = gpu();
+    let mut rng = Rng::new(3);
+    check_gemm(&gpu, &mut rng, [1000, 3, 1000], 1.0, 4); // tall × wide
+    check_gemm(&gpu, &mut rng, [3, 1000, 3], 1.0, 0); // wide × tall, long K
+    check_gemm(&gpu, &mut rng, [3, 1000, 3], 100.0, 7);
+    check_gemm(&gpu, &mut rng, [200, 130, 70], 100.0, 6);
+    check_gemm(&gpu, &mut rng, [1, 300, 257], 100.0, 1);
+}
+
+#[test]
+fn matmul_is_plain_gemm() {
+    let gpu = gpu();
+    let a = upload(&gpu, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    let b = upload(&gpu, &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0], &[3, 2]);
+    assert_eq!(read(&matmul(&a, &b).unwrap()), vec![4.0, 5.0, 10.0, 11.0]);
+}
+
+#[test]
+fn column_sum_matches_reference() {
+    let gpu = gpu();
+    let mut rng = Rng::new(4);
+    for (rows, cols) in [(1, 1), (1, 70), (1000, 3), (3, 1000), (129, 65)] {
+        let x = rand_vec(&mut rng, rows * cols, -100.0, 100.0);
+        let a = mat(&x, rows, cols);
+        let want = a.sum_axis(ndarray::Axis(0));
+        let scale = a.mapv(f64::abs).sum_axis(ndarray::Axis(0));
+        let got = read(&column_sum(&upload(&gpu, &x, &[rows, cols])).unwrap());
+        let what = format!("column_sum {rows}x{cols}");
+        assert_close_scaled(&what, &got, &want.to_vec(), &scale.to_vec(), DOT_TOL);
+    }
+}
