@@ -34,7 +34,9 @@ pub enum Error {
     BadRank { op: &'static str, shape: Vec<usize> },
 
     /// A dimension of size zero; tensors with no elements are rejected.
-    #[error("{op}: shape {shape:?} has a zero-size dimension; tensors must hold at least one element")]
+    #[error(
+        "{op}: shape {shape:?} has a zero-size dimension; tensors must hold at least one element"
+    )]
     ZeroSize { op: &'static str, shape: Vec<usize> },
 
     /// The data handed in does not fill the shape exactly.

@@ -78,7 +78,9 @@ impl Gpu {
             })?;
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
-        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| lock(&sink).push(e.to_string())));
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            lock(&sink).push(e.to_string())
+        }));
         let sink = errors.clone();
         device.set_device_lost_callback(move |reason, msg| {
             lock(&sink).push(format!("device lost ({reason:?}): {msg}"))
@@ -131,7 +133,11 @@ impl Gpu {
     }
 
     /// Records into the pending encoder; submits it when many dispatches have piled up.
-    pub(crate) fn record(&self, op: &'static str, f: impl FnOnce(&mut wgpu::CommandEncoder)) -> Result<()> {
+    pub(crate) fn record(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&mut wgpu::CommandEncoder),
+    ) -> Result<()> {
         let full = {
             let mut pending = lock(&self.inner.pending);
             let encoder = pending.encoder.get_or_insert_with(|| {
@@ -198,7 +204,9 @@ impl Gpu {
     /// Creates a storage buffer of `bytes` bytes, checked against the device's limits.
     pub(crate) fn storage_buffer(&self, op: &'static str, bytes: u64) -> Result<wgpu::Buffer> {
         let limits = self.limits();
-        let limit = limits.max_buffer_size.min(limits.max_storage_buffer_binding_size as u64);
+        let limit = limits
+            .max_buffer_size
+            .min(limits.max_storage_buffer_binding_size);
         if bytes > limit {
             return Err(Error::TooLarge {
                 op,
@@ -220,7 +228,12 @@ impl Gpu {
     }
 
     /// Copies the first `len` floats of `buffer` back to the host (submits pending work).
-    pub(crate) fn read_f32(&self, op: &'static str, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f32>> {
+    pub(crate) fn read_f32(
+        &self,
+        op: &'static str,
+        buffer: &wgpu::Buffer,
+        len: usize,
+    ) -> Result<Vec<f32>> {
         let bytes = (len * 4) as u64;
         let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
@@ -228,7 +241,9 @@ impl Gpu {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        self.record(op, |enc| enc.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes))?;
+        self.record(op, |enc| {
+            enc.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes)
+        })?;
         self.flush_op(op)?;
         let (tx, rx) = std::sync::mpsc::channel();
         staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
@@ -240,7 +255,10 @@ impl Gpu {
             .map_err(|e| device_err(e.to_string()))?
             .map_err(|e| device_err(e.to_string()))?;
         let out = {
-            let view = staging.slice(..).get_mapped_range().map_err(|e| device_err(e.to_string()))?;
+            let view = staging
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| device_err(e.to_string()))?;
             bytemuck::cast_slice::<u8, f32>(&view).to_vec()
         };
         staging.unmap();

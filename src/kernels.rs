@@ -121,10 +121,13 @@ struct Compiled {
     layout: wgpu::BindGroupLayout,
 }
 
+/// A pipeline's identity: its kernel family, entry point and specialisation bits.
+type PipelineKey = (Source, &'static str, u32);
+
 /// Shader modules, pipelines and small uniform buffers, each built once per device.
 pub(crate) struct KernelCache {
     modules: Mutex<HashMap<Source, wgpu::ShaderModule>>,
-    pipelines: Mutex<HashMap<(Source, &'static str, u32), Arc<Compiled>>>,
+    pipelines: Mutex<HashMap<PipelineKey, Arc<Compiled>>>,
     uniforms: Mutex<HashMap<[u32; 8], wgpu::Buffer>>,
 }
 
@@ -224,7 +227,10 @@ fn bind_group_layout(device: &wgpu::Device, kernel: &Kernel) -> wgpu::BindGroupL
     let mut entries = vec![buffer(0, wgpu::BufferBindingType::Uniform)];
     for (i, access) in kernel.bindings.iter().enumerate() {
         let read_only = *access == Access::Read;
-        entries.push(buffer(i as u32 + 1, wgpu::BufferBindingType::Storage { read_only }));
+        entries.push(buffer(
+            i as u32 + 1,
+            wgpu::BufferBindingType::Storage { read_only },
+        ));
     }
     device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some(kernel.entry),

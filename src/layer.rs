@@ -29,7 +29,12 @@ pub(crate) fn saved<'a>(op: &'static str, t: &'a Option<Tensor>) -> Result<&'a T
 }
 
 /// `Err` unless `dy` lives on the same GPU as `like` and has its shape.
-pub(crate) fn check_grad(op: &'static str, dy: &Tensor, like_shape: &[usize], like: &Tensor) -> Result<()> {
+pub(crate) fn check_grad(
+    op: &'static str,
+    dy: &Tensor,
+    like_shape: &[usize],
+    like: &Tensor,
+) -> Result<()> {
     dy.check_gpu(op, like.gpu())?;
     if dy.shape() != like_shape {
         return Err(Error::ShapeMismatch {

@@ -35,3 +35,8 @@ pub use error::{Error, Result, INSTALL_HINT};
 pub use gpu::Gpu;
 pub use layer::Layer;
 pub use tensor::Tensor;
+
+/// The README's examples run as doctests, so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -30,7 +30,10 @@ pub fn relu(x: &[f64]) -> Vec<f64> {
 
 /// g where x > 0, else 0.
 pub fn relu_backward(x: &[f64], g: &[f64]) -> Vec<f64> {
-    x.iter().zip(g).map(|(&xv, &gv)| if xv > 0.0 { gv } else { 0.0 }).collect()
+    x.iter()
+        .zip(g)
+        .map(|(&xv, &gv)| if xv > 0.0 { gv } else { 0.0 })
+        .collect()
 }
 
 /// C (m, n) = A (m, k) · B (k, n).
@@ -69,7 +72,13 @@ pub fn linear(x: &[f64], w: &[f64], b: &[f64], k: usize, n: usize) -> Vec<f64> {
 }
 
 /// (dX, dW, db) of Y = X·W + b given dY.
-pub fn linear_backward(x: &[f64], w: &[f64], dy: &[f64], k: usize, n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+pub fn linear_backward(
+    x: &[f64],
+    w: &[f64],
+    dy: &[f64],
+    k: usize,
+    n: usize,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let batch = x.len() / k;
     let dx = matmul(dy, &transpose(w, k, n), batch, n, k);
     let dw = matmul(&transpose(x, batch, k), dy, k, batch, n);
@@ -90,5 +99,11 @@ pub fn max_abs_diff(a: &[f32], b: &[f64]) -> f64 {
     a.iter()
         .zip(b)
         .map(|(&x, &y)| (f64::from(x) - y).abs())
-        .fold(0.0, |m, d| if d.is_nan() || m.is_nan() { f64::NAN } else { m.max(d) })
+        .fold(0.0, |m, d| {
+            if d.is_nan() || m.is_nan() {
+                f64::NAN
+            } else {
+                m.max(d)
+            }
+        })
 }

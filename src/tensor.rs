@@ -60,7 +60,8 @@ impl Tensor {
             });
         }
         let t = Tensor::empty(gpu, OP, shape)?;
-        gpu.queue().write_buffer(&t.buffer, 0, bytemuck::cast_slice(data));
+        gpu.queue()
+            .write_buffer(&t.buffer, 0, bytemuck::cast_slice(data));
         Ok(t)
     }
 
@@ -82,7 +83,8 @@ impl Tensor {
 
     /// Copies the data back to the host (submits all pending GPU work first).
     pub fn to_vec(&self) -> Result<Vec<f32>> {
-        self.gpu.read_f32("Tensor::to_vec", &self.buffer, self.len())
+        self.gpu
+            .read_f32("Tensor::to_vec", &self.buffer, self.len())
     }
 
     /// The shape, `[n]` or `[rows, cols]`.
@@ -148,6 +150,8 @@ impl Tensor {
 
 impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tensor").field("shape", &self.shape).finish()
+        f.debug_struct("Tensor")
+            .field("shape", &self.shape)
+            .finish()
     }
 }

@@ -11,7 +11,17 @@ use wgpu_backprop::{Error, Gpu, Layer, Tensor};
 fn data_length_rank_and_zero_size() {
     let gpu = gpu();
     let e = Tensor::from_slice(&gpu, &[1.0, 2.0, 3.0], &[2, 2]).unwrap_err();
-    assert!(matches!(e, Error::DataLength { len: 3, expected: 4, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::DataLength {
+                len: 3,
+                expected: 4,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("[2, 2]"), "{e}");
     let e = Tensor::from_slice(&gpu, &[1.0; 8], &[2, 2, 2]).unwrap_err();
     assert!(matches!(e, Error::BadRank { .. }), "{e}");
@@ -33,26 +43,45 @@ fn matmul_inner_dimension_mismatch_names_both_shapes() {
     let b = Tensor::zeros(&gpu, &[4, 5]).unwrap();
     let e = matmul(&a, &b).unwrap_err();
     let msg = e.to_string();
-    assert!(matches!(e, Error::ShapeMismatch { op: "matmul", .. }), "{msg}");
+    assert!(
+        matches!(e, Error::ShapeMismatch { op: "matmul", .. }),
+        "{msg}"
+    );
     assert!(msg.contains("[2, 3]") && msg.contains("[4, 5]"), "{msg}");
     let v = Tensor::zeros(&gpu, &[3]).unwrap();
     assert!(matches!(matmul(&v, &b), Err(Error::ShapeMismatch { .. })));
     let bias = Tensor::zeros(&gpu, &[4]).unwrap();
     let b2 = Tensor::zeros(&gpu, &[3, 5]).unwrap();
-    assert!(matches!(gemm(&a, Transpose::No, &b2, Transpose::No, Some(&bias)), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(
+        gemm(&a, Transpose::No, &b2, Transpose::No, Some(&bias)),
+        Err(Error::ShapeMismatch { .. })
+    ));
 }
 
 #[test]
 fn backward_before_forward() {
     let gpu = gpu();
     let dy = Tensor::zeros(&gpu, &[5]).unwrap();
-    let mut layers: Vec<Box<dyn Layer>> =
-        vec![Box::new(SoftMax::new()), Box::new(ReLU::new()), Box::new(Linear::with_seed(&gpu, 3, 5, 1).unwrap())];
+    let mut layers: Vec<Box<dyn Layer>> = vec![
+        Box::new(SoftMax::new()),
+        Box::new(ReLU::new()),
+        Box::new(Linear::with_seed(&gpu, 3, 5, 1).unwrap()),
+    ];
     for layer in layers.iter_mut() {
         let e = layer.backward(&dy).unwrap_err();
-        assert!(matches!(e, Error::BackwardBeforeForward { .. }), "{}: {e}", layer.name());
-        assert!(matches!(layer.backward_jacobian(&dy), Err(Error::BackwardBeforeForward { .. })));
-        assert!(matches!(layer.jacobian(), Err(Error::BackwardBeforeForward { .. })));
+        assert!(
+            matches!(e, Error::BackwardBeforeForward { .. }),
+            "{}: {e}",
+            layer.name()
+        );
+        assert!(matches!(
+            layer.backward_jacobian(&dy),
+            Err(Error::BackwardBeforeForward { .. })
+        ));
+        assert!(matches!(
+            layer.jacobian(),
+            Err(Error::BackwardBeforeForward { .. })
+        ));
     }
 }
 
@@ -65,14 +94,33 @@ fn gradient_shaped_unlike_the_output() {
     for layer in layers.iter_mut() {
         layer.forward(&x).unwrap();
         let e = layer.backward(&bad).unwrap_err();
-        assert!(e.to_string().contains("[2, 3]") && e.to_string().contains("[3, 2]"), "{e}");
-        assert!(matches!(layer.backward_jacobian(&bad), Err(Error::ShapeMismatch { .. })));
+        assert!(
+            e.to_string().contains("[2, 3]") && e.to_string().contains("[3, 2]"),
+            "{e}"
+        );
+        assert!(matches!(
+            layer.backward_jacobian(&bad),
+            Err(Error::ShapeMismatch { .. })
+        ));
     }
     let mut lin = Linear::with_seed(&gpu, 3, 5, 1).unwrap();
     lin.forward(&x).unwrap();
-    let e = lin.backward(&Tensor::zeros(&gpu, &[2, 4]).unwrap()).unwrap_err();
-    assert!(matches!(e, Error::ShapeMismatch { op: "Linear::backward", .. }), "{e}");
-    let e = lin.forward(&Tensor::zeros(&gpu, &[2, 4]).unwrap()).unwrap_err();
+    let e = lin
+        .backward(&Tensor::zeros(&gpu, &[2, 4]).unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::ShapeMismatch {
+                op: "Linear::backward",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = lin
+        .forward(&Tensor::zeros(&gpu, &[2, 4]).unwrap())
+        .unwrap_err();
     assert!(e.to_string().contains("[batch, 3]"), "{e}");
 }
 
@@ -93,14 +141,26 @@ fn tensors_from_another_gpu_are_refused() {
 #[test]
 fn linear_with_zero_features_is_refused() {
     let gpu = gpu();
-    assert!(matches!(Linear::new(&gpu, 0, 3), Err(Error::ZeroSize { .. })));
+    assert!(matches!(
+        Linear::new(&gpu, 0, 3),
+        Err(Error::ZeroSize { .. })
+    ));
     let w = Tensor::zeros(&gpu, &[3]).unwrap();
     let b = Tensor::zeros(&gpu, &[3]).unwrap();
-    assert!(matches!(Linear::from_parameters(w, b), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(
+        Linear::from_parameters(w, b),
+        Err(Error::ShapeMismatch { .. })
+    ));
 }
 
 #[test]
 fn no_adapter_message_says_how_to_install_one() {
-    let msg = Error::NoAdapter { backends: "VULKAN".into() }.to_string();
-    assert!(msg.contains("apt-get install -y mesa-vulkan-drivers"), "{msg}");
+    let msg = Error::NoAdapter {
+        backends: "VULKAN".into(),
+    }
+    .to_string();
+    assert!(
+        msg.contains("apt-get install -y mesa-vulkan-drivers"),
+        "{msg}"
+    );
 }

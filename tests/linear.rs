@@ -8,7 +8,10 @@ use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::rng::Rng;
 use wgpu_backprop::{Gpu, Layer, Tensor};
 
-const DOT_TOL: Tol = Tol { abs: 1e-30, rel: 1e-5 };
+const DOT_TOL: Tol = Tol {
+    abs: 1e-30,
+    rel: 1e-5,
+};
 
 /// Builds a seeded layer, runs forward and backward on x (batch, k) and checks every result.
 fn check_linear(gpu: &Gpu, rng: &mut Rng, batch: usize, k: usize, n: usize, vector: bool) {
@@ -17,7 +20,11 @@ fn check_linear(gpu: &Gpu, rng: &mut Rng, batch: usize, k: usize, n: usize, vect
     let b = Array1::from(to_f64(&read(lin.bias())));
     let x = mat(&rand_vec(rng, batch * k, -1.0, 1.0), batch, k);
     let dy = mat(&rand_vec(rng, batch * n, -1.0, 1.0), batch, n);
-    let (xs, ys) = if vector { (vec![k], vec![n]) } else { (vec![batch, k], vec![batch, n]) };
+    let (xs, ys) = if vector {
+        (vec![k], vec![n])
+    } else {
+        (vec![batch, k], vec![batch, n])
+    };
     let what = format!("linear {batch}x{k}->{n} vector={vector}");
 
     let y = lin.forward(&upload(gpu, &flat(&x), &xs)).unwrap();
@@ -25,20 +32,44 @@ fn check_linear(gpu: &Gpu, rng: &mut Rng, batch: usize, k: usize, n: usize, vect
     let (xw, xw_scale) = matmul_ref(&x, &w);
     let want_y = &xw + &b;
     let y_scale = &xw_scale + &b.mapv(f64::abs);
-    assert_close_scaled(&format!("{what} Y"), &read(&y), &flat(&want_y), &flat(&y_scale), DOT_TOL);
+    assert_close_scaled(
+        &format!("{what} Y"),
+        &read(&y),
+        &flat(&want_y),
+        &flat(&y_scale),
+        DOT_TOL,
+    );
 
     let dx = lin.backward(&upload(gpu, &flat(&dy), &ys)).unwrap();
     assert_eq!(dx.shape(), &xs[..], "{what}: dX shape");
     let (want_dx, dx_scale) = matmul_ref(&dy, &w.t().to_owned());
-    assert_close_scaled(&format!("{what} dX"), &read(&dx), &flat(&want_dx), &flat(&dx_scale), DOT_TOL);
+    assert_close_scaled(
+        &format!("{what} dX"),
+        &read(&dx),
+        &flat(&want_dx),
+        &flat(&dx_scale),
+        DOT_TOL,
+    );
     let (want_dw, dw_scale) = matmul_ref(&x.t().to_owned(), &dy);
     let gw = lin.weight_grad().expect("dW after backward");
     assert_eq!(gw.shape(), &[k, n]);
-    assert_close_scaled(&format!("{what} dW"), &read(gw), &flat(&want_dw), &flat(&dw_scale), DOT_TOL);
+    assert_close_scaled(
+        &format!("{what} dW"),
+        &read(gw),
+        &flat(&want_dw),
+        &flat(&dw_scale),
+        DOT_TOL,
+    );
     let want_db = dy.sum_axis(Axis(0));
     let db_scale = dy.mapv(f64::abs).sum_axis(Axis(0));
     let gb = lin.bias_grad().expect("db after backward");
-    assert_close_scaled(&format!("{what} db"), &read(gb), &want_db.to_vec(), &db_scale.to_vec(), DOT_TOL);
+    assert_close_scaled(
+        &format!("{what} db"),
+        &read(gb),
+        &want_db.to_vec(),
+        &db_scale.to_vec(),
+        DOT_TOL,
+    );
 }
 
 fn to_f64(v: &[f32]) -> Vec<f64> {
@@ -49,7 +80,17 @@ fn to_f64(v: &[f32]) -> Vec<f64> {
 fn matrix_inputs_across_tile_edges() {
     let gpu = gpu();
     let mut rng = Rng::new(20);
-    for (batch, k, n) in [(1, 1, 1), (3, 2, 5), (2, 3, 5), (17, 13, 11), (63, 65, 64), (65, 17, 129), (1000, 3, 2), (3, 1000, 7), (97, 89, 101)] {
+    for (batch, k, n) in [
+        (1, 1, 1),
+        (3, 2, 5),
+        (2, 3, 5),
+        (17, 13, 11),
+        (63, 65, 64),
+        (65, 17, 129),
+        (1000, 3, 2),
+        (3, 1000, 7),
+        (97, 89, 101),
+    ] {
         check_linear(&gpu, &mut rng, batch, k, n, false);
     }
 }
@@ -73,7 +114,10 @@ fn seeded_init_is_reproducible_and_bounded() {
     assert_eq!(read(a.bias()), read(b.bias()));
     assert_ne!(read(a.weight()), read(c.weight()));
     let bound = 1.0 / 30f32.sqrt();
-    assert!(read(a.weight()).iter().all(|v| v.abs() <= bound), "init outside ±1/sqrt(in)");
+    assert!(
+        read(a.weight()).iter().all(|v| v.abs() <= bound),
+        "init outside ±1/sqrt(in)"
+    );
     assert_eq!((a.in_features(), a.out_features()), (30, 7));
 }
 

@@ -10,7 +10,10 @@ use wgpu_backprop::rng::Rng;
 use wgpu_backprop::Gpu;
 
 /// Dot products of length K in f32 against exact f64, relative to Σ|a||b|.
-const DOT_TOL: Tol = Tol { abs: 1e-30, rel: 1e-5 };
+const DOT_TOL: Tol = Tol {
+    abs: 1e-30,
+    rel: 1e-5,
+};
 
 /// Variant bits: 1 = A transposed, 2 = B transposed, 4 = with bias.
 fn check_gemm(gpu: &Gpu, rng: &mut Rng, [m, k, n]: [usize; 3], scale: f32, variant: usize) {
@@ -55,7 +58,14 @@ fn every_small_shape_all_variants() {
 fn tile_edges_and_primes_all_variants() {
     let gpu = gpu();
     let mut rng = Rng::new(2);
-    let sizes = [(63, 15, 65), (64, 16, 64), (65, 17, 63), (127, 33, 129), (128, 31, 1), (97, 101, 89)];
+    let sizes = [
+        (63, 15, 65),
+        (64, 16, 64),
+        (65, 17, 63),
+        (127, 33, 129),
+        (128, 31, 1),
+        (97, 101, 89),
+    ];
     for (m, k, n) in sizes {
         for v in 0..8 {
             check_gemm(&gpu, &mut rng, [m, k, n], 1.0, v);

@@ -11,10 +11,16 @@ use wgpu_backprop::ops::matmul;
 use wgpu_backprop::rng::Rng;
 use wgpu_backprop::Layer;
 
-const DOT_TOL: Tol = Tol { abs: 1e-30, rel: 1e-5 };
+const DOT_TOL: Tol = Tol {
+    abs: 1e-30,
+    rel: 1e-5,
+};
 
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 64, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: 64,
+        ..ProptestConfig::default()
+    }
 }
 
 proptest! {

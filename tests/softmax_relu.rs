@@ -9,12 +9,19 @@ use wgpu_backprop::rng::Rng;
 use wgpu_backprop::{Gpu, Layer};
 
 /// exp and the division carry a few ulps each; values that underflow are within `abs`.
-const SOFTMAX_TOL: Tol = Tol { abs: 1e-12, rel: 1e-5 };
+const SOFTMAX_TOL: Tol = Tol {
+    abs: 1e-12,
+    rel: 1e-5,
+};
 
 /// Runs softmax forward and backward on x (rows, cols) and checks both against the reference.
 /// The backward error is bounded relative to y·(|g| + Σ|g·y|), the size of its terms.
 fn check_softmax(gpu: &Gpu, x: &[f64], g: &[f64], rows: usize, cols: usize) {
-    let shape: Vec<usize> = if rows == 1 { vec![cols] } else { vec![rows, cols] };
+    let shape: Vec<usize> = if rows == 1 {
+        vec![cols]
+    } else {
+        vec![rows, cols]
+    };
     let mut sm = SoftMax::new();
     let y = sm.forward(&upload(gpu, x, &shape)).unwrap();
     let xa = mat(x, rows, cols);
@@ -27,17 +34,41 @@ fn check_softmax(gpu: &Gpu, x: &[f64], g: &[f64], rows: usize, cols: usize) {
     // plus the propagated forward error (covered by the scale).
     let ga = mat(g, rows, cols);
     let want_dx = softmax_backward_ref(&want, &ga);
-    let dots = (&want * &ga).mapv(f64::abs).sum_axis(Axis(1)).insert_axis(Axis(1));
+    let dots = (&want * &ga)
+        .mapv(f64::abs)
+        .sum_axis(Axis(1))
+        .insert_axis(Axis(1));
     let scale: Array2<f64> = &want * &(ga.mapv(f64::abs) + &dots);
     let what = format!("softmax backward {rows}x{cols}");
-    assert_close_scaled(&what, &read(&dx), &flat(&want_dx), &flat(&scale), Tol { abs: 1e-12, rel: 3e-5 });
+    assert_close_scaled(
+        &what,
+        &read(&dx),
+        &flat(&want_dx),
+        &flat(&scale),
+        Tol {
+            abs: 1e-12,
+            rel: 3e-5,
+        },
+    );
 }
 
 #[test]
 fn softmax_shape_sweep() {
     let gpu = gpu();
     let mut rng = Rng::new(10);
-    let shapes = [(1, 1), (1, 2), (1, 5), (3, 7), (17, 13), (2, 255), (2, 256), (3, 257), (1000, 3), (3, 1000), (7, 4099)];
+    let shapes = [
+        (1, 1),
+        (1, 2),
+        (1, 5),
+        (3, 7),
+        (17, 13),
+        (2, 255),
+        (2, 256),
+        (3, 257),
+        (1000, 3),
+        (3, 1000),
+        (7, 4099),
+    ];
     for (rows, cols) in shapes {
         for scale in [1.0, 100.0] {
             let x = rand_vec(&mut rng, rows * cols, -scale, scale);
@@ -62,11 +93,11 @@ fn softmax_adversarial_rows() {
     let rows: [&[f64]; 7] = [
         &[10000.0, 10001.0, 10002.0, 10003.0],
         &[-1e30, 0.0, -1e30, 0.0],
-        &[0.0, 0.0, 1.0, 0.0],         // one-hot
-        &[0.0, 0.0, 1e4, 0.0],         // one-hot, huge
-        &[-1e30, -1e30, -1e30, 5.0],   // one survivor
-        &[3.0, 3.0, 3.0, 3.0],         // equal values
-        &[1e30, -1e30, 1e30, 0.0],     // ±1e30
+        &[0.0, 0.0, 1.0, 0.0],       // one-hot
+        &[0.0, 0.0, 1e4, 0.0],       // one-hot, huge
+        &[-1e30, -1e30, -1e30, 5.0], // one survivor
+        &[3.0, 3.0, 3.0, 3.0],       // equal values
+        &[1e30, -1e30, 1e30, 0.0],   // ±1e30
     ];
     let x: Vec<f64> = rows.concat();
     let g: Vec<f64> = (0..x.len()).map(|i| (i % 5) as f64 - 2.0).collect();
@@ -77,16 +108,31 @@ fn softmax_adversarial_rows() {
     }
     let sm_sum: f32 = {
         let mut sm = SoftMax::new();
-        read(&sm.forward(&upload(&gpu, rows[0], &[4])).unwrap()).iter().sum()
+        read(&sm.forward(&upload(&gpu, rows[0], &[4])).unwrap())
+            .iter()
+            .sum()
     };
-    assert!((sm_sum - 1.0).abs() < 1e-6, "softmax of 10000..10003 sums to {sm_sum}");
+    assert!(
+        (sm_sum - 1.0).abs() < 1e-6,
+        "softmax of 10000..10003 sums to {sm_sum}"
+    );
 }
 
 #[test]
 fn relu_shape_sweep_is_exact() {
     let gpu = gpu();
     let mut rng = Rng::new(12);
-    let shapes: [&[usize]; 9] = [&[1], &[2], &[3], &[5], &[1023], &[1025], &[3, 7], &[1000, 3], &[257, 65]];
+    let shapes: [&[usize]; 9] = [
+        &[1],
+        &[2],
+        &[3],
+        &[5],
+        &[1023],
+        &[1025],
+        &[3, 7],
+        &[1000, 3],
+        &[257, 65],
+    ];
     for shape in shapes {
         let n: usize = shape.iter().product();
         let mut x = rand_vec(&mut rng, n, -100.0, 100.0);
@@ -97,21 +143,43 @@ fn relu_shape_sweep_is_exact() {
         assert_eq!(y.shape(), shape);
         // ReLU only selects values: the result is exact.
         let exact = Tol { abs: 0.0, rel: 0.0 };
-        assert_close(&format!("relu forward {shape:?}"), &read(&y), &relu_ref(&x), exact);
+        assert_close(
+            &format!("relu forward {shape:?}"),
+            &read(&y),
+            &relu_ref(&x),
+            exact,
+        );
         let dx = relu.backward(&upload(&gpu, &g, shape)).unwrap();
-        assert_close(&format!("relu backward {shape:?}"), &read(&dx), &relu_backward_ref(&x, &g), exact);
+        assert_close(
+            &format!("relu backward {shape:?}"),
+            &read(&dx),
+            &relu_backward_ref(&x, &g),
+            exact,
+        );
     }
 }
 
 #[test]
 fn relu_of_special_values() {
     let gpu = gpu();
-    let x = [0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, 1e-40, -1e-40, 3.5];
+    let x = [
+        0.0,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        1e-40,
+        -1e-40,
+        3.5,
+    ];
     let t = wgpu_backprop::Tensor::from_slice(&gpu, &x, &[7]).unwrap();
     let mut relu = ReLU::new();
     let y = read(&relu.forward(&t).unwrap());
     assert_eq!(&y[..4], &[0.0, 0.0, f32::INFINITY, 0.0]);
-    assert!(y[4] == 0.0 || y[4] == 1e-40, "denormal input may flush to zero, got {}", y[4]);
+    assert!(
+        y[4] == 0.0 || y[4] == 1e-40,
+        "denormal input may flush to zero, got {}",
+        y[4]
+    );
     assert_eq!(&y[5..], &[0.0, 3.5]);
     let ones = wgpu_backprop::Tensor::from_slice(&gpu, &[1.0; 7], &[7]).unwrap();
     let dx = read(&relu.backward(&ones).unwrap());

@@ -28,7 +28,12 @@ impl Linear {
     }
 
     /// Like [`Linear::new`] with a seed, for reproducible weights.
-    pub fn with_seed(gpu: &Gpu, in_features: usize, out_features: usize, seed: u64) -> Result<Linear> {
+    pub fn with_seed(
+        gpu: &Gpu,
+        in_features: usize,
+        out_features: usize,
+        seed: u64,
+    ) -> Result<Linear> {
         const OP: &str = "Linear::new";
         if in_features == 0 || out_features == 0 {
             return Err(Error::ZeroSize {
@@ -41,7 +46,9 @@ impl Linear {
         let w: Vec<f32> = (0..in_features * out_features)
             .map(|_| rng.uniform(-bound, bound))
             .collect();
-        let b: Vec<f32> = (0..out_features).map(|_| rng.uniform(-bound, bound)).collect();
+        let b: Vec<f32> = (0..out_features)
+            .map(|_| rng.uniform(-bound, bound))
+            .collect();
         Self::from_parameters(
             Tensor::from_slice(gpu, &w, &[in_features, out_features])?,
             Tensor::from_slice(gpu, &b, &[out_features])?,

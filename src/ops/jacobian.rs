@@ -50,7 +50,13 @@ pub fn linear_input_jacobian(w: &Tensor, batch: usize) -> Result<Tensor> {
 pub fn linear_weight_jacobian(x: &Tensor, out_features: usize) -> Result<Tensor> {
     let (b, k) = x.rows_cols();
     let n = out_features;
-    build("linear_weight_jacobian", &LINEAR_DW_JACOBIAN, x, [b * n, k * n], [n, k])
+    build(
+        "linear_weight_jacobian",
+        &LINEAR_DW_JACOBIAN,
+        x,
+        [b * n, k * n],
+        [n, k],
+    )
 }
 
 /// ∂Y/∂b of Y = X·W + b: J[(i,j), l] = δ_jl. Shape [batch·N, N] for W (K, N).
@@ -82,7 +88,7 @@ fn build(
     [rows, cols]: [usize; 2],
     [a, b]: [usize; 2],
 ) -> Result<Tensor> {
-    let total = rows.checked_mul(cols).unwrap_or(usize::MAX);
+    let total = rows.saturating_mul(cols);
     if total > MAX_JACOBIAN_ELEMENTS {
         return Err(Error::TooLarge {
             op,

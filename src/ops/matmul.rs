@@ -50,10 +50,17 @@ pub fn gemm(
         ((r, c), Transpose::Yes) => (c, r),
     };
     if k != k2 {
-        let stored = if tb == Transpose::Yes { format!("[N, {k}]") } else { format!("[{k}, N]") };
+        let stored = if tb == Transpose::Yes {
+            format!("[N, {k}]")
+        } else {
+            format!("[{k}, N]")
+        };
         return Err(Error::ShapeMismatch {
             op: OP,
-            expected: format!("B of shape {stored} to match A {:?} (inner dimension {k})", a.shape()),
+            expected: format!(
+                "B of shape {stored} to match A {:?} (inner dimension {k})",
+                a.shape()
+            ),
             got: b.shape().to_vec(),
         });
     }

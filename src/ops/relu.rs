@@ -18,7 +18,12 @@ pub fn relu_backward(x: &Tensor, g: &Tensor) -> Result<Tensor> {
     elementwise(OP, &RELU_BACKWARD, x, g)
 }
 
-fn elementwise(op: &'static str, kernel: &'static Kernel, x: &Tensor, g: &Tensor) -> Result<Tensor> {
+fn elementwise(
+    op: &'static str,
+    kernel: &'static Kernel,
+    x: &Tensor,
+    g: &Tensor,
+) -> Result<Tensor> {
     let gpu = x.gpu();
     let out = Tensor::empty(gpu, op, x.shape())?;
     let n4 = x.len().div_ceil(4);

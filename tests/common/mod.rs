@@ -26,7 +26,10 @@ pub struct Tol {
 }
 
 /// Tight enough to catch any indexing or reduction bug, loose enough for f32 rounding.
-pub const F32_TOL: Tol = Tol { abs: 1e-6, rel: 1e-5 };
+pub const F32_TOL: Tol = Tol {
+    abs: 1e-6,
+    rel: 1e-5,
+};
 
 /// Asserts got ≈ expected elementwise; on failure names the worst element (index, got,
 /// expected, error, allowed). NaN must meet NaN.
@@ -44,9 +47,17 @@ pub fn assert_close_scaled(what: &str, got: &[f32], expected: &[f64], scale: &[f
         let g = f64::from(g);
         let allowed = tol.abs + tol.rel * scale[i];
         let err = if e.is_nan() || g.is_nan() {
-            if e.is_nan() && g.is_nan() { 0.0 } else { f64::INFINITY }
+            if e.is_nan() && g.is_nan() {
+                0.0
+            } else {
+                f64::INFINITY
+            }
         } else if e.is_infinite() || g.is_infinite() {
-            if e == g { 0.0 } else { f64::INFINITY }
+            if e == g {
+                0.0
+            } else {
+                f64::INFINITY
+            }
         } else {
             (g - e).abs()
         };
@@ -114,7 +125,10 @@ pub fn relu_ref(x: &[f64]) -> Vec<f64> {
 }
 
 pub fn relu_backward_ref(x: &[f64], g: &[f64]) -> Vec<f64> {
-    x.iter().zip(g).map(|(&a, &b)| if a > 0.0 { b } else { 0.0 }).collect()
+    x.iter()
+        .zip(g)
+        .map(|(&a, &b)| if a > 0.0 { b } else { 0.0 })
+        .collect()
 }
 
 /// A·B and the error scale |A|·|B| (bounds the rounding error of each dot product).

@@ -1,0 +1,57 @@
+//! `wgpu-backprop info`: what the chosen adapter is and what the device was opened with.
+
+use wgpu_backprop::Gpu;
+
+pub fn run(gpu: &Gpu) {
+    let info = gpu.adapter_info();
+    println!("adapter:      {}", info.name);
+    println!("backend:      {:?}", info.backend);
+    println!("device type:  {:?}", info.device_type);
+    println!("vendor/device: {:#06x}/{:#06x}", info.vendor, info.device);
+    println!("driver:       {} {}", info.driver, info.driver_info);
+    let features: Vec<String> = gpu
+        .features()
+        .iter_names()
+        .map(|(name, _)| name.to_string())
+        .collect();
+    println!(
+        "features:     {}",
+        if features.is_empty() {
+            "(none beyond WebGPU core)".to_string()
+        } else {
+            features.join(", ")
+        }
+    );
+    let l = gpu.limits();
+    println!("limits:");
+    println!(
+        "  max_buffer_size                     {}",
+        l.max_buffer_size
+    );
+    println!(
+        "  max_storage_buffer_binding_size     {}",
+        l.max_storage_buffer_binding_size
+    );
+    println!(
+        "  max_storage_buffers_per_shader_stage {}",
+        l.max_storage_buffers_per_shader_stage
+    );
+    println!(
+        "  max_compute_workgroup_storage_size  {}",
+        l.max_compute_workgroup_storage_size
+    );
+    println!(
+        "  max_compute_invocations_per_workgroup {}",
+        l.max_compute_invocations_per_workgroup
+    );
+    println!(
+        "  max_compute_workgroup_size          {} x {} x {}",
+        l.max_compute_workgroup_size_x,
+        l.max_compute_workgroup_size_y,
+        l.max_compute_workgroup_size_z
+    );
+    println!(
+        "  max_compute_workgroups_per_dimension {}",
+        l.max_compute_workgroups_per_dimension
+    );
+}
