@@ -28,3 +28,27 @@ fn column_sum(
     }
     out[col] = sum;
 }
+
+// Sum of all elements: out[0] = Σ x[i] for i < rows · cols, by one 256-wide workgroup
+// (for the small vectors of loss terms; each invocation strides, then a tree reduction).
+var<workgroup> partial: array<f32, 256>;
+
+@compute @workgroup_size(256, 1, 1)
+fn sum_all(@builtin(local_invocation_index) li: u32) {
+    let n = p.rows * p.cols;
+    var s = 0.0;
+    for (var i = li; i < n; i += 256u) {
+        s += x[i];
+    }
+    partial[li] = s;
+    workgroupBarrier();
+    for (var k = 128u; k > 0u; k >>= 1u) {
+        if (li < k) {
+            partial[li] = partial[li] + partial[li + k];
+        }
+        workgroupBarrier();
+    }
+    if (li == 0u) {
+        out[0] = partial[0];
+    }
+}

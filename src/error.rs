@@ -65,6 +65,18 @@ pub enum Error {
     #[error("{op}: invalid argument: {message}")]
     InvalidArgument { op: &'static str, message: String },
 
+    /// A file could not be read or written.
+    #[error("{op}: {path}: {message}")]
+    Io {
+        op: &'static str,
+        path: String,
+        message: String,
+    },
+
+    /// Data or a saved model is malformed (truncated, wrong magic, inconsistent shapes).
+    #[error("{op}: invalid format: {message}")]
+    Format { op: &'static str, message: String },
+
     /// The device reported an error (validation, out of memory, device lost, mapping).
     #[error("{op}: GPU device error: {message}")]
     Device { op: &'static str, message: String },

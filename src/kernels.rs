@@ -22,6 +22,8 @@ pub(crate) enum Source {
     Softmax,
     Relu,
     Jacobian,
+    Loss,
+    Optim,
 }
 
 impl Source {
@@ -32,6 +34,8 @@ impl Source {
             Source::Softmax => include_str!("../shaders/softmax.wgsl"),
             Source::Relu => include_str!("../shaders/relu.wgsl"),
             Source::Jacobian => include_str!("../shaders/jacobian.wgsl"),
+            Source::Loss => include_str!("../shaders/loss.wgsl"),
+            Source::Optim => include_str!("../shaders/optim.wgsl"),
         }
     }
 }
@@ -72,6 +76,49 @@ pub(crate) const COLUMN_SUM: Kernel = Kernel {
     source: Source::Reduce,
     entry: "column_sum",
     bindings: &[Read, ReadWrite],
+    flags: &[],
+};
+/// out[0] = Σ x: bindings x, out.
+pub(crate) const SUM_ALL: Kernel = Kernel {
+    source: Source::Reduce,
+    entry: "sum_all",
+    bindings: &[Read, ReadWrite],
+    flags: &[],
+};
+const LOSS_LAYOUT: &[Access] = &[Read, Read, ReadWrite, ReadWrite];
+/// Cross-entropy terms and gradient: bindings logits, labels, grad, terms.
+pub(crate) const CROSS_ENTROPY: Kernel = Kernel {
+    source: Source::Loss,
+    entry: "cross_entropy",
+    bindings: LOSS_LAYOUT,
+    flags: &[],
+};
+/// Squared-error terms and gradient: bindings y, target, grad, terms.
+pub(crate) const MSE: Kernel = Kernel {
+    source: Source::Loss,
+    entry: "mse",
+    bindings: LOSS_LAYOUT,
+    flags: &[],
+};
+/// In-place SGD: bindings θ, g, velocity.
+pub(crate) const SGD: Kernel = Kernel {
+    source: Source::Optim,
+    entry: "sgd",
+    bindings: &[ReadWrite, Read, ReadWrite],
+    flags: &[],
+};
+/// In-place Adam: bindings θ, g, m, v.
+pub(crate) const ADAM: Kernel = Kernel {
+    source: Source::Optim,
+    entry: "adam",
+    bindings: &[ReadWrite, Read, ReadWrite, ReadWrite],
+    flags: &[],
+};
+/// acc += x: bindings acc, x.
+pub(crate) const ACCUMULATE: Kernel = Kernel {
+    source: Source::Optim,
+    entry: "accumulate",
+    bindings: &[ReadWrite, Read],
     flags: &[],
 };
 const SOFTMAX_LAYOUT: &[Access] = &[Read, Read, ReadWrite];

@@ -21,6 +21,27 @@ pub trait Layer: Send + Sync {
 
     /// ∂y/∂x of the last forward as a matrix [output elements, input elements].
     fn jacobian(&self) -> Result<Tensor>;
+
+    /// Trainable parameters with the gradients of the last backward (`None` before any).
+    /// Empty for nodes. Optimizers update these tensors in place.
+    fn parameters(&self) -> Vec<Parameter<'_>> {
+        Vec::new()
+    }
+
+    /// How the layer is written in a saved model: `relu`, `softmax`, `linear(64,128)`.
+    fn config(&self) -> String {
+        self.name().to_lowercase()
+    }
+}
+
+/// A trainable tensor of a layer and its gradient.
+#[derive(Debug, Clone, Copy)]
+pub struct Parameter<'a> {
+    /// `"weight"`, `"bias"`, …
+    pub name: &'static str,
+    pub value: &'a Tensor,
+    /// dL/d(value) from the last backward; overwritten (not accumulated) by each backward.
+    pub grad: Option<&'a Tensor>,
 }
 
 /// The tensor a layer saved in `forward`, or the error for calling too early.

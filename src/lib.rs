@@ -25,15 +25,20 @@ mod kernels;
 mod layer;
 mod tensor;
 
+pub mod data;
+pub mod loss;
+pub mod model;
 pub mod neurons;
 pub mod nodes;
 pub mod ops;
+pub mod optim;
 pub mod reference;
 pub mod rng;
+pub mod train;
 
 pub use error::{Error, Result, INSTALL_HINT};
 pub use gpu::Gpu;
-pub use layer::Layer;
+pub use layer::{Layer, Parameter};
 pub use tensor::Tensor;
 
 /// The README's examples run as doctests, so they stay true.

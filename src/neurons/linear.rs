@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::layer::{check_grad, saved, Layer};
+use crate::layer::{check_grad, saved, Layer, Parameter};
 use crate::ops::{self, Transpose};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -184,5 +184,24 @@ impl Layer for Linear {
     fn jacobian(&self) -> Result<Tensor> {
         let x = saved("Linear::jacobian", &self.x)?;
         ops::linear_input_jacobian(&self.w, x.rows_cols().0)
+    }
+
+    fn parameters(&self) -> Vec<Parameter<'_>> {
+        vec![
+            Parameter {
+                name: "weight",
+                value: &self.w,
+                grad: self.gw.as_ref(),
+            },
+            Parameter {
+                name: "bias",
+                value: &self.b,
+                grad: self.gb.as_ref(),
+            },
+        ]
+    }
+
+    fn config(&self) -> String {
+        format!("linear({},{})", self.in_features(), self.out_features())
     }
 }

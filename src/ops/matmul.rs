@@ -1,8 +1,7 @@
-//! Matrix products on the tiled kernel of `shaders/matmul.wgsl`, and the column sum of
-//! `shaders/reduce.wgsl` (the bias gradient).
+//! Matrix products on the tiled kernel of `shaders/matmul.wgsl`.
 
 use crate::error::{Error, Result};
-use crate::kernels::{params, Dispatch, COLUMN_SUM, HAS_BIAS, MATMUL, TRANS_A, TRANS_B};
+use crate::kernels::{params, Dispatch, HAS_BIAS, MATMUL, TRANS_A, TRANS_B};
 use crate::ops::{same_gpu, u32_of};
 use crate::tensor::Tensor;
 
@@ -103,24 +102,4 @@ pub fn gemm(
         },
     )?;
     Ok(c)
-}
-
-/// out[j] = Σ_i x[i, j] for x (rows, cols); a vector is one row. Returns [cols].
-pub fn column_sum(x: &Tensor) -> Result<Tensor> {
-    const OP: &str = "column_sum";
-    let (rows, cols) = x.rows_cols();
-    let gpu = x.gpu();
-    let out = Tensor::empty(gpu, OP, &[cols])?;
-    let grid = gpu.grid_1d(OP, cols.div_ceil(64) as u64)?;
-    gpu.launch(
-        OP,
-        Dispatch {
-            kernel: &COLUMN_SUM,
-            spec: 0,
-            params: params(&[u32_of(rows), u32_of(cols)]),
-            buffers: &[x.buffer(), out.buffer()],
-            grid,
-        },
-    )?;
-    Ok(out)
 }

@@ -1,0 +1,90 @@
+// Losses, each giving per-row (or per-element) loss terms already divided by the count, and the
+// gradient, in one pass. The mean is then one `sum_all` (reduce.wgsl) of the terms.
+//
+//   cross_entropy: logits z (B, C), integer labels → term_i = logsumexp(z_i) − z_i[label_i]
+//                  (over B), dL/dz = (softmax(z) − onehot(label)) / B.
+//                  One workgroup per row; stable for any finite logits (shift by the row max).
+//   mse:           y, t of N elements → term = (y − t)² / N, dL/dy = 2 (y − t) / N.
+
+struct Params {
+    rows: u32,
+    cols: u32,     // classes for cross_entropy; total elements for mse
+    inv_count: f32, // 1 / B or 1 / N
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> z: array<f32>;
+@group(0) @binding(2) var<storage, read> target_: array<u32>; // labels, or the bits of f32 targets
+@group(0) @binding(3) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(4) var<storage, read_write> terms: array<f32>;
+
+const WG: u32 = 256u;
+const LOWEST: f32 = -3.40282347e+38;
+
+var<workgroup> scratch: array<f32, WG>;
+
+fn reduce(li: u32, v: f32, is_max: bool) -> f32 {
+    scratch[li] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (li < s) {
+            if (is_max) {
+                scratch[li] = max(scratch[li], scratch[li + s]);
+            } else {
+                scratch[li] = scratch[li] + scratch[li + s];
+            }
+        }
+        workgroupBarrier();
+    }
+    let r = scratch[0];
+    workgroupBarrier();
+    return r;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn cross_entropy(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let row = wg.y * nwg.x + wg.x;
+    if (row >= p.rows) {
+        return;
+    }
+    let base = row * p.cols;
+    let label = target_[row];
+    var m = LOWEST;
+    for (var j = li; j < p.cols; j += WG) {
+        m = max(m, z[base + j]);
+    }
+    m = reduce(li, m, true);
+    var s = 0.0;
+    for (var j = li; j < p.cols; j += WG) {
+        s += exp(z[base + j] - m);
+    }
+    s = reduce(li, s, false);
+    for (var j = li; j < p.cols; j += WG) {
+        let onehot = select(0.0, 1.0, j == label);
+        grad[base + j] = (exp(z[base + j] - m) / s - onehot) * p.inv_count;
+    }
+    if (li == 0u) {
+        // (m − z_label) first: exact for nearby values, so huge logits lose nothing.
+        terms[row] = ((m - z[base + label]) + log(s)) * p.inv_count;
+    }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn mse(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let i = (wg.y * nwg.x + wg.x) * WG + li;
+    if (i >= p.cols) {
+        return;
+    }
+    let d = z[i] - bitcast<f32>(target_[i]);
+    grad[i] = 2.0 * d * p.inv_count;
+    terms[i] = d * d * p.inv_count;
+}

@@ -1,0 +1,167 @@
+//! Saving and loading a `Sequential` in the safetensors format. The layer stack is written in
+//! the metadata (`"layers": "linear(64,128),relu,linear(128,10)"`); tensors are named
+//! `layers.{i}.{weight|bias}`. Loading rebuilds the stack and checks every shape against it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use safetensors::{Dtype, SafeTensors, View};
+
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+use crate::layer::Layer;
+use crate::model::Sequential;
+use crate::neurons::Linear;
+use crate::nodes::{ReLU, SoftMax};
+use crate::tensor::Tensor;
+
+const FORMAT: &str = "wgpu-backprop/sequential";
+
+fn format_err(op: &'static str, message: impl Into<String>) -> Error {
+    Error::Format {
+        op,
+        message: message.into(),
+    }
+}
+
+impl Sequential {
+    /// The model as safetensors bytes (reads the parameters back from the GPU).
+    pub fn to_safetensors(&self) -> Result<Vec<u8>> {
+        const OP: &str = "Sequential::save";
+        let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+        for (i, layer) in self.layers().iter().enumerate() {
+            for p in layer.parameters() {
+                let data = bytemuck::cast_slice(&p.value.to_vec()?).to_vec();
+                tensors.push((
+                    format!("layers.{i}.{}", p.name),
+                    p.value.shape().to_vec(),
+                    data,
+                ));
+            }
+        }
+        let views = tensors
+            .iter()
+            .map(|(name, shape, data)| {
+                let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), data)
+                    .map_err(|e| format_err(OP, e.to_string()))?;
+                Ok((name.clone(), view))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let metadata = HashMap::from([
+            ("format".to_string(), FORMAT.to_string()),
+            ("layers".to_string(), self.config()),
+        ]);
+        safetensors::serialize(views, Some(metadata)).map_err(|e| format_err(OP, e.to_string()))
+    }
+
+    /// Writes the model to `path` in the safetensors format.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let bytes = self.to_safetensors()?;
+        std::fs::write(path, bytes).map_err(|e| Error::Io {
+            op: "Sequential::save",
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads a model written by [`Sequential::save`].
+    pub fn load(gpu: &Gpu, path: &Path) -> Result<Sequential> {
+        let bytes = std::fs::read(path).map_err(|e| Error::Io {
+            op: "Sequential::load",
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::from_safetensors(gpu, &bytes)
+    }
+
+    /// Rebuilds a model from safetensors bytes; any inconsistency is an `Err`.
+    pub fn from_safetensors(gpu: &Gpu, bytes: &[u8]) -> Result<Sequential> {
+        const OP: &str = "Sequential::load";
+        let st = SafeTensors::deserialize(bytes).map_err(|e| format_err(OP, e.to_string()))?;
+        let (_, meta) =
+            SafeTensors::read_metadata(bytes).map_err(|e| format_err(OP, e.to_string()))?;
+        let info = meta
+            .metadata()
+            .as_ref()
+            .ok_or_else(|| format_err(OP, "no metadata"))?;
+        if info.get("format").map(String::as_str) != Some(FORMAT) {
+            return Err(format_err(OP, format!("not a {FORMAT} file")));
+        }
+        let layers = info
+            .get("layers")
+            .ok_or_else(|| format_err(OP, "no layer list in the metadata"))?;
+        let mut model = Sequential::new();
+        for (i, spec) in split_layers(layers).iter().enumerate() {
+            model.push(build_layer(gpu, &st, i, spec)?);
+        }
+        if model.parameters().len() != st.len() {
+            return Err(format_err(OP, "the file holds tensors that no layer uses"));
+        }
+        Ok(model)
+    }
+}
+
+/// Splits "linear(64,128),relu" at the commas outside parentheses.
+fn split_layers(s: &str) -> Vec<String> {
+    let (mut out, mut cur, mut depth) = (Vec::new(), String::new(), 0i32);
+    for ch in s.chars() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(ch);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn build_layer(gpu: &Gpu, st: &SafeTensors<'_>, i: usize, spec: &str) -> Result<Box<dyn Layer>> {
+    const OP: &str = "Sequential::load";
+    match spec.trim() {
+        "relu" => Ok(Box::new(ReLU::new())),
+        "softmax" => Ok(Box::new(SoftMax::new())),
+        s if s.starts_with("linear(") && s.ends_with(')') => {
+            let dims: Vec<usize> = s["linear(".len()..s.len() - 1]
+                .split(',')
+                .map(|d| d.trim().parse::<usize>())
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|_| format_err(OP, format!("layer {i}: bad '{s}'")))?;
+            let [k, n] = dims[..] else {
+                return Err(format_err(OP, format!("layer {i}: '{s}' needs two sizes")));
+            };
+            let w = read_tensor(gpu, st, &format!("layers.{i}.weight"), &[k, n])?;
+            let b = read_tensor(gpu, st, &format!("layers.{i}.bias"), &[n])?;
+            Ok(Box::new(Linear::from_parameters(w, b)?))
+        }
+        other => Err(format_err(
+            OP,
+            format!("layer {i}: unknown layer '{other}'"),
+        )),
+    }
+}
+
+fn read_tensor(gpu: &Gpu, st: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Tensor> {
+    const OP: &str = "Sequential::load";
+    let view = st
+        .tensor(name)
+        .map_err(|e| format_err(OP, format!("{name}: {e}")))?;
+    if view.dtype() != Dtype::F32 || view.shape() != shape {
+        return Err(format_err(
+            OP,
+            format!(
+                "{name}: {:?} {:?}, expected F32 {shape:?}",
+                view.dtype(),
+                view.shape()
+            ),
+        ));
+    }
+    let data: Vec<f32> = bytemuck::pod_collect_to_vec(&view.data()[..view.data_len()]);
+    Tensor::from_slice(gpu, &data, shape)
+}

@@ -1,0 +1,159 @@
+//! `Sequential`: a stack of layers trained as one — forward through all, backward through all
+//! in reverse, the parameters of all for an optimizer — and its saved form (`io`).
+
+mod io;
+
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+use crate::layer::{Layer, Parameter};
+use crate::neurons::Linear;
+use crate::nodes::ReLU;
+use crate::ops;
+use crate::tensor::Tensor;
+
+/// Layers applied in order. Gradients follow the layers' rule: each `backward` overwrites the
+/// previous gradients (nothing accumulates), so there is no `zero_grad` to call.
+#[derive(Default)]
+pub struct Sequential {
+    layers: Vec<Box<dyn Layer>>,
+}
+
+impl Sequential {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a layer (builder style).
+    pub fn with(mut self, layer: impl Layer + 'static) -> Self {
+        self.layers.push(Box::new(layer));
+        self
+    }
+
+    /// Appends a boxed layer.
+    pub fn push(&mut self, layer: Box<dyn Layer>) {
+        self.layers.push(layer);
+    }
+
+    /// A multi-layer perceptron: Linear layers of the given sizes with ReLU between them and
+    /// none after the last (its outputs are logits). `[64, 128, 10]` is 64→128→ReLU→10.
+    pub fn mlp(gpu: &Gpu, sizes: &[usize], seed: u64) -> Result<Sequential> {
+        if sizes.len() < 2 {
+            return Err(Error::InvalidArgument {
+                op: "Sequential::mlp",
+                message: format!("needs at least an input and an output size, got {sizes:?}"),
+            });
+        }
+        let mut model = Sequential::new();
+        for (i, pair) in sizes.windows(2).enumerate() {
+            if i > 0 {
+                model.push(Box::new(ReLU::new()));
+            }
+            let layer_seed = seed
+                .wrapping_add(i as u64)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            model.push(Box::new(Linear::with_seed(
+                gpu, pair[0], pair[1], layer_seed,
+            )?));
+        }
+        Ok(model)
+    }
+
+    pub fn layers(&self) -> &[Box<dyn Layer>] {
+        &self.layers
+    }
+
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// The class with the largest output for each row of x (reads the outputs back).
+    pub fn predict(&mut self, x: &Tensor) -> Result<Vec<usize>> {
+        let y = self.forward(x)?;
+        let (_, cols) = y.rows_cols();
+        let v = y.to_vec()?;
+        Ok(v.chunks(cols).map(argmax).collect())
+    }
+
+    fn empty_error(op: &'static str) -> Error {
+        Error::InvalidArgument {
+            op,
+            message: "the model has no layers".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Sequential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sequential[{}]", self.config())
+    }
+}
+
+/// Index of the largest value (the first of equals; NaN never wins).
+pub(crate) fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] || row[best].is_nan() {
+            best = i;
+        }
+    }
+    best
+}
+
+impl Layer for Sequential {
+    fn name(&self) -> &'static str {
+        "Sequential"
+    }
+
+    fn forward(&mut self, x: &Tensor) -> Result<Tensor> {
+        let mut h = x.clone();
+        for layer in self.layers.iter_mut() {
+            h = layer.forward(&h)?;
+        }
+        Ok(h)
+    }
+
+    fn backward(&mut self, dy: &Tensor) -> Result<Tensor> {
+        let mut g = dy.clone();
+        for layer in self.layers.iter_mut().rev() {
+            g = layer.backward(&g)?;
+        }
+        Ok(g)
+    }
+
+    fn backward_jacobian(&mut self, dy: &Tensor) -> Result<Tensor> {
+        let mut g = dy.clone();
+        for layer in self.layers.iter_mut().rev() {
+            g = layer.backward_jacobian(&g)?;
+        }
+        Ok(g)
+    }
+
+    // J = J_L · … · J_1 (chain rule), each from the layer's last forward.
+    fn jacobian(&self) -> Result<Tensor> {
+        let mut layers = self.layers.iter().rev();
+        let first = layers
+            .next()
+            .ok_or(Self::empty_error("Sequential::jacobian"))?;
+        let mut j = first.jacobian()?;
+        for layer in layers {
+            j = ops::matmul(&j, &layer.jacobian()?)?;
+        }
+        Ok(j)
+    }
+
+    fn parameters(&self) -> Vec<Parameter<'_>> {
+        self.layers.iter().flat_map(|l| l.parameters()).collect()
+    }
+
+    fn config(&self) -> String {
+        self.layers
+            .iter()
+            .map(|l| l.config())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}

@@ -1,0 +1,343 @@
+//! Training: losses and optimizer steps against f64 references, the data pipeline, a short
+//! real training run on digits, and saved models.
+
+mod common;
+use common::*;
+use wgpu_backprop::data::{encode_idx, Dataset};
+use wgpu_backprop::loss::{Labels, MeanSquaredError, SoftmaxCrossEntropy};
+use wgpu_backprop::model::Sequential;
+use wgpu_backprop::neurons::Linear;
+use wgpu_backprop::optim::{Adam, Optimizer, Sgd};
+use wgpu_backprop::rng::Rng;
+use wgpu_backprop::train::{evaluate, fit, TrainConfig};
+use wgpu_backprop::{Error, Layer, Tensor};
+
+/// (mean loss, dL/dz) of softmax cross-entropy in f64.
+fn cross_entropy_ref(z: &[f64], labels: &[u32], classes: usize) -> (f64, Vec<f64>) {
+    let b = labels.len() as f64;
+    let mut loss = 0.0;
+    let mut grad = Vec::new();
+    for (row, &l) in z.chunks(classes).zip(labels) {
+        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let s: f64 = row.iter().map(|v| (v - m).exp()).sum();
+        loss += (m + s.ln() - row[l as usize]) / b;
+        let onehot = |j: usize| if j == l as usize { 1.0 } else { 0.0 };
+        grad.extend(
+            row.iter()
+                .enumerate()
+                .map(|(j, v)| ((v - m).exp() / s - onehot(j)) / b),
+        );
+    }
+    (loss, grad)
+}
+
+#[test]
+fn cross_entropy_matches_reference_including_huge_logits() {
+    let gpu = gpu();
+    let mut rng = Rng::new(40);
+    for (rows, classes, spread) in [(1, 1, 1.0), (4, 10, 1.0), (33, 7, 10.0), (3, 300, 1e4)] {
+        let z = rand_vec(&mut rng, rows * classes, -spread, spread);
+        let labels: Vec<u32> = (0..rows).map(|_| rng.below(classes) as u32).collect();
+        check_ce(&gpu, &z, &labels, classes);
+    }
+    // Adversarial rows: ±1e4, the label on the smallest logit, one-hot-like.
+    let z = [1e4, -1e4, 0.0, -1e4, 1e4, 1e4, 0.0, 0.0, 0.0];
+    check_ce(&gpu, &z, &[1, 2, 0], 3);
+}
+
+fn check_ce(gpu: &wgpu_backprop::Gpu, z: &[f64], labels: &[u32], classes: usize) {
+    let rows = labels.len();
+    let (loss, grad) = SoftmaxCrossEntropy
+        .forward_backward(
+            &upload(gpu, z, &[rows, classes]),
+            &Labels::new(gpu, labels).unwrap(),
+        )
+        .unwrap();
+    let (want_loss, want_grad) = cross_entropy_ref(z, labels, classes);
+    let what = format!("cross-entropy {rows}x{classes}");
+    // The loss sums terms up to ~2e4 (logits of ±1e4): relative f32 accuracy of the terms.
+    let max_z = z.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    let tol = Tol {
+        abs: 1e-6 * max_z / rows as f64 + 1e-7,
+        rel: 1e-5,
+    };
+    assert_close(&format!("{what} loss"), &read(&loss), &[want_loss], tol);
+    assert_close(
+        &format!("{what} grad"),
+        &read(&grad),
+        &want_grad,
+        Tol {
+            abs: 1e-7,
+            rel: 1e-5,
+        },
+    );
+}
+
+#[test]
+fn cross_entropy_rejects_bad_labels() {
+    let gpu = gpu();
+    let z = Tensor::zeros(&gpu, &[2, 3]).unwrap();
+    let e = SoftmaxCrossEntropy
+        .forward_backward(&z, &Labels::new(&gpu, &[0, 3]).unwrap())
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { .. }), "{e}");
+    let e = SoftmaxCrossEntropy
+        .forward_backward(&z, &Labels::new(&gpu, &[0]).unwrap())
+        .unwrap_err();
+    assert!(matches!(e, Error::ShapeMismatch { .. }), "{e}");
+}
+
+#[test]
+fn mean_squared_error_matches_reference() {
+    let gpu = gpu();
+    let mut rng = Rng::new(41);
+    let (y, t) = (
+        rand_vec(&mut rng, 37 * 5, -3.0, 3.0),
+        rand_vec(&mut rng, 37 * 5, -3.0, 3.0),
+    );
+    let (loss, grad) = MeanSquaredError
+        .forward_backward(&upload(&gpu, &y, &[37, 5]), &upload(&gpu, &t, &[37, 5]))
+        .unwrap();
+    let n = y.len() as f64;
+    let want: f64 = y.iter().zip(&t).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / n;
+    let want_grad: Vec<f64> = y.iter().zip(&t).map(|(a, b)| 2.0 * (a - b) / n).collect();
+    assert_close(
+        "mse loss",
+        &read(&loss),
+        &[want],
+        Tol {
+            abs: 0.0,
+            rel: 1e-5,
+        },
+    );
+    assert_close(
+        "mse grad",
+        &read(&grad),
+        &want_grad,
+        Tol {
+            abs: 1e-9,
+            rel: 1e-5,
+        },
+    );
+    assert_eq!(grad.shape(), &[37, 5]);
+}
+
+/// A Linear layer with a known gradient: forward x, backward dy.
+fn layer_with_grad(
+    gpu: &wgpu_backprop::Gpu,
+    rng: &mut Rng,
+) -> (Linear, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut lin = Linear::with_seed(gpu, 7, 5, 3).unwrap();
+    let x = upload(gpu, &rand_vec(rng, 4 * 7, -1.0, 1.0), &[4, 7]);
+    lin.forward(&x).unwrap();
+    lin.backward(&upload(gpu, &rand_vec(rng, 4 * 5, -1.0, 1.0), &[4, 5]))
+        .unwrap();
+    let f = |t: &Tensor| read(t).iter().map(|&v| f64::from(v)).collect::<Vec<f64>>();
+    let (w, b) = (f(lin.weight()), f(lin.bias()));
+    let (gw, gb) = (f(lin.weight_grad().unwrap()), f(lin.bias_grad().unwrap()));
+    (lin, w, gw, b, gb)
+}
+
+#[test]
+fn sgd_with_momentum_matches_reference_over_three_steps() {
+    let gpu = gpu();
+    let mut rng = Rng::new(42);
+    let (lin, w, gw, b, gb) = layer_with_grad(&gpu, &mut rng);
+    let (lr, mu) = (0.1f64, 0.9f64);
+    let mut opt = Sgd::new(lr as f32, mu as f32);
+    let mut want = [(w, gw, vec![0.0; 35]), (b, gb, vec![0.0; 5])];
+    for _ in 0..3 {
+        opt.step(&lin.parameters()).unwrap();
+        for (theta, g, v) in want.iter_mut() {
+            for i in 0..theta.len() {
+                v[i] = mu * v[i] + g[i];
+                theta[i] -= lr * v[i];
+            }
+        }
+    }
+    assert_close(
+        "sgd weight",
+        &read(lin.weight()),
+        &want[0].0,
+        Tol {
+            abs: 1e-6,
+            rel: 1e-5,
+        },
+    );
+    assert_close(
+        "sgd bias",
+        &read(lin.bias()),
+        &want[1].0,
+        Tol {
+            abs: 1e-6,
+            rel: 1e-5,
+        },
+    );
+}
+
+#[test]
+fn adam_matches_reference_over_three_steps() {
+    let gpu = gpu();
+    let mut rng = Rng::new(43);
+    let (lin, w, gw, b, gb) = layer_with_grad(&gpu, &mut rng);
+    let (lr, b1, b2, eps) = (0.01f64, 0.9f64, 0.999f64, 1e-8f64);
+    let mut opt = Adam::new(lr as f32);
+    let mut want = [
+        (w, gw, vec![0.0; 35], vec![0.0; 35]),
+        (b, gb, vec![0.0; 5], vec![0.0; 5]),
+    ];
+    for t in 1..=3 {
+        opt.step(&lin.parameters()).unwrap();
+        for (theta, g, m, v) in want.iter_mut() {
+            for i in 0..theta.len() {
+                m[i] = b1 * m[i] + (1.0 - b1) * g[i];
+                v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+                let (mh, vh) = (m[i] / (1.0 - b1.powi(t)), v[i] / (1.0 - b2.powi(t)));
+                theta[i] -= lr * mh / (vh.sqrt() + eps);
+            }
+        }
+    }
+    assert_eq!(opt.steps(), 3);
+    // Each step moves θ by about lr; f32 rounding of the step is ~1e-7 of it.
+    assert_close(
+        "adam weight",
+        &read(lin.weight()),
+        &want[0].0,
+        Tol {
+            abs: 1e-6,
+            rel: 1e-5,
+        },
+    );
+    assert_close(
+        "adam bias",
+        &read(lin.bias()),
+        &want[1].0,
+        Tol {
+            abs: 1e-6,
+            rel: 1e-5,
+        },
+    );
+}
+
+#[test]
+fn optimizer_before_backward_is_an_error() {
+    let gpu = gpu();
+    let lin = Linear::with_seed(&gpu, 3, 2, 1).unwrap();
+    let e = Adam::new(0.1).step(&lin.parameters()).unwrap_err();
+    assert!(matches!(e, Error::BackwardBeforeForward { .. }), "{e}");
+}
+
+#[test]
+fn digits_load_and_split_stratified() {
+    let d = Dataset::digits().unwrap();
+    assert_eq!((d.len(), d.dim(), d.classes()), (1797, 64, 10));
+    assert!(d.features().iter().all(|&v| (0.0..=1.0).contains(&v)));
+    let (train, test) = d.stratified_split(0.2, 7);
+    assert_eq!(train.len() + test.len(), 1797);
+    for class in 0..10u32 {
+        let total = d.labels().iter().filter(|&&l| l == class).count() as f64;
+        let in_test = test.labels().iter().filter(|&&l| l == class).count() as f64;
+        assert!(
+            (in_test - 0.2 * total).abs() <= 0.5,
+            "class {class}: {in_test} of {total}"
+        );
+    }
+    assert_eq!(
+        d.stratified_split(0.2, 7),
+        (train, test),
+        "same seed, same split"
+    );
+}
+
+#[test]
+fn idx_files_round_trip_and_bad_files_fail() {
+    let dir = std::env::temp_dir().join(format!("wgpu-backprop-idx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pixels: Vec<u8> = (0..3 * 2 * 2).map(|i| (i * 20) as u8).collect();
+    for (prefix, n) in [("train", 3u32), ("t10k", 3u32)] {
+        std::fs::write(
+            dir.join(format!("{prefix}-images-idx3-ubyte")),
+            encode_idx(&[n, 2, 2], &pixels),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("{prefix}-labels-idx1-ubyte")),
+            encode_idx(&[n], &[2, 0, 1]),
+        )
+        .unwrap();
+    }
+    let (train, test) = Dataset::load_mnist_dir(&dir).unwrap();
+    assert_eq!((train.len(), train.dim(), train.classes()), (3, 4, 3));
+    assert_eq!(train.labels(), &[2, 0, 1]);
+    assert_eq!(train.features()[1], 20.0 / 255.0);
+    assert_eq!(test, train);
+    let truncated = &encode_idx(&[3, 2, 2], &pixels)[..10];
+    assert!(matches!(
+        Dataset::from_idx(truncated, &encode_idx(&[3], &[0, 1, 2])),
+        Err(Error::Format { .. })
+    ));
+    assert!(matches!(
+        Dataset::from_idx(&encode_idx(&[3, 2, 2], &pixels), &encode_idx(&[2], &[0, 1])),
+        Err(Error::Format { .. })
+    ));
+    assert!(matches!(
+        Dataset::load_mnist_dir(&dir.join("missing")),
+        Err(Error::Io { .. })
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn short_training_on_digits_reaches_90_percent_and_saves() {
+    let gpu = gpu();
+    let (train, test) = Dataset::digits().unwrap().stratified_split(0.2, 0);
+    let mut model = Sequential::mlp(&gpu, &[64, 64, 10], 1).unwrap();
+    let mut opt = Adam::new(3e-3);
+    let cfg = TrainConfig {
+        epochs: 6,
+        batch_size: 32,
+        seed: 2,
+    };
+    let reports = fit(
+        &gpu,
+        &mut model,
+        &mut opt,
+        (&train, &test),
+        &cfg,
+        &mut |_| {},
+    )
+    .unwrap();
+    let last = reports.last().unwrap();
+    assert!(
+        last.test_accuracy >= 0.90,
+        "test accuracy {}",
+        last.test_accuracy
+    );
+    assert!(
+        reports[0].loss > last.loss,
+        "loss did not fall: {reports:?}"
+    );
+
+    // save → load → identical predictions
+    let path = std::env::temp_dir().join(format!(
+        "wgpu-backprop-model-{}.safetensors",
+        std::process::id()
+    ));
+    model.save(&path).unwrap();
+    let mut loaded = Sequential::load(&gpu, &path).unwrap();
+    assert_eq!(loaded.config(), "linear(64,64),relu,linear(64,10)");
+    let x = Tensor::from_slice(&gpu, test.features(), &[test.len(), 64]).unwrap();
+    assert_eq!(loaded.predict(&x).unwrap(), model.predict(&x).unwrap());
+    assert_eq!(
+        evaluate(&gpu, &mut loaded, &test).unwrap(),
+        last.test_accuracy
+    );
+
+    // a truncated or corrupt file is an Err
+    let bytes = std::fs::read(&path).unwrap();
+    for cut in [0, 7, bytes.len() / 2, bytes.len() - 1] {
+        let e = Sequential::from_safetensors(&gpu, &bytes[..cut]).unwrap_err();
+        assert!(matches!(e, Error::Format { .. }), "cut at {cut}: {e}");
+    }
+    std::fs::remove_file(&path).unwrap();
+}
