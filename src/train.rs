@@ -15,7 +15,12 @@ use crate::optim::Optimizer;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
-/// How long and in what order to train.
+/// The demo's default learning rate (Adam) for the digits classifier.
+pub const DEFAULT_LR: f32 = 2e-3;
+/// The demo's default hidden layer size.
+pub const DEFAULT_HIDDEN: usize = 128;
+
+/// How long and in what order to train. The defaults are the demo's: 40 epochs of 32.
 #[derive(Debug, Clone)]
 pub struct TrainConfig {
     pub epochs: usize,
@@ -27,7 +32,7 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
-            epochs: 30,
+            epochs: 40,
             batch_size: 32,
             seed: 0,
         }

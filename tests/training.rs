@@ -9,7 +9,7 @@ use wgpu_backprop::model::Sequential;
 use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::optim::{Adam, Optimizer, Sgd};
 use wgpu_backprop::rng::Rng;
-use wgpu_backprop::train::{evaluate, fit, TrainConfig};
+use wgpu_backprop::train::{evaluate, fit, TrainConfig, DEFAULT_HIDDEN, DEFAULT_LR};
 use wgpu_backprop::{Error, Layer, Tensor};
 
 /// (mean loss, dL/dz) of softmax cross-entropy in f64.
@@ -340,4 +340,40 @@ fn short_training_on_digits_reaches_90_percent_and_saves() {
         assert!(matches!(e, Error::Format { .. }), "cut at {cut}: {e}");
     }
     std::fs::remove_file(&path).unwrap();
+}
+
+/// The demo's default run (`wgpu-backprop train`): 64→128→ReLU→10, Adam, seed 0.
+fn default_run() -> Vec<wgpu_backprop::train::EpochReport> {
+    let gpu = gpu();
+    let (train, test) = Dataset::digits().unwrap().stratified_split(0.2, 0);
+    let mut model = Sequential::mlp(&gpu, &[64, DEFAULT_HIDDEN, 10], 0).unwrap();
+    let cfg = TrainConfig {
+        seed: 1,
+        ..TrainConfig::default()
+    };
+    fit(
+        &gpu,
+        &mut model,
+        &mut Adam::new(DEFAULT_LR),
+        (&train, &test),
+        &cfg,
+        &mut |_| {},
+    )
+    .unwrap()
+}
+
+#[test]
+fn default_run_reaches_96_percent_and_is_reproducible() {
+    let first = default_run();
+    let acc = first.last().unwrap().test_accuracy;
+    assert!(acc >= 0.96, "default run: test accuracy {acc}");
+    let again = default_run();
+    let key = |r: &[wgpu_backprop::train::EpochReport]| -> Vec<(f32, f64)> {
+        r.iter().map(|e| (e.loss, e.test_accuracy)).collect()
+    };
+    assert_eq!(
+        key(&first),
+        key(&again),
+        "same seed, same adapter: same losses and accuracies"
+    );
 }

@@ -2,7 +2,9 @@
 
 mod info;
 mod lab;
+mod plot;
 mod print;
+mod train;
 
 use std::process::ExitCode;
 
@@ -11,9 +13,10 @@ use wgpu_backprop::Gpu;
 
 /// Neural-network layers with forward and backward passes as WGSL compute shaders.
 ///
-/// With no command, walks through the "Vector and Matrix Backpropagation" lab on the GPU:
+/// With no command, walks through the "Vector and Matrix Backpropagation" lab on the GPU —
 /// SoftMax, ReLU and Linear forward and backward, the explicit-Jacobian path, and the largest
-/// difference from a CPU reference computed in f64.
+/// difference from a CPU reference computed in f64 — then trains a small classifier on the
+/// embedded digits set (64→128→ReLU→10, Adam).
 ///
 /// The adapter is chosen by WGPU_BACKEND (vulkan, metal, dx12, gl) and WGPU_ADAPTER_NAME
 /// (a substring of the adapter's name).
@@ -28,15 +31,27 @@ struct Cli {
 enum Command {
     /// Walk through the lab: SoftMax, ReLU, Linear on the GPU, checked against the CPU (default)
     Lab,
+    /// Train an MLP classifier on the GPU (digits by default, or MNIST-style IDX files)
+    Train(train::TrainArgs),
+    /// Evaluate a saved model on the test set
+    Eval(train::EvalArgs),
     /// Print the adapter, backend, enabled features and limits
     Info,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = Gpu::new().and_then(|gpu| match cli.command.unwrap_or(Command::Lab) {
-        Command::Lab => lab::run(&gpu),
-        Command::Info => {
+    let result = Gpu::new().and_then(|gpu| match cli.command {
+        None => lab::run(&gpu).and_then(|()| {
+            println!(
+                "Part 4: training a classifier on the digits set (wgpu-backprop train --help)"
+            );
+            train::run(&gpu, &default_training())
+        }),
+        Some(Command::Lab) => lab::run(&gpu),
+        Some(Command::Train(args)) => train::run(&gpu, &args),
+        Some(Command::Eval(args)) => train::eval(&gpu, &args),
+        Some(Command::Info) => {
             info::run(&gpu);
             Ok(())
         }
@@ -48,4 +63,9 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `train` with its defaults, for the no-command run.
+fn default_training() -> train::TrainArgs {
+    <train::TrainArgs as clap::Parser>::parse_from(["train"])
 }

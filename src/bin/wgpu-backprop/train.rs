@@ -1,0 +1,185 @@
+//! `wgpu-backprop train` and `eval`: train an MLP classifier on the GPU with a progress bar,
+//! optionally plot the curves and save the model; evaluate a saved model.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use wgpu_backprop::data::Dataset;
+use wgpu_backprop::model::Sequential;
+use wgpu_backprop::optim::{Adam, Optimizer, Sgd};
+use wgpu_backprop::train::{evaluate, fit, EpochReport, TrainConfig, DEFAULT_HIDDEN, DEFAULT_LR};
+use wgpu_backprop::{Error, Gpu, Layer, Result};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OptimizerKind {
+    Sgd,
+    Adam,
+}
+
+#[derive(Parser, Clone, Debug)]
+pub struct TrainArgs {
+    /// Passes over the training set
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    pub epochs: usize,
+    /// Mini-batch size
+    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
+    pub batch: usize,
+    /// Learning rate
+    #[arg(long, default_value_t = DEFAULT_LR)]
+    pub lr: f32,
+    /// Hidden layer sizes, comma-separated (e.g. 128, or 256,128)
+    #[arg(long, default_values_t = [DEFAULT_HIDDEN], value_delimiter = ',')]
+    pub hidden: Vec<usize>,
+    /// Optimizer
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
+    pub optimizer: OptimizerKind,
+    /// Momentum (sgd only)
+    #[arg(long, default_value_t = 0.9)]
+    pub momentum: f32,
+    /// Seed of the train/test split, the initial weights and the batch order
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Directory of MNIST-style IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
+    /// t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, optionally .gz); default: the embedded
+    /// digits set, split 80/20
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Save the trained model here (safetensors)
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+    /// Write the loss and accuracy curves here (PNG)
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct EvalArgs {
+    /// A model saved by `train --save`
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Directory of MNIST-style IDX files (evaluates on the t10k files); default: digits
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Seed of the digits train/test split (the one used for training)
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// (train, test) from `--data` or the embedded digits set.
+fn load_data(dir: &Option<PathBuf>, seed: u64) -> Result<(Dataset, Dataset, String)> {
+    match dir {
+        Some(dir) => {
+            let (train, test) = Dataset::load_mnist_dir(dir)?;
+            Ok((train, test, dir.display().to_string()))
+        }
+        None => {
+            let (train, test) = Dataset::digits()?.stratified_split(0.2, seed);
+            Ok((
+                train,
+                test,
+                "digits (embedded, 80/20 stratified split)".into(),
+            ))
+        }
+    }
+}
+
+pub fn run(gpu: &Gpu, args: &TrainArgs) -> Result<()> {
+    let (train, test, source) = load_data(&args.data, args.seed)?;
+    let mut sizes = vec![train.dim()];
+    sizes.extend(&args.hidden);
+    sizes.push(train.classes().max(test.classes()));
+    let mut model = Sequential::mlp(gpu, &sizes, args.seed)?;
+    let mut opt: Box<dyn Optimizer> = match args.optimizer {
+        OptimizerKind::Adam => Box::new(Adam::new(args.lr)),
+        OptimizerKind::Sgd => Box::new(Sgd::new(args.lr, args.momentum)),
+    };
+    println!(
+        "data:      {source}: {} train, {} test, {} features, {} classes",
+        train.len(),
+        test.len(),
+        train.dim(),
+        sizes[sizes.len() - 1]
+    );
+    println!(
+        "model:     {} ({:?}, lr {}, batch {})",
+        model.config(),
+        args.optimizer,
+        args.lr,
+        args.batch
+    );
+    println!(
+        "adapter:   {} ({:?})",
+        gpu.adapter_name(),
+        gpu.adapter_info().backend
+    );
+
+    let bar = ProgressBar::new(args.epochs as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] epoch {pos}/{len} {msg}")
+            .map_err(|e| Error::InvalidArgument {
+                op: "train",
+                message: e.to_string(),
+            })?
+            .progress_chars("=> "),
+    );
+    let cfg = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch,
+        seed: args.seed.wrapping_add(1),
+    };
+    let start = Instant::now();
+    let reports = fit(
+        gpu,
+        &mut model,
+        opt.as_mut(),
+        (&train, &test),
+        &cfg,
+        &mut |r: &EpochReport| {
+            let msg = format!(
+                "loss {:.4}  test accuracy {:.2}%",
+                r.loss,
+                100.0 * r.test_accuracy
+            );
+            if bar.is_hidden() {
+                println!("epoch {:>3}/{}: {msg}", r.epoch, args.epochs);
+            }
+            bar.set_message(msg);
+            bar.inc(1);
+        },
+    )?;
+    bar.finish();
+    let wall = start.elapsed().as_secs_f64();
+    let train_secs: f64 = reports.iter().map(|r| r.train_seconds).sum();
+    let samples: usize = reports.iter().map(|r| r.samples).sum();
+    let acc = reports.last().map_or(0.0, |r| r.test_accuracy);
+    println!(
+        "test accuracy {:.2}% ({} of {}) after {} epochs, {:.1} s; {:.0} samples/s training",
+        100.0 * acc,
+        (acc * test.len() as f64).round(),
+        test.len(),
+        args.epochs,
+        wall,
+        samples as f64 / train_secs.max(1e-9)
+    );
+    if let Some(path) = &args.save {
+        model.save(path)?;
+        println!("saved model to {}", path.display());
+    }
+    if let Some(path) = &args.plot {
+        crate::plot::curves(path, &reports, &model.config())?;
+        println!("wrote plot to {}", path.display());
+    }
+    Ok(())
+}
+
+pub fn eval(gpu: &Gpu, args: &EvalArgs) -> Result<()> {
+    let mut model = Sequential::load(gpu, &args.model)?;
+    let (_, test, source) = load_data(&args.data, args.seed)?;
+    let acc = evaluate(gpu, &mut model, &test)?;
+    println!("model:     {} ({})", model.config(), args.model.display());
+    println!("data:      {source}: {} test samples", test.len());
+    println!("test accuracy {:.2}%", 100.0 * acc);
+    Ok(())
+}
