@@ -227,14 +227,32 @@ impl Gpu {
         Ok(buffer)
     }
 
+    /// Records an empty compute pass that writes timestamp `index` of `queries`.
+    pub(crate) fn timestamp(&self, op: &'static str, queries: &wgpu::QuerySet, index: u32) -> Result<()> {
+        self.record(op, |enc| {
+            enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("timestamp"),
+                timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                    query_set: queries,
+                    beginning_of_pass_write_index: Some(index),
+                    end_of_pass_write_index: None,
+                }),
+            });
+        })
+    }
+
     /// Copies the first `len` floats of `buffer` back to the host (submits pending work).
-    pub(crate) fn read_f32(
-        &self,
-        op: &'static str,
-        buffer: &wgpu::Buffer,
-        len: usize,
-    ) -> Result<Vec<f32>> {
-        let bytes = (len * 4) as u64;
+    pub(crate) fn read_f32(&self, op: &'static str, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f32>> {
+        Ok(bytemuck::pod_collect_to_vec(&self.read_bytes(op, buffer, (len * 4) as u64)?))
+    }
+
+    /// Copies the first `len` u64 words of `buffer` back to the host (submits pending work).
+    pub(crate) fn read_u64(&self, op: &'static str, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<u64>> {
+        Ok(bytemuck::pod_collect_to_vec(&self.read_bytes(op, buffer, (len * 8) as u64)?))
+    }
+
+    /// Copies the first `bytes` bytes (a multiple of 4) of `buffer` back to the host.
+    fn read_bytes(&self, op: &'static str, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
         let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size: bytes,
@@ -259,7 +277,7 @@ impl Gpu {
                 .slice(..)
                 .get_mapped_range()
                 .map_err(|e| device_err(e.to_string()))?;
-            bytemuck::cast_slice::<u8, f32>(&view).to_vec()
+            view.to_vec()
         };
         staging.unmap();
         Ok(out)

@@ -25,6 +25,7 @@ mod kernels;
 mod layer;
 mod tensor;
 
+pub mod bench;
 pub mod data;
 pub mod loss;
 pub mod model;

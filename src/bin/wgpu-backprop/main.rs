@@ -1,5 +1,6 @@
 //! The demo program: the lab walk-through on the GPU (default), and `info` about the adapter.
 
+mod bench;
 mod info;
 mod lab;
 mod plot;
@@ -35,11 +36,14 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate a saved model on the test set
     Eval(train::EvalArgs),
+    /// Measure every kernel's GPU time (GFLOP/s, GB/s) on this adapter
+    Bench(bench::BenchArgs),
     /// Print the adapter, backend, enabled features and limits
     Info,
 }
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
     let result = Gpu::new().and_then(|gpu| match cli.command {
         None => lab::run(&gpu).and_then(|()| {
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Some(Command::Lab) => lab::run(&gpu),
         Some(Command::Train(args)) => train::run(&gpu, &args),
         Some(Command::Eval(args)) => train::eval(&gpu, &args),
+        Some(Command::Bench(args)) => bench::run(&gpu, &args, started),
         Some(Command::Info) => {
             info::run(&gpu);
             Ok(())

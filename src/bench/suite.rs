@@ -1,0 +1,130 @@
+//! The benchmark cases: matmul N³, Linear forward and forward+backward, ReLU and SoftMax
+//! forward and forward+backward, each with its inputs made once and the work it does counted
+//! (FLOPs for products, bytes for memory-bound ops: each tensor read or written once).
+
+use crate::error::Result;
+use crate::gpu::Gpu;
+use crate::layer::Layer;
+use crate::neurons::Linear;
+use crate::ops;
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// The work one call does.
+#[derive(Debug, Clone, Copy)]
+pub enum Work {
+    /// Floating-point operations (2 per multiply-add).
+    Flops(f64),
+    /// Bytes moved to or from memory.
+    Bytes(f64),
+}
+
+/// One benchmark: what it is, how much work a call does, and the call (records, never reads).
+pub struct Case {
+    pub op: &'static str,
+    pub shape: String,
+    pub work: Work,
+    pub run: Box<dyn FnMut() -> Result<()>>,
+}
+
+fn random(gpu: &Gpu, rng: &mut Rng, shape: &[usize]) -> Result<Tensor> {
+    let n: usize = shape.iter().product();
+    let v: Vec<f32> = (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+    Tensor::from_slice(gpu, &v, shape)
+}
+
+/// Builds the cases (inputs are uploaded here); `large` adds the big sizes.
+/// A case whose inputs exceed the device's limits is returned as an `Err` in its place.
+pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
+    let mut rng = Rng::new(7);
+    let mut cases = Vec::new();
+    let mut sizes = vec![256, 512, 1024, 2048];
+    if large {
+        sizes.extend([4096, 8192]);
+    }
+    for n in sizes {
+        cases.push(matmul_case(gpu, &mut rng, n));
+    }
+    let mut linears = vec![(1024, 1024, 1024)];
+    if large {
+        linears.push((1024, 4096, 4096));
+    }
+    for (b, k, n) in linears {
+        cases.push(linear_case(gpu, &mut rng, [b, k, n], false));
+        cases.push(linear_case(gpu, &mut rng, [b, k, n], true));
+    }
+    cases.push(relu_case(gpu, &mut rng, [4096, 4096], false));
+    cases.push(relu_case(gpu, &mut rng, [4096, 4096], true));
+    for shape in [[4096, 1024], [64, 65536]] {
+        cases.push(softmax_case(gpu, &mut rng, shape, false));
+        cases.push(softmax_case(gpu, &mut rng, shape, true));
+    }
+    cases
+}
+
+fn matmul_case(gpu: &Gpu, rng: &mut Rng, n: usize) -> Result<Case> {
+    let (a, b) = (random(gpu, rng, &[n, n])?, random(gpu, rng, &[n, n])?);
+    Ok(Case {
+        op: "matmul",
+        shape: format!("{n}x{n}x{n}"),
+        work: Work::Flops(2.0 * (n as f64).powi(3)),
+        run: Box::new(move || ops::matmul(&a, &b).map(drop)),
+    })
+}
+
+fn linear_case(gpu: &Gpu, rng: &mut Rng, [b, k, n]: [usize; 3], backward: bool) -> Result<Case> {
+    let mut lin = Linear::with_seed(gpu, k, n, 1)?;
+    let x = random(gpu, rng, &[b, k])?;
+    let dy = random(gpu, rng, &[b, n])?;
+    let matmuls = if backward { 3.0 } else { 1.0 };
+    Ok(Case {
+        op: if backward { "linear_fwd_bwd" } else { "linear_fwd" },
+        shape: format!("{b}x{k}x{n}"),
+        work: Work::Flops(matmuls * 2.0 * (b * k * n) as f64),
+        run: Box::new(move || {
+            lin.forward(&x)?;
+            if backward {
+                lin.backward(&dy)?;
+            }
+            Ok(())
+        }),
+    })
+}
+
+fn relu_case(gpu: &Gpu, rng: &mut Rng, shape: [usize; 2], backward: bool) -> Result<Case> {
+    let x = random(gpu, rng, &shape)?;
+    let dy = random(gpu, rng, &shape)?;
+    let bytes = (shape[0] * shape[1] * 4) as f64;
+    Ok(Case {
+        op: if backward { "relu_fwd_bwd" } else { "relu_fwd" },
+        shape: format!("{}x{}", shape[0], shape[1]),
+        // forward reads x, writes y; backward reads x and dy, writes dx.
+        work: Work::Bytes(if backward { 5.0 } else { 2.0 } * bytes),
+        run: Box::new(move || {
+            ops::relu_forward(&x)?;
+            if backward {
+                ops::relu_backward(&x, &dy)?;
+            }
+            Ok(())
+        }),
+    })
+}
+
+fn softmax_case(gpu: &Gpu, rng: &mut Rng, shape: [usize; 2], backward: bool) -> Result<Case> {
+    let x = random(gpu, rng, &shape)?;
+    let dy = random(gpu, rng, &shape)?;
+    let bytes = (shape[0] * shape[1] * 4) as f64;
+    Ok(Case {
+        op: if backward { "softmax_fwd_bwd" } else { "softmax_fwd" },
+        shape: format!("{}x{}", shape[0], shape[1]),
+        // forward reads x, writes y; backward reads y and dy, writes dx.
+        work: Work::Bytes(if backward { 5.0 } else { 2.0 } * bytes),
+        run: Box::new(move || {
+            let y = ops::softmax_forward(&x)?;
+            if backward {
+                ops::softmax_backward(&y, &dy)?;
+            }
+            Ok(())
+        }),
+    })
+}

@@ -1,0 +1,121 @@
+//! `wgpu-backprop bench`: GPU time of every kernel on the chosen adapter, as a table or as one
+//! JSON object per line (`--json`), with GFLOP/s or GB/s and the adapter on every line.
+
+use std::time::Instant;
+
+use clap::Args;
+use wgpu_backprop::bench::{measure_auto, measure_host, suite, Measurement, Method, Work};
+use wgpu_backprop::{ops, Gpu, Result, Tensor};
+
+#[derive(Args, Clone, Debug)]
+pub struct BenchArgs {
+    /// One JSON object per line instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Add the big sizes (matmul 4096³ and 8192³, Linear 1024×4096→4096)
+    #[arg(long)]
+    pub large: bool,
+    /// Timed runs per case (the median is reported)
+    #[arg(long, default_value_t = 10)]
+    pub runs: usize,
+    /// Only cases whose op contains this text (e.g. matmul, softmax)
+    #[arg(long)]
+    pub only: Option<String>,
+}
+
+struct Row<'a> {
+    op: &'a str,
+    shape: &'a str,
+    m: &'a Measurement,
+    /// ("gflops" | "gbps" | "us", value)
+    rate: (&'static str, f64),
+}
+
+pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
+    let adapter = format!("{} ({:?})", gpu.adapter_name(), gpu.adapter_info().backend);
+    if !args.json {
+        println!("{:<16} {:<16} {:>11} {:>11} {:>12}  method, adapter", "op", "shape", "median ms", "min ms", "rate");
+    }
+    let wanted = |op: &str| args.only.as_ref().is_none_or(|f| op.contains(f.as_str()));
+    if wanted("startup") {
+        first_result(gpu, args, &adapter, started)?;
+    }
+    if wanted("roundtrip") {
+        let x = Tensor::from_slice(gpu, &[0.0, -1.0, 2.0, -1.0, 4.0], &[5])?;
+        let m = measure_host(args.runs.max(100), || ops::relu_forward(&x)?.to_vec().map(drop))?;
+        print_row(args.json, &adapter, &Row { op: "roundtrip", shape: "5", m: &m, rate: ("us", m.median_s * 1e6) });
+    }
+    for case in suite(gpu, args.large) {
+        let mut case = match case {
+            Ok(case) => case,
+            Err(e) => {
+                eprintln!("skipped a case: {e}");
+                continue;
+            }
+        };
+        if !wanted(case.op) {
+            continue;
+        }
+        match measure_auto(gpu, args.runs, &mut case.run) {
+            Ok(m) => {
+                let rate = match case.work {
+                    Work::Flops(f) => ("gflops", f / m.median_s * 1e-9),
+                    Work::Bytes(b) => ("gbps", b / m.median_s * 1e-9),
+                };
+                print_row(args.json, &adapter, &Row { op: case.op, shape: &case.shape, m: &m, rate });
+            }
+            Err(e) => eprintln!("{} {}: {e}", case.op, case.shape),
+        }
+    }
+    Ok(())
+}
+
+/// Time from process start to the first op's result on the host (device creation, shader
+/// compilation, one softmax, readback).
+fn first_result(gpu: &Gpu, args: &BenchArgs, adapter: &str, started: Instant) -> Result<()> {
+    let x = Tensor::from_slice(gpu, &[0.0, 1.0, 2.0, 3.0, 4.0], &[5])?;
+    ops::softmax_forward(&x)?.to_vec()?;
+    let s = started.elapsed().as_secs_f64();
+    let m = Measurement { median_s: s, min_s: s, runs: 1, reps: 1, method: Method::WallClock };
+    print_row(args.json, adapter, &Row { op: "startup", shape: "first result", m: &m, rate: ("ms", s * 1e3) });
+    Ok(())
+}
+
+fn print_row(json: bool, adapter: &str, r: &Row<'_>) {
+    let method = match r.m.method {
+        Method::Timestamps => "timestamps",
+        Method::WallClock => "wall clock",
+    };
+    if json {
+        println!(
+            "{{\"adapter\":\"{}\",\"op\":\"{}\",\"shape\":\"{}\",\"median_ms\":{:.6},\"min_ms\":{:.6},\"{}\":{:.3},\"runs\":{},\"reps\":{},\"method\":\"{method}\"}}",
+            escape(adapter),
+            r.op,
+            r.shape,
+            r.m.median_s * 1e3,
+            r.m.min_s * 1e3,
+            r.rate.0,
+            r.rate.1,
+            r.m.runs,
+            r.m.reps
+        );
+    } else {
+        let unit = match r.rate.0 {
+            "gflops" => "GFLOP/s",
+            "gbps" => "GB/s",
+            other => other,
+        };
+        println!(
+            "{:<16} {:<16} {:>11.4} {:>11.4} {:>12}  {method}, {adapter}",
+            r.op,
+            r.shape,
+            r.m.median_s * 1e3,
+            r.m.min_s * 1e3,
+            format!("{:.2} {unit}", r.rate.1)
+        );
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
