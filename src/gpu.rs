@@ -228,7 +228,12 @@ impl Gpu {
     }
 
     /// Records an empty compute pass that writes timestamp `index` of `queries`.
-    pub(crate) fn timestamp(&self, op: &'static str, queries: &wgpu::QuerySet, index: u32) -> Result<()> {
+    pub(crate) fn timestamp(
+        &self,
+        op: &'static str,
+        queries: &wgpu::QuerySet,
+        index: u32,
+    ) -> Result<()> {
         self.record(op, |enc| {
             enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("timestamp"),
@@ -242,13 +247,31 @@ impl Gpu {
     }
 
     /// Copies the first `len` floats of `buffer` back to the host (submits pending work).
-    pub(crate) fn read_f32(&self, op: &'static str, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f32>> {
-        Ok(bytemuck::pod_collect_to_vec(&self.read_bytes(op, buffer, (len * 4) as u64)?))
+    pub(crate) fn read_f32(
+        &self,
+        op: &'static str,
+        buffer: &wgpu::Buffer,
+        len: usize,
+    ) -> Result<Vec<f32>> {
+        Ok(bytemuck::pod_collect_to_vec(&self.read_bytes(
+            op,
+            buffer,
+            (len * 4) as u64,
+        )?))
     }
 
     /// Copies the first `len` u64 words of `buffer` back to the host (submits pending work).
-    pub(crate) fn read_u64(&self, op: &'static str, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<u64>> {
-        Ok(bytemuck::pod_collect_to_vec(&self.read_bytes(op, buffer, (len * 8) as u64)?))
+    pub(crate) fn read_u64(
+        &self,
+        op: &'static str,
+        buffer: &wgpu::Buffer,
+        len: usize,
+    ) -> Result<Vec<u64>> {
+        Ok(bytemuck::pod_collect_to_vec(&self.read_bytes(
+            op,
+            buffer,
+            (len * 8) as u64,
+        )?))
     }
 
     /// Copies the first `bytes` bytes (a multiple of 4) of `buffer` back to the host.

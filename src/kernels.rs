@@ -18,6 +18,7 @@ use crate::gpu::{lock, Gpu};
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub(crate) enum Source {
     Matmul,
+    MatmulRegister,
     Reduce,
     Softmax,
     Relu,
@@ -30,6 +31,7 @@ impl Source {
     fn wgsl(self) -> &'static str {
         match self {
             Source::Matmul => include_str!("../shaders/matmul.wgsl"),
+            Source::MatmulRegister => include_str!("../shaders/matmul_register.wgsl"),
             Source::Reduce => include_str!("../shaders/reduce.wgsl"),
             Source::Softmax => include_str!("../shaders/softmax.wgsl"),
             Source::Relu => include_str!("../shaders/relu.wgsl"),
@@ -68,6 +70,13 @@ pub(crate) const HAS_BIAS: u32 = 4;
 pub(crate) const MATMUL: Kernel = Kernel {
     source: Source::Matmul,
     entry: "matmul",
+    bindings: &[Read, Read, Read, ReadWrite],
+    flags: &["TRANS_A", "TRANS_B", "HAS_BIAS"],
+};
+/// The same product by the register kernel (CPU devices, aligned shapes): same bindings, flags.
+pub(crate) const MATMUL_REGISTER: Kernel = Kernel {
+    source: Source::MatmulRegister,
+    entry: "matmul_register",
     bindings: &[Read, Read, Read, ReadWrite],
     flags: &["TRANS_A", "TRANS_B", "HAS_BIAS"],
 };

@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use ndarray::Array2;
-use wgpu_backprop::ops::{column_sum, gemm, matmul, Transpose};
+use wgpu_backprop::ops::{column_sum, gemm_with, matmul, MatmulKernel, Transpose};
 use wgpu_backprop::rng::Rng;
 use wgpu_backprop::Gpu;
 
@@ -15,8 +15,21 @@ const DOT_TOL: Tol = Tol {
     rel: 1e-5,
 };
 
-/// Variant bits: 1 = A transposed, 2 = B transposed, 4 = with bias.
-fn check_gemm(gpu: &Gpu, rng: &mut Rng, [m, k, n]: [usize; 3], scale: f32, variant: usize) {
+/// Variant bits: 1 = A transposed, 2 = B transposed, 4 = with bias. Runs both kernels.
+fn check_gemm(gpu: &Gpu, rng: &mut Rng, mkn: [usize; 3], scale: f32, variant: usize) {
+    for kernel in [MatmulKernel::Tiled, MatmulKernel::Register] {
+        check_gemm_on(gpu, rng, kernel, mkn, scale, variant);
+    }
+}
+
+fn check_gemm_on(
+    gpu: &Gpu,
+    rng: &mut Rng,
+    kernel: MatmulKernel,
+    [m, k, n]: [usize; 3],
+    scale: f32,
+    variant: usize,
+) {
     let (ta, tb, bias) = (variant & 1 == 1, variant & 2 == 2, variant & 4 == 4);
     let a = mat(&rand_vec(rng, m * k, -scale, scale), m, k);
     let b = mat(&rand_vec(rng, k * n, -scale, scale), k, n);
@@ -28,7 +41,7 @@ fn check_gemm(gpu: &Gpu, rng: &mut Rng, [m, k, n]: [usize; 3], scale: f32, varia
     let gb = upload(gpu, &flat(&sb), &[sb.nrows(), sb.ncols()]);
     let gbias = upload(gpu, &bias_v, &[n]);
     let tr = |t: bool| if t { Transpose::Yes } else { Transpose::No };
-    let c = gemm(&ga, tr(ta), &gb, tr(tb), bias.then_some(&gbias)).unwrap();
+    let c = gemm_with(kernel, (&ga, tr(ta)), (&gb, tr(tb)), bias.then_some(&gbias)).unwrap();
     assert_eq!(c.shape(), &[m, n]);
     let (mut want, mut err_scale) = matmul_ref(&a, &b);
     if bias {
@@ -36,7 +49,7 @@ fn check_gemm(gpu: &Gpu, rng: &mut Rng, [m, k, n]: [usize; 3], scale: f32, varia
         want += &bv;
         err_scale += &bv.mapv(f64::abs);
     }
-    let what = format!("gemm {m}x{k}x{n} ta={ta} tb={tb} bias={bias} scale={scale}");
+    let what = format!("gemm {kernel:?} {m}x{k}x{n} ta={ta} tb={tb} bias={bias} scale={scale}");
     assert_close_scaled(&what, &read(&c), &flat(&want), &flat(&err_scale), DOT_TOL);
 }
 
@@ -73,11 +86,37 @@ fn tile_edges_and_primes_all_variants() {
     }
 }
 
+/// Shapes the register kernel takes (K, N and M multiples of 4) around its 256×64 block and
+/// its 32×8 per-invocation block.
+#[test]
+fn register_kernel_aligned_edges_all_variants() {
+    let gpu = gpu();
+    let mut rng = Rng::new(5);
+    let shapes = [
+        (4, 4, 4),
+        (4, 8, 60),
+        (8, 12, 68),
+        (32, 4, 8),
+        (36, 20, 64),
+        (252, 16, 124),
+        (256, 8, 64),
+        (260, 36, 132),
+        (516, 12, 4),
+    ];
+    for (m, k, n) in shapes {
+        for v in 0..8 {
+            check_gemm_on(&gpu, &mut rng, MatmulKernel::Register, [m, k, n], 1.0, v);
+        }
+    }
+}
+
 #[test]
 fn tall_wide_and_large_values() {
     let gpu = gpu();
     let mut rng = Rng::new(3);
     check_gemm(&gpu, &mut rng, [1000, 3, 1000], 1.0, 4); // tall × wide
+    check_gemm(&gpu, &mut rng, [1000, 4, 1000], 1.0, 7);
+    check_gemm(&gpu, &mut rng, [4, 1000, 4], 100.0, 5);
     check_gemm(&gpu, &mut rng, [3, 1000, 3], 1.0, 0); // wide × tall, long K
     check_gemm(&gpu, &mut rng, [3, 1000, 3], 100.0, 7);
     check_gemm(&gpu, &mut rng, [200, 130, 70], 100.0, 6);

@@ -38,15 +38,26 @@ const MIN_BATCH_S: f64 = 0.02;
 
 /// Like [`measure`] with `reps` chosen from a first timing so that each batch lasts at least
 /// 20 ms (between 1 and 256 repetitions).
-pub fn measure_auto(gpu: &Gpu, runs: usize, mut record: impl FnMut() -> Result<()>) -> Result<Measurement> {
+pub fn measure_auto(
+    gpu: &Gpu,
+    runs: usize,
+    mut record: impl FnMut() -> Result<()>,
+) -> Result<Measurement> {
     let once = measure(gpu, 1, 1, &mut record)?;
-    let reps = (MIN_BATCH_S / once.median_s.max(1e-9)).ceil().clamp(1.0, 256.0) as usize;
+    let reps = (MIN_BATCH_S / once.median_s.max(1e-9))
+        .ceil()
+        .clamp(1.0, 256.0) as usize;
     measure(gpu, runs, reps, record)
 }
 
 /// Times `record` (which records GPU work without reading back): one warm-up batch, then
 /// `runs` batches of `reps` calls each. Returns the per-call times' median and minimum.
-pub fn measure(gpu: &Gpu, runs: usize, reps: usize, mut record: impl FnMut() -> Result<()>) -> Result<Measurement> {
+pub fn measure(
+    gpu: &Gpu,
+    runs: usize,
+    reps: usize,
+    mut record: impl FnMut() -> Result<()>,
+) -> Result<Measurement> {
     let reps = reps.max(1);
     let timestamps = gpu.features().contains(wgpu::Features::TIMESTAMP_QUERY);
     let mut times = Vec::with_capacity(runs);
@@ -66,11 +77,19 @@ pub fn measure(gpu: &Gpu, runs: usize, reps: usize, mut record: impl FnMut() -> 
         min_s: times[0],
         runs: times.len(),
         reps,
-        method: if timestamps { Method::Timestamps } else { Method::WallClock },
+        method: if timestamps {
+            Method::Timestamps
+        } else {
+            Method::WallClock
+        },
     })
 }
 
-fn timed_batch_host(gpu: &Gpu, reps: usize, record: &mut impl FnMut() -> Result<()>) -> Result<f64> {
+fn timed_batch_host(
+    gpu: &Gpu,
+    reps: usize,
+    record: &mut impl FnMut() -> Result<()>,
+) -> Result<f64> {
     gpu.synchronize()?;
     for _ in 0..reps {
         record()?;
@@ -100,7 +119,9 @@ fn timed_batch_gpu(gpu: &Gpu, reps: usize, record: &mut impl FnMut() -> Result<(
         record()?;
     }
     gpu.timestamp(OP, &queries, 1)?;
-    gpu.record(OP, |enc| enc.resolve_query_set(&queries, 0..2, &resolved, 0))?;
+    gpu.record(OP, |enc| {
+        enc.resolve_query_set(&queries, 0..2, &resolved, 0)
+    })?;
     let words = gpu.read_u64(OP, &resolved, 2)?;
     let ticks = words[1].checked_sub(words[0]).ok_or(Error::Device {
         op: OP,

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::layer::Layer;
 use crate::neurons::Linear;
-use crate::ops;
+use crate::ops::{self, MatmulKernel, Transpose};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -43,7 +43,11 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
         sizes.extend([4096, 8192]);
     }
     for n in sizes {
-        cases.push(matmul_case(gpu, &mut rng, n));
+        cases.push(matmul_case(gpu, &mut rng, n, MatmulKernel::Auto));
+    }
+    // The kernel variants side by side at 1024³.
+    for kernel in [MatmulKernel::Tiled, MatmulKernel::Register] {
+        cases.push(matmul_case(gpu, &mut rng, 1024, kernel));
     }
     let mut linears = vec![(1024, 1024, 1024)];
     if large {
@@ -62,13 +66,18 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
     cases
 }
 
-fn matmul_case(gpu: &Gpu, rng: &mut Rng, n: usize) -> Result<Case> {
+fn matmul_case(gpu: &Gpu, rng: &mut Rng, n: usize, kernel: MatmulKernel) -> Result<Case> {
     let (a, b) = (random(gpu, rng, &[n, n])?, random(gpu, rng, &[n, n])?);
+    let no = Transpose::No;
     Ok(Case {
-        op: "matmul",
+        op: match kernel {
+            MatmulKernel::Auto => "matmul",
+            MatmulKernel::Tiled => "matmul_tiled",
+            MatmulKernel::Register => "matmul_register",
+        },
         shape: format!("{n}x{n}x{n}"),
         work: Work::Flops(2.0 * (n as f64).powi(3)),
-        run: Box::new(move || ops::matmul(&a, &b).map(drop)),
+        run: Box::new(move || ops::gemm_with(kernel, (&a, no), (&b, no), None).map(drop)),
     })
 }
 
@@ -78,7 +87,11 @@ fn linear_case(gpu: &Gpu, rng: &mut Rng, [b, k, n]: [usize; 3], backward: bool) 
     let dy = random(gpu, rng, &[b, n])?;
     let matmuls = if backward { 3.0 } else { 1.0 };
     Ok(Case {
-        op: if backward { "linear_fwd_bwd" } else { "linear_fwd" },
+        op: if backward {
+            "linear_fwd_bwd"
+        } else {
+            "linear_fwd"
+        },
         shape: format!("{b}x{k}x{n}"),
         work: Work::Flops(matmuls * 2.0 * (b * k * n) as f64),
         run: Box::new(move || {
@@ -115,7 +128,11 @@ fn softmax_case(gpu: &Gpu, rng: &mut Rng, shape: [usize; 2], backward: bool) -> 
     let dy = random(gpu, rng, &shape)?;
     let bytes = (shape[0] * shape[1] * 4) as f64;
     Ok(Case {
-        op: if backward { "softmax_fwd_bwd" } else { "softmax_fwd" },
+        op: if backward {
+            "softmax_fwd_bwd"
+        } else {
+            "softmax_fwd"
+        },
         shape: format!("{}x{}", shape[0], shape[1]),
         // forward reads x, writes y; backward reads y and dy, writes dx.
         work: Work::Bytes(if backward { 5.0 } else { 2.0 } * bytes),

@@ -1,7 +1,7 @@
 //! Matrix products on the tiled kernel of `shaders/matmul.wgsl`.
 
 use crate::error::{Error, Result};
-use crate::kernels::{params, Dispatch, HAS_BIAS, MATMUL, TRANS_A, TRANS_B};
+use crate::kernels::{params, Dispatch, HAS_BIAS, MATMUL, MATMUL_REGISTER, TRANS_A, TRANS_B};
 use crate::ops::{same_gpu, u32_of};
 use crate::tensor::Tensor;
 
@@ -10,6 +10,17 @@ use crate::tensor::Tensor;
 pub enum Transpose {
     No,
     Yes,
+}
+
+/// Which matmul kernel runs (see `shaders/matmul.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatmulKernel {
+    /// The one suited to the adapter: `Register` on CPU devices, `Tiled` on GPUs.
+    Auto,
+    /// 64×64 tiles through workgroup memory, 4×4 per invocation.
+    Tiled,
+    /// No workgroup memory: an 8×8 block per invocation read straight from memory.
+    Register,
 }
 
 /// C = A·B for A (M, K) and B (K, N).
@@ -36,6 +47,16 @@ pub fn gemm(
     ta: Transpose,
     b: &Tensor,
     tb: Transpose,
+    bias: Option<&Tensor>,
+) -> Result<Tensor> {
+    gemm_with(MatmulKernel::Auto, (a, ta), (b, tb), bias)
+}
+
+/// [`gemm`] on a chosen kernel, for benchmarks and tests that compare them.
+pub fn gemm_with(
+    kernel: MatmulKernel,
+    (a, ta): (&Tensor, Transpose),
+    (b, tb): (&Tensor, Transpose),
     bias: Option<&Tensor>,
 ) -> Result<Tensor> {
     const OP: &str = "matmul";
@@ -81,12 +102,24 @@ pub fn gemm(
     };
     let gpu = a.gpu();
     let c = Tensor::empty(gpu, OP, &[m, n])?;
+    // The register kernel reads whole vec4s: K, N and (transposed A) M must be multiples of 4.
+    let aligned = k % 4 == 0 && n % 4 == 0 && (ta == Transpose::No || m % 4 == 0);
+    let register = aligned
+        && match kernel {
+            MatmulKernel::Auto => gpu.adapter_info().device_type == wgpu::DeviceType::Cpu,
+            MatmulKernel::Tiled => false,
+            MatmulKernel::Register => true,
+        };
+    let (kernel, grid) = if register {
+        (&MATMUL_REGISTER, [n.div_ceil(64), m.div_ceil(256)])
+    } else {
+        (&MATMUL, [n.div_ceil(64), m.div_ceil(64)])
+    };
     let max = gpu.limits().max_compute_workgroups_per_dimension as usize;
-    let grid = [n.div_ceil(64), m.div_ceil(64)];
     if grid[0] > max || grid[1] > max {
         return Err(Error::TooLarge {
             op: OP,
-            what: "64-wide tiles along one side of the output",
+            what: "workgroups along one side of the output",
             requested: grid[0].max(grid[1]) as u64,
             limit: max as u64,
         });
@@ -94,7 +127,7 @@ pub fn gemm(
     gpu.launch(
         OP,
         Dispatch {
-            kernel: &MATMUL,
+            kernel,
             spec,
             params: params(&[u32_of(m), u32_of(n), u32_of(k)]),
             buffers: &[a.buffer(), b.buffer(), bias_buffer, c.buffer()],

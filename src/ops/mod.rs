@@ -12,7 +12,7 @@ pub use jacobian::{
     linear_bias_jacobian, linear_input_jacobian, linear_weight_jacobian, relu_jacobian,
     softmax_jacobian, vjp, MAX_JACOBIAN_ELEMENTS,
 };
-pub use matmul::{gemm, matmul, Transpose};
+pub use matmul::{gemm, gemm_with, matmul, MatmulKernel, Transpose};
 pub use reduce::{add_assign, column_sum, sum_all};
 pub use relu::{relu_backward, relu_forward};
 pub use softmax::{softmax_backward, softmax_forward};

@@ -34,7 +34,10 @@ struct Row<'a> {
 pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
     let adapter = format!("{} ({:?})", gpu.adapter_name(), gpu.adapter_info().backend);
     if !args.json {
-        println!("{:<16} {:<16} {:>11} {:>11} {:>12}  method, adapter", "op", "shape", "median ms", "min ms", "rate");
+        println!(
+            "{:<16} {:<16} {:>11} {:>11} {:>12}  method, adapter",
+            "op", "shape", "median ms", "min ms", "rate"
+        );
     }
     let wanted = |op: &str| args.only.as_ref().is_none_or(|f| op.contains(f.as_str()));
     if wanted("startup") {
@@ -42,8 +45,19 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
     }
     if wanted("roundtrip") {
         let x = Tensor::from_slice(gpu, &[0.0, -1.0, 2.0, -1.0, 4.0], &[5])?;
-        let m = measure_host(args.runs.max(100), || ops::relu_forward(&x)?.to_vec().map(drop))?;
-        print_row(args.json, &adapter, &Row { op: "roundtrip", shape: "5", m: &m, rate: ("us", m.median_s * 1e6) });
+        let m = measure_host(args.runs.max(100), || {
+            ops::relu_forward(&x)?.to_vec().map(drop)
+        })?;
+        print_row(
+            args.json,
+            &adapter,
+            &Row {
+                op: "roundtrip",
+                shape: "5",
+                m: &m,
+                rate: ("us", m.median_s * 1e6),
+            },
+        );
     }
     for case in suite(gpu, args.large) {
         let mut case = match case {
@@ -62,7 +76,16 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
                     Work::Flops(f) => ("gflops", f / m.median_s * 1e-9),
                     Work::Bytes(b) => ("gbps", b / m.median_s * 1e-9),
                 };
-                print_row(args.json, &adapter, &Row { op: case.op, shape: &case.shape, m: &m, rate });
+                print_row(
+                    args.json,
+                    &adapter,
+                    &Row {
+                        op: case.op,
+                        shape: &case.shape,
+                        m: &m,
+                        rate,
+                    },
+                );
             }
             Err(e) => eprintln!("{} {}: {e}", case.op, case.shape),
         }
@@ -76,8 +99,23 @@ fn first_result(gpu: &Gpu, args: &BenchArgs, adapter: &str, started: Instant) ->
     let x = Tensor::from_slice(gpu, &[0.0, 1.0, 2.0, 3.0, 4.0], &[5])?;
     ops::softmax_forward(&x)?.to_vec()?;
     let s = started.elapsed().as_secs_f64();
-    let m = Measurement { median_s: s, min_s: s, runs: 1, reps: 1, method: Method::WallClock };
-    print_row(args.json, adapter, &Row { op: "startup", shape: "first result", m: &m, rate: ("ms", s * 1e3) });
+    let m = Measurement {
+        median_s: s,
+        min_s: s,
+        runs: 1,
+        reps: 1,
+        method: Method::WallClock,
+    };
+    print_row(
+        args.json,
+        adapter,
+        &Row {
+            op: "startup",
+            shape: "first result",
+            m: &m,
+            rate: ("ms", s * 1e3),
+        },
+    );
     Ok(())
 }
 
