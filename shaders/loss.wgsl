@@ -1,5 +1,5 @@
 // Losses, each giving per-row (or per-element) loss terms already divided by the count, and the
-// gradient, in one pass. The mean is then one `sum_all` (reduce.wgsl) of the terms.
+// gradient, in one pass. The mean is then the sum of the terms (`ops::sum_all`).
 //
 //   cross_entropy: logits z (B, C), integer labels → term_i = logsumexp(z_i) − z_i[label_i]
 //                  (over B), dL/dz = (softmax(z) − onehot(label)) / B.

@@ -8,12 +8,18 @@
 // A workgroup of 16×16 invocations computes a 64×64 tile of C; each invocation a 4×4 block
 // kept in registers. K advances in slices of 16 staged through workgroup memory. Loads past
 // the edges read zero and stores past the edges are skipped, so every shape is correct.
+// One dispatch covers k in [k0, k1); the host splits a long K into several dispatches (some
+// drivers cap the iterations of a loop), each after the first adding to C (ACCUMULATE).
 
 struct Params {
     m: u32,
     n: u32,
-    k: u32,
-    _pad: u32,
+    k: u32,  // the full inner dimension (row length of A, column length of B)
+    k0: u32, // this dispatch's range of k
+    k1: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -25,6 +31,7 @@ struct Params {
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
+override ACCUMULATE: bool = false;
 
 const BM: u32 = 64u;      // tile rows of C per workgroup
 const BN: u32 = 64u;      // tile columns of C per workgroup
@@ -38,7 +45,7 @@ var<workgroup> tile_a: array<vec4<f32>, 256>; // BK * BM / 4
 var<workgroup> tile_b: array<vec4<f32>, 256>; // BK * BN / 4
 
 fn load_a(row: u32, kk: u32) -> f32 {
-    if (row >= p.m || kk >= p.k) {
+    if (row >= p.m || kk >= p.k1) {
         return 0.0;
     }
     if (TRANS_A) {
@@ -48,7 +55,7 @@ fn load_a(row: u32, kk: u32) -> f32 {
 }
 
 fn load_b(kk: u32, col: u32) -> f32 {
-    if (kk >= p.k || col >= p.n) {
+    if (kk >= p.k1 || col >= p.n) {
         return 0.0;
     }
     if (TRANS_B) {
@@ -91,9 +98,9 @@ fn matmul(
     var acc1 = vec4<f32>(0.0);
     var acc2 = vec4<f32>(0.0);
     var acc3 = vec4<f32>(0.0);
-    let slices = (p.k + BK - 1u) / BK;
+    let slices = (p.k1 - p.k0 + BK - 1u) / BK;
     for (var s = 0u; s < slices; s++) {
-        stage(li, row0, col0, s * BK);
+        stage(li, row0, col0, p.k0 + s * BK);
         workgroupBarrier();
         for (var kk = 0u; kk < BK; kk++) {
             let av = tile_a[kk * (BM / 4u) + lid.y];
@@ -121,7 +128,9 @@ fn store_row(row: u32, col: u32, v: vec4<f32>) {
         let cj = col + j;
         if (cj < p.n) {
             var out = v[j];
-            if (HAS_BIAS) {
+            if (ACCUMULATE) {
+                out += c[row * p.n + cj];
+            } else if (HAS_BIAS) {
                 out += bias[cj];
             }
             c[row * p.n + cj] = out;

@@ -1,11 +1,14 @@
-// Column sum: out[j] = Σ_i x[i, j] for x of shape (rows, cols). Gives db = Σ_batch dY.
-// One invocation per column; consecutive invocations read consecutive addresses of a row.
+// Column sums: out[c, j] = Σ x[i, j] over the rows i of chunk c (rows c·chunk … (c+1)·chunk)
+// of x (rows, cols). With one chunk this is db = Σ_batch dY; the host sums the partial rows
+// of several chunks again (some drivers cap the iterations of a loop, so no invocation loops
+// over more than `chunk` rows). One invocation per column and chunk; consecutive invocations
+// read consecutive addresses of a row.
 
 struct Params {
     rows: u32,
     cols: u32,
-    _pad0: u32,
-    _pad1: u32,
+    chunk: u32,
+    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -22,33 +25,11 @@ fn column_sum(
     if (col >= p.cols) {
         return;
     }
+    let first = wg.z * p.chunk;
+    let last = min(first + p.chunk, p.rows);
     var sum = 0.0;
-    for (var r = 0u; r < p.rows; r++) {
+    for (var r = first; r < last; r++) {
         sum += x[r * p.cols + col];
     }
-    out[col] = sum;
-}
-
-// Sum of all elements: out[0] = Σ x[i] for i < rows · cols, by one 256-wide workgroup
-// (for the small vectors of loss terms; each invocation strides, then a tree reduction).
-var<workgroup> partial: array<f32, 256>;
-
-@compute @workgroup_size(256, 1, 1)
-fn sum_all(@builtin(local_invocation_index) li: u32) {
-    let n = p.rows * p.cols;
-    var s = 0.0;
-    for (var i = li; i < n; i += 256u) {
-        s += x[i];
-    }
-    partial[li] = s;
-    workgroupBarrier();
-    for (var k = 128u; k > 0u; k >>= 1u) {
-        if (li < k) {
-            partial[li] = partial[li] + partial[li + k];
-        }
-        workgroupBarrier();
-    }
-    if (li == 0u) {
-        out[0] = partial[0];
-    }
+    out[wg.z * p.cols + col] = sum;
 }

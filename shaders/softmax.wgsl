@@ -94,3 +94,66 @@ fn softmax_backward(
         out[base + j] = x[base + j] * (g[base + j] - d);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Row-per-invocation variants: no workgroup memory, no barriers. Each invocation owns a whole
+// row: the forward finds max and Σexp in one pass (online: the sum is rescaled when the max
+// grows), then writes; the backward forms ⟨g, y⟩, then writes. For CPU devices (invocations
+// are SIMD lanes there, and barriers are expensive) and for short rows on GPUs.
+
+const ROWS_WG: u32 = 16u;
+
+fn row_of(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
+    return (wg.y * nwg.x + wg.x) * ROWS_WG + li;
+}
+
+@compute @workgroup_size(16, 1, 1)
+fn softmax_forward_rows(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let row = row_of(wg, nwg, li);
+    if (row >= p.rows) {
+        return;
+    }
+    let base = row * p.cols;
+    var m = LOWEST;
+    var s = 0.0;
+    var nan = false;
+    for (var j = 0u; j < p.cols; j++) {
+        let v = x[base + j];
+        nan = nan || v != v;
+        let m_new = max(m, v);
+        // One exp per element: exp(v - m) when v ≤ m, else exp(m - v) to rescale the sum.
+        let e = exp(min(m, v) - m_new);
+        s = select(s + e, s * e + 1.0, v > m);
+        m = m_new;
+    }
+    if (nan) {
+        s = bitcast<f32>(0x7fc00000u); // a NaN anywhere makes the row NaN
+    }
+    for (var j = 0u; j < p.cols; j++) {
+        out[base + j] = exp(x[base + j] - m) / s;
+    }
+}
+
+@compute @workgroup_size(16, 1, 1)
+fn softmax_backward_rows(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let row = row_of(wg, nwg, li);
+    if (row >= p.rows) {
+        return;
+    }
+    let base = row * p.cols;
+    var d = 0.0;
+    for (var j = 0u; j < p.cols; j++) {
+        d += g[base + j] * x[base + j];
+    }
+    for (var j = 0u; j < p.cols; j++) {
+        out[base + j] = x[base + j] * (g[base + j] - d);
+    }
+}

@@ -128,6 +128,12 @@ impl Gpu {
         &self.inner.queue
     }
 
+    /// Whether the driver stops an invocation's loops after 65,535 iterations (llvmpipe does,
+    /// silently); kernels then keep every invocation's loops shorter.
+    pub(crate) fn caps_loops(&self) -> bool {
+        self.inner.info.name.contains("llvmpipe")
+    }
+
     pub(crate) fn same(&self, other: &Gpu) -> bool {
         self.inner.id == other.inner.id
     }

@@ -65,13 +65,14 @@ pub(crate) struct Kernel {
 pub(crate) const TRANS_A: u32 = 1;
 pub(crate) const TRANS_B: u32 = 2;
 pub(crate) const HAS_BIAS: u32 = 4;
+pub(crate) const ACCUMULATE: u32 = 8;
 
-/// C = op(A)·op(B) (+ bias): bindings A, B, bias, C.
+/// C = op(A)·op(B) (+ bias), or C += … over a range of k: bindings A, B, bias, C.
 pub(crate) const MATMUL: Kernel = Kernel {
     source: Source::Matmul,
     entry: "matmul",
     bindings: &[Read, Read, Read, ReadWrite],
-    flags: &["TRANS_A", "TRANS_B", "HAS_BIAS"],
+    flags: &["TRANS_A", "TRANS_B", "HAS_BIAS", "ACCUMULATE"],
 };
 /// The same product by the register kernel (CPU devices, aligned shapes): same bindings, flags.
 pub(crate) const MATMUL_REGISTER: Kernel = Kernel {
@@ -80,17 +81,10 @@ pub(crate) const MATMUL_REGISTER: Kernel = Kernel {
     bindings: &[Read, Read, Read, ReadWrite],
     flags: &["TRANS_A", "TRANS_B", "HAS_BIAS"],
 };
-/// out[j] = Σ_i x[i, j]: bindings x, out.
+/// Partial column sums over chunks of rows: bindings x, out.
 pub(crate) const COLUMN_SUM: Kernel = Kernel {
     source: Source::Reduce,
     entry: "column_sum",
-    bindings: &[Read, ReadWrite],
-    flags: &[],
-};
-/// out[0] = Σ x: bindings x, out.
-pub(crate) const SUM_ALL: Kernel = Kernel {
-    source: Source::Reduce,
-    entry: "sum_all",
     bindings: &[Read, ReadWrite],
     flags: &[],
 };
@@ -124,7 +118,7 @@ pub(crate) const ADAM: Kernel = Kernel {
     flags: &[],
 };
 /// acc += x: bindings acc, x.
-pub(crate) const ACCUMULATE: Kernel = Kernel {
+pub(crate) const ADD_ASSIGN: Kernel = Kernel {
     source: Source::Optim,
     entry: "accumulate",
     bindings: &[ReadWrite, Read],
@@ -140,6 +134,18 @@ pub(crate) const SOFTMAX_FORWARD: Kernel = Kernel {
 pub(crate) const SOFTMAX_BACKWARD: Kernel = Kernel {
     source: Source::Softmax,
     entry: "softmax_backward",
+    bindings: SOFTMAX_LAYOUT,
+    flags: &[],
+};
+pub(crate) const SOFTMAX_FORWARD_ROWS: Kernel = Kernel {
+    source: Source::Softmax,
+    entry: "softmax_forward_rows",
+    bindings: SOFTMAX_LAYOUT,
+    flags: &[],
+};
+pub(crate) const SOFTMAX_BACKWARD_ROWS: Kernel = Kernel {
+    source: Source::Softmax,
+    entry: "softmax_backward_rows",
     bindings: SOFTMAX_LAYOUT,
     flags: &[],
 };
@@ -310,6 +316,15 @@ impl Gpu {
         }
         if d.grid.contains(&0) {
             return Ok(());
+        }
+        let max = self.limits().max_compute_workgroups_per_dimension;
+        if let Some(&too_many) = d.grid.iter().find(|&&g| g > max) {
+            return Err(Error::TooLarge {
+                op,
+                what: "workgroups along one dimension of a dispatch",
+                requested: u64::from(too_many),
+                limit: u64::from(max),
+            });
         }
         let device = &self.inner.device;
         let compiled = self.inner.kernels.compiled(device, d.kernel, d.spec);

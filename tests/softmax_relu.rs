@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use ndarray::{Array2, Axis};
 use wgpu_backprop::nodes::{ReLU, SoftMax};
+use wgpu_backprop::ops::{softmax_backward_with, softmax_forward_with, RowKernel};
 use wgpu_backprop::rng::Rng;
 use wgpu_backprop::{Gpu, Layer};
 
@@ -14,8 +15,8 @@ const SOFTMAX_TOL: Tol = Tol {
     rel: 1e-5,
 };
 
-/// Runs softmax forward and backward on x (rows, cols) and checks both against the reference.
-/// The backward error is bounded relative to y·(|g| + Σ|g·y|), the size of its terms.
+/// Runs softmax forward and backward on x (rows, cols) — through the layer, and through each
+/// row kernel — and checks both against the reference.
 fn check_softmax(gpu: &Gpu, x: &[f64], g: &[f64], rows: usize, cols: usize) {
     let shape: Vec<usize> = if rows == 1 {
         vec![cols]
@@ -24,12 +25,32 @@ fn check_softmax(gpu: &Gpu, x: &[f64], g: &[f64], rows: usize, cols: usize) {
     };
     let mut sm = SoftMax::new();
     let y = sm.forward(&upload(gpu, x, &shape)).unwrap();
-    let xa = mat(x, rows, cols);
-    let want = softmax_ref(&xa);
-    let what = format!("softmax forward {rows}x{cols}");
-    assert_close(&what, &read(&y), &flat(&want), SOFTMAX_TOL);
-
     let dx = sm.backward(&upload(gpu, g, &shape)).unwrap();
+    check_results(&read(&y), &read(&dx), (x, g), [rows, cols], "layer");
+    for kernel in [RowKernel::PerWorkgroup, RowKernel::PerInvocation] {
+        let y = softmax_forward_with(kernel, &upload(gpu, x, &shape)).unwrap();
+        let dx = softmax_backward_with(kernel, &y, &upload(gpu, g, &shape)).unwrap();
+        check_results(
+            &read(&y),
+            &read(&dx),
+            (x, g),
+            [rows, cols],
+            &format!("{kernel:?}"),
+        );
+    }
+}
+
+/// The backward error is bounded relative to y·(|g| + Σ|g·y|), the size of its terms.
+fn check_results(
+    y: &[f32],
+    dx: &[f32],
+    (x, g): (&[f64], &[f64]),
+    [rows, cols]: [usize; 2],
+    how: &str,
+) {
+    let want = softmax_ref(&mat(x, rows, cols));
+    let what = format!("softmax forward {rows}x{cols} ({how})");
+    assert_close(&what, y, &flat(&want), SOFTMAX_TOL);
     // Reference backward from the f64 y, so the check measures the backward kernel itself
     // plus the propagated forward error (covered by the scale).
     let ga = mat(g, rows, cols);
@@ -39,10 +60,10 @@ fn check_softmax(gpu: &Gpu, x: &[f64], g: &[f64], rows: usize, cols: usize) {
         .sum_axis(Axis(1))
         .insert_axis(Axis(1));
     let scale: Array2<f64> = &want * &(ga.mapv(f64::abs) + &dots);
-    let what = format!("softmax backward {rows}x{cols}");
+    let what = format!("softmax backward {rows}x{cols} ({how})");
     assert_close_scaled(
         &what,
-        &read(&dx),
+        dx,
         &flat(&want_dx),
         &flat(&scale),
         Tol {

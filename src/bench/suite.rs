@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::layer::Layer;
 use crate::neurons::Linear;
-use crate::ops::{self, MatmulKernel, Transpose};
+use crate::ops::{self, MatmulKernel, RowKernel, Transpose};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -60,8 +60,12 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
     cases.push(relu_case(gpu, &mut rng, [4096, 4096], false));
     cases.push(relu_case(gpu, &mut rng, [4096, 4096], true));
     for shape in [[4096, 1024], [64, 65536]] {
-        cases.push(softmax_case(gpu, &mut rng, shape, false));
-        cases.push(softmax_case(gpu, &mut rng, shape, true));
+        cases.push(softmax_case(gpu, &mut rng, shape, false, RowKernel::Auto));
+        cases.push(softmax_case(gpu, &mut rng, shape, true, RowKernel::Auto));
+    }
+    // The row kernels side by side.
+    for kernel in [RowKernel::PerWorkgroup, RowKernel::PerInvocation] {
+        cases.push(softmax_case(gpu, &mut rng, [4096, 1024], false, kernel));
     }
     cases
 }
@@ -123,23 +127,30 @@ fn relu_case(gpu: &Gpu, rng: &mut Rng, shape: [usize; 2], backward: bool) -> Res
     })
 }
 
-fn softmax_case(gpu: &Gpu, rng: &mut Rng, shape: [usize; 2], backward: bool) -> Result<Case> {
+fn softmax_case(
+    gpu: &Gpu,
+    rng: &mut Rng,
+    shape: [usize; 2],
+    backward: bool,
+    kernel: RowKernel,
+) -> Result<Case> {
     let x = random(gpu, rng, &shape)?;
     let dy = random(gpu, rng, &shape)?;
     let bytes = (shape[0] * shape[1] * 4) as f64;
     Ok(Case {
-        op: if backward {
-            "softmax_fwd_bwd"
-        } else {
-            "softmax_fwd"
+        op: match (backward, kernel) {
+            (true, _) => "softmax_fwd_bwd",
+            (false, RowKernel::Auto) => "softmax_fwd",
+            (false, RowKernel::PerWorkgroup) => "softmax_fwd_per_workgroup",
+            (false, RowKernel::PerInvocation) => "softmax_fwd_per_invocation",
         },
         shape: format!("{}x{}", shape[0], shape[1]),
         // forward reads x, writes y; backward reads y and dy, writes dx.
         work: Work::Bytes(if backward { 5.0 } else { 2.0 } * bytes),
         run: Box::new(move || {
-            let y = ops::softmax_forward(&x)?;
+            let y = ops::softmax_forward_with(kernel, &x)?;
             if backward {
-                ops::softmax_backward(&y, &dy)?;
+                ops::softmax_backward_with(kernel, &y, &dy)?;
             }
             Ok(())
         }),

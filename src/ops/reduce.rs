@@ -2,47 +2,42 @@
 //! mean loss, and the in-place accumulation (`shaders/optim.wgsl`) of running sums.
 
 use crate::error::Result;
-use crate::kernels::{params, Dispatch, ACCUMULATE, COLUMN_SUM, SUM_ALL};
+use crate::kernels::{params, Dispatch, ADD_ASSIGN, COLUMN_SUM};
 use crate::ops::{expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
+
+/// Rows one invocation of `column_sum` adds up; more rows are summed in partial chunks first
+/// (llvmpipe stops any invocation's loops after 65,535 iterations).
+const CHUNK_ROWS: usize = 16_384;
 
 /// out[j] = Σ_i x[i, j] for x (rows, cols); a vector is one row. Returns [cols].
 pub fn column_sum(x: &Tensor) -> Result<Tensor> {
     const OP: &str = "column_sum";
     let (rows, cols) = x.rows_cols();
     let gpu = x.gpu();
-    let out = Tensor::empty(gpu, OP, &[cols])?;
-    let grid = gpu.grid_1d(OP, cols.div_ceil(64) as u64)?;
+    let chunks = rows.div_ceil(CHUNK_ROWS);
+    let out = Tensor::empty(gpu, OP, &[chunks, cols])?;
+    let [gx, gy, _] = gpu.grid_1d(OP, cols.div_ceil(64) as u64)?;
     gpu.launch(
         OP,
         Dispatch {
             kernel: &COLUMN_SUM,
             spec: 0,
-            params: params(&[u32_of(rows), u32_of(cols)]),
+            params: params(&[u32_of(rows), u32_of(cols), u32_of(CHUNK_ROWS)]),
             buffers: &[x.buffer(), out.buffer()],
-            grid,
+            grid: [gx, gy, u32_of(chunks)],
         },
     )?;
-    Ok(out)
+    if chunks == 1 {
+        out.reshape(&[cols])
+    } else {
+        column_sum(&out)
+    }
 }
 
-/// The sum of all elements, as a tensor of shape [1] (one workgroup: meant for small tensors
-/// such as per-row loss terms).
+/// The sum of all elements, as a tensor of shape [1].
 pub fn sum_all(x: &Tensor) -> Result<Tensor> {
-    const OP: &str = "sum_all";
-    let gpu = x.gpu();
-    let out = Tensor::empty(gpu, OP, &[1])?;
-    gpu.launch(
-        OP,
-        Dispatch {
-            kernel: &SUM_ALL,
-            spec: 0,
-            params: params(&[1, u32_of(x.len())]),
-            buffers: &[x.buffer(), out.buffer()],
-            grid: [1, 1, 1],
-        },
-    )?;
-    Ok(out)
+    column_sum(&x.reshape(&[x.len(), 1])?)
 }
 
 /// acc += x, in place on `acc` (same shape). For running sums kept on the GPU, such as an
@@ -56,7 +51,7 @@ pub fn add_assign(acc: &Tensor, x: &Tensor) -> Result<()> {
     gpu.launch(
         OP,
         Dispatch {
-            kernel: &ACCUMULATE,
+            kernel: &ADD_ASSIGN,
             spec: 0,
             params: params(&[u32_of(acc.len())]),
             buffers: &[acc.buffer(), x.buffer()],

@@ -1,28 +1,101 @@
-//! SoftMax forward and fused backward (`shaders/softmax.wgsl`), row by row.
+//! SoftMax forward and fused backward (`shaders/softmax.wgsl`), row by row, on one of two
+//! kernels: a workgroup per row (tree reductions; long rows on GPUs) or an invocation per row
+//! (no barriers; CPU devices, and short rows anywhere).
 
-use crate::error::Result;
-use crate::kernels::{params, Dispatch, Kernel, SOFTMAX_BACKWARD, SOFTMAX_FORWARD};
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+use crate::kernels::{
+    params, Dispatch, Kernel, SOFTMAX_BACKWARD, SOFTMAX_BACKWARD_ROWS, SOFTMAX_FORWARD,
+    SOFTMAX_FORWARD_ROWS,
+};
 use crate::ops::{expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
 
+/// Which row kernel runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowKernel {
+    /// Per invocation on CPU devices and for rows of at most 32; per workgroup otherwise.
+    Auto,
+    /// One 256-wide workgroup per row, tree reductions in workgroup memory.
+    PerWorkgroup,
+    /// One invocation per row, 16 rows per workgroup, no barriers.
+    PerInvocation,
+}
+
+/// Rows per workgroup of the per-invocation kernels.
+const ROWS_WG: usize = 16;
+/// The longest row the per-invocation kernels take (two loops over the row).
+const PER_INVOCATION_MAX_COLS: usize = 16_384;
+/// On drivers that cap loops at 65,535 iterations, the longest row of the per-workgroup kernel
+/// (three loops of cols / 256 iterations).
+const PER_WORKGROUP_MAX_COLS_CAPPED: usize = 5_000_000;
+
 /// y = softmax(x) along the last axis: each row of a matrix, or the whole vector.
 pub fn softmax_forward(x: &Tensor) -> Result<Tensor> {
-    rowwise("softmax_forward", &SOFTMAX_FORWARD, x, x)
+    softmax_forward_with(RowKernel::Auto, x)
 }
 
 /// dL/dx = y ⊙ (g − ⟨g, y⟩) per row, from the forward output `y` and `g` = dL/dy.
 pub fn softmax_backward(y: &Tensor, g: &Tensor) -> Result<Tensor> {
+    softmax_backward_with(RowKernel::Auto, y, g)
+}
+
+/// [`softmax_forward`] on a chosen kernel, for tests and benchmarks.
+pub fn softmax_forward_with(kernel: RowKernel, x: &Tensor) -> Result<Tensor> {
+    let kernels = [&SOFTMAX_FORWARD, &SOFTMAX_FORWARD_ROWS];
+    rowwise("softmax_forward", kernels, kernel, x, x)
+}
+
+/// [`softmax_backward`] on a chosen kernel, for tests and benchmarks.
+pub fn softmax_backward_with(kernel: RowKernel, y: &Tensor, g: &Tensor) -> Result<Tensor> {
     const OP: &str = "softmax_backward";
     same_gpu(OP, &[y, g])?;
     expect_shape(OP, g, y.shape())?;
-    rowwise(OP, &SOFTMAX_BACKWARD, y, g)
+    rowwise(
+        OP,
+        [&SOFTMAX_BACKWARD, &SOFTMAX_BACKWARD_ROWS],
+        kernel,
+        y,
+        g,
+    )
 }
 
-fn rowwise(op: &'static str, kernel: &'static Kernel, x: &Tensor, g: &Tensor) -> Result<Tensor> {
+/// Whether rows of `cols` run one per invocation on this device (rows too long for it always
+/// run per workgroup).
+pub(crate) fn per_invocation(gpu: &Gpu, kernel: RowKernel, cols: usize) -> bool {
+    cols <= PER_INVOCATION_MAX_COLS
+        && match kernel {
+            RowKernel::Auto => {
+                gpu.adapter_info().device_type == wgpu::DeviceType::Cpu || cols <= 32
+            }
+            RowKernel::PerWorkgroup => false,
+            RowKernel::PerInvocation => true,
+        }
+}
+
+fn rowwise(
+    op: &'static str,
+    [per_wg, per_inv]: [&'static Kernel; 2],
+    choice: RowKernel,
+    x: &Tensor,
+    g: &Tensor,
+) -> Result<Tensor> {
     let (rows, cols) = x.rows_cols();
     let gpu = x.gpu();
     let out = Tensor::empty(gpu, op, x.shape())?;
-    let grid = gpu.grid_1d(op, rows as u64)?;
+    let (kernel, groups) = if per_invocation(gpu, choice, cols) {
+        (per_inv, rows.div_ceil(ROWS_WG))
+    } else if gpu.caps_loops() && cols > PER_WORKGROUP_MAX_COLS_CAPPED {
+        return Err(Error::TooLarge {
+            op,
+            what: "row length on this driver (it stops loops after 65,535 iterations)",
+            requested: cols as u64,
+            limit: PER_WORKGROUP_MAX_COLS_CAPPED as u64,
+        });
+    } else {
+        (per_wg, rows)
+    };
+    let grid = gpu.grid_1d(op, groups as u64)?;
     gpu.launch(
         op,
         Dispatch {

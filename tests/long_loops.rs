@@ -1,0 +1,102 @@
+//! Work that needs long loops inside a kernel: llvmpipe silently stops any invocation's loops
+//! after 65,535 iterations, so kernels split such work (matmul K in chunks, column sums in
+//! chunks of rows, long softmax rows on the workgroup kernel). Each result here is checked.
+
+mod common;
+use common::*;
+use wgpu_backprop::ops::{
+    column_sum, gemm_with, softmax_forward_with, sum_all, MatmulKernel, RowKernel, Transpose,
+};
+use wgpu_backprop::rng::Rng;
+
+#[test]
+fn column_sum_over_70000_rows() {
+    let gpu = gpu();
+    let mut rng = Rng::new(60);
+    let (rows, cols) = (70_001, 3);
+    let x = rand_vec(&mut rng, rows * cols, -1.0, 1.0);
+    let got = read(&column_sum(&upload(&gpu, &x, &[rows, cols])).unwrap());
+    let a = mat(&x, rows, cols);
+    let want = a.sum_axis(ndarray::Axis(0)).to_vec();
+    let scale = a.mapv(f64::abs).sum_axis(ndarray::Axis(0)).to_vec();
+    assert_close_scaled(
+        "column_sum 70001x3",
+        &got,
+        &want,
+        &scale,
+        Tol {
+            abs: 0.0,
+            rel: 1e-5,
+        },
+    );
+    let total = read(&sum_all(&upload(&gpu, &x, &[rows * cols])).unwrap());
+    let want_total: f64 = x.iter().sum();
+    let scale_total: f64 = x.iter().map(|v| v.abs()).sum();
+    assert_close_scaled(
+        "sum_all 210003",
+        &total,
+        &[want_total],
+        &[scale_total],
+        Tol {
+            abs: 0.0,
+            rel: 1e-5,
+        },
+    );
+}
+
+#[test]
+fn matmul_with_k_beyond_one_dispatch() {
+    let gpu = gpu();
+    let mut rng = Rng::new(61);
+    // K = 40,001 on the tiled kernel (three accumulating dispatches), all transpose variants.
+    let (m, k, n) = (3, 40_001, 2);
+    let a = mat(&rand_vec(&mut rng, m * k, -1.0, 1.0), m, k);
+    let b = mat(&rand_vec(&mut rng, k * n, -1.0, 1.0), k, n);
+    let (want, scale) = matmul_ref(&a, &b);
+    for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+        let sa = if ta { a.t().to_owned() } else { a.clone() };
+        let sb = if tb { b.t().to_owned() } else { b.clone() };
+        let tr = |t: bool| if t { Transpose::Yes } else { Transpose::No };
+        let ga = upload(&gpu, &flat(&sa), &[sa.nrows(), sa.ncols()]);
+        let gb = upload(&gpu, &flat(&sb), &[sb.nrows(), sb.ncols()]);
+        let c = gemm_with(MatmulKernel::Tiled, (&ga, tr(ta)), (&gb, tr(tb)), None).unwrap();
+        let what = format!("matmul K=40001 ta={ta} tb={tb}");
+        assert_close_scaled(
+            &what,
+            &read(&c),
+            &flat(&want),
+            &flat(&scale),
+            Tol {
+                abs: 0.0,
+                rel: 1e-5,
+            },
+        );
+    }
+}
+
+#[test]
+fn long_softmax_rows_on_every_kernel_choice() {
+    let gpu = gpu();
+    let mut rng = Rng::new(62);
+    for cols in [16_384, 16_385, 100_000] {
+        let x = rand_vec(&mut rng, cols, -5.0, 5.0);
+        let want = flat(&softmax_ref(&mat(&x, 1, cols)));
+        for kernel in [
+            RowKernel::Auto,
+            RowKernel::PerInvocation,
+            RowKernel::PerWorkgroup,
+        ] {
+            let y = softmax_forward_with(kernel, &upload(&gpu, &x, &[cols])).unwrap();
+            let what = format!("softmax row {cols} {kernel:?}");
+            assert_close(
+                &what,
+                &read(&y),
+                &want,
+                Tol {
+                    abs: 1e-12,
+                    rel: 1e-5,
+                },
+            );
+        }
+    }
+}
