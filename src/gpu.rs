@@ -8,8 +8,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use wgpu::util::DeviceExt;
+
 use crate::error::{Error, Result};
 use crate::kernels::KernelCache;
+use crate::pool::{size_class, MemoryStats, Pool, PooledBuffer};
+
+/// How long a readback polls without blocking before it blocks on the device.
+const SPIN_BEFORE_WAIT: std::time::Duration = std::time::Duration::from_micros(200);
 
 /// Dispatches recorded before the pending encoder is submitted on its own.
 const MAX_PENDING_DISPATCHES: usize = 512;
@@ -30,6 +36,7 @@ pub(crate) struct Inner {
     pub(crate) kernels: KernelCache,
     pending: Mutex<Pending>,
     errors: Arc<Mutex<Vec<String>>>,
+    pool: Arc<Mutex<Pool>>,
 }
 
 #[derive(Default)]
@@ -94,6 +101,7 @@ impl Gpu {
                 info,
                 pending: Mutex::new(Pending::default()),
                 errors,
+                pool: Arc::new(Mutex::new(Pool::default())),
             }),
         })
     }
@@ -207,8 +215,19 @@ impl Gpu {
         Err(Error::Device { op, message })
     }
 
-    /// Creates a storage buffer of `bytes` bytes, checked against the device's limits.
-    pub(crate) fn storage_buffer(&self, op: &'static str, bytes: u64) -> Result<wgpu::Buffer> {
+    /// GPU memory held by tensors and by the buffer pool.
+    pub fn memory_stats(&self) -> MemoryStats {
+        Pool::stats(&self.inner.pool)
+    }
+
+    /// Frees the idle buffers the pool keeps for reuse.
+    pub fn trim_pool(&self) {
+        Pool::trim(&self.inner.pool)
+    }
+
+    /// A storage buffer of at least `bytes` bytes from the pool (or new), checked against the
+    /// device's limits. Its contents are whatever the last user left.
+    pub(crate) fn storage_buffer(&self, op: &'static str, bytes: u64) -> Result<PooledBuffer> {
         let limits = self.limits();
         let limit = limits
             .max_buffer_size
@@ -216,21 +235,49 @@ impl Gpu {
         if bytes > limit {
             return Err(Error::TooLarge {
                 op,
-                what: "a storage buffer (bytes)",
+                what: "bytes in one storage buffer",
                 requested: bytes,
                 limit,
             });
         }
+        let class = size_class(bytes, limit);
+        if let Some(buffer) = Pool::take(&self.inner.pool, class) {
+            return Ok(buffer);
+        }
         let buffer = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(op),
-            size: bytes,
+            size: class,
             usage: wgpu::BufferUsages::STORAGE
                 | wgpu::BufferUsages::COPY_SRC
                 | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         self.check_errors(op)?;
-        Ok(buffer)
+        Ok(Pool::adopt(&self.inner.pool, buffer, class))
+    }
+
+    /// Records a copy of `data` into `dst` (in order with all other recorded work, so a
+    /// recycled buffer is never written before earlier work on it has run).
+    pub(crate) fn upload(&self, op: &'static str, dst: &wgpu::Buffer, data: &[u8]) -> Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let staging = self
+            .inner
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("upload"),
+                contents: data,
+                usage: wgpu::BufferUsages::COPY_SRC,
+            });
+        self.record(op, |enc| {
+            enc.copy_buffer_to_buffer(&staging, 0, dst, 0, data.len() as u64)
+        })
+    }
+
+    /// Records zero-filling `dst`.
+    pub(crate) fn clear(&self, op: &'static str, dst: &wgpu::Buffer) -> Result<()> {
+        self.record(op, |enc| enc.clear_buffer(dst, 0, None))
     }
 
     /// Records an empty compute pass that writes timestamp `index` of `queries`.
@@ -296,11 +343,26 @@ impl Gpu {
         staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        self.wait(op)?;
         let device_err = |message: String| Error::Device { op, message };
-        rx.recv()
-            .map_err(|e| device_err(e.to_string()))?
-            .map_err(|e| device_err(e.to_string()))?;
+        // Small reads finish within microseconds, while a blocking wait costs a thread wake-up:
+        // poll without blocking for a short while first, then block.
+        let spin_until = std::time::Instant::now() + SPIN_BEFORE_WAIT;
+        let mapped = loop {
+            self.inner
+                .device
+                .poll(wgpu::PollType::Poll)
+                .map_err(|e| device_err(e.to_string()))?;
+            if let Ok(r) = rx.try_recv() {
+                break r;
+            }
+            if std::time::Instant::now() >= spin_until {
+                self.wait(op)?;
+                break rx.recv().map_err(|e| device_err(e.to_string()))?;
+            }
+            std::hint::spin_loop();
+        };
+        mapped.map_err(|e| device_err(e.to_string()))?;
+        self.check_errors(op)?;
         let out = {
             let view = staging
                 .slice(..)

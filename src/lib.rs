@@ -23,6 +23,7 @@ mod error;
 mod gpu;
 mod kernels;
 mod layer;
+mod pool;
 mod tensor;
 
 pub mod bench;
@@ -40,6 +41,7 @@ pub mod train;
 pub use error::{Error, Result, INSTALL_HINT};
 pub use gpu::Gpu;
 pub use layer::{Layer, Parameter};
+pub use pool::{MemoryStats, MAX_POOLED_BYTES};
 pub use tensor::Tensor;
 
 /// The README's examples run as doctests, so they stay true.

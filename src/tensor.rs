@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
+use crate::pool::PooledBuffer;
 
 /// An f32 tensor of rank 1 (`[n]`) or 2 (`[rows, cols]`), row-major, stored on a [`Gpu`].
 #[derive(Clone)]
 pub struct Tensor {
     gpu: Gpu,
-    buffer: Arc<wgpu::Buffer>,
+    buffer: Arc<PooledBuffer>,
     shape: Vec<usize>,
 }
 
@@ -60,17 +61,20 @@ impl Tensor {
             });
         }
         let t = Tensor::empty(gpu, OP, shape)?;
-        gpu.queue()
-            .write_buffer(&t.buffer, 0, bytemuck::cast_slice(data));
+        gpu.upload(OP, t.buffer(), bytemuck::cast_slice(data))?;
         Ok(t)
     }
 
     /// A tensor of zeros.
     pub fn zeros(gpu: &Gpu, shape: &[usize]) -> Result<Tensor> {
-        Tensor::empty(gpu, "Tensor::zeros", shape)
+        const OP: &str = "Tensor::zeros";
+        let t = Tensor::empty(gpu, OP, shape)?;
+        gpu.clear(OP, t.buffer())?;
+        Ok(t)
     }
 
-    /// A fresh zero-filled tensor for an op's output.
+    /// A tensor for an op's output, its buffer from the pool: contents undefined until the op
+    /// writes every element.
     pub(crate) fn empty(gpu: &Gpu, op: &'static str, shape: &[usize]) -> Result<Tensor> {
         let len = check_shape(op, shape)?;
         let buffer = gpu.storage_buffer(op, padded_bytes(len))?;
@@ -84,7 +88,7 @@ impl Tensor {
     /// Copies the data back to the host (submits all pending GPU work first).
     pub fn to_vec(&self) -> Result<Vec<f32>> {
         self.gpu
-            .read_f32("Tensor::to_vec", &self.buffer, self.len())
+            .read_f32("Tensor::to_vec", self.buffer(), self.len())
     }
 
     /// The shape, `[n]` or `[rows, cols]`.
@@ -135,7 +139,7 @@ impl Tensor {
     }
 
     pub(crate) fn buffer(&self) -> &wgpu::Buffer {
-        &self.buffer
+        self.buffer.buffer()
     }
 
     /// `Err` unless this tensor lives on `gpu`.
