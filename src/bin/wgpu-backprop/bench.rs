@@ -45,7 +45,7 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
     }
     if wanted("roundtrip") {
         let x = Tensor::from_slice(gpu, &[0.0, -1.0, 2.0, -1.0, 4.0], &[5])?;
-        let m = measure_host(args.runs.max(100), || {
+        let m = measure_host(args.runs.max(1000), || {
             ops::relu_forward(&x)?.to_vec().map(drop)
         })?;
         print_row(
