@@ -1,7 +1,8 @@
 // SoftMax over the rows of a (rows, cols) matrix; a vector is one row. One workgroup per row.
 //   forward:  y = exp(x - max(x)) / Σ exp(x - max(x))      (stable for any finite input)
 //   backward: dx = y ⊙ (g - ⟨g, y⟩)                          (fused: one kernel, no Jacobian)
-// A NaN anywhere in a row makes that whole row NaN; other rows are unaffected.
+// A NaN or +inf anywhere in a row makes that whole row NaN (as in PyTorch); other rows are
+// unaffected. NaN is tested on the bits, which no fast-math rewrite can fold away.
 
 struct Params {
     rows: u32,
@@ -17,6 +18,13 @@ struct Params {
 
 const WG: u32 = 256u;
 const LOWEST: f32 = -3.40282347e+38;
+const INF_BITS: u32 = 0x7f800000u;
+const NAN_BITS: u32 = 0x7fc00000u;
+
+// True for NaN and +inf: the values that make a row's softmax NaN.
+fn poisons(v: f32) -> bool {
+    return bitcast<u32>(v) >= INF_BITS && bitcast<u32>(v) < 0x80000000u;
+}
 
 var<workgroup> scratch: array<f32, WG>;
 
@@ -61,16 +69,19 @@ fn softmax_forward(
     let base = row * p.cols;
     var m = LOWEST;
     for (var j = li; j < p.cols; j += WG) {
-        m = max(m, x[base + j]);
+        let v = x[base + j];
+        // A poisoned row's max becomes +inf, which the reduction carries to every invocation.
+        m = max(m, select(v, bitcast<f32>(INF_BITS), poisons(v)));
     }
     m = reduce_max(li, m);
+    let poisoned = bitcast<u32>(m) == INF_BITS;
     var s = 0.0;
     for (var j = li; j < p.cols; j += WG) {
         s += exp(x[base + j] - m);
     }
     s = reduce_sum(li, s);
     for (var j = li; j < p.cols; j += WG) {
-        out[base + j] = exp(x[base + j] - m) / s;
+        out[base + j] = select(exp(x[base + j] - m) / s, bitcast<f32>(NAN_BITS), poisoned);
     }
 }
 
@@ -120,21 +131,18 @@ fn softmax_forward_rows(
     let base = row * p.cols;
     var m = LOWEST;
     var s = 0.0;
-    var nan = false;
+    var poisoned = false;
     for (var j = 0u; j < p.cols; j++) {
         let v = x[base + j];
-        nan = nan || v != v;
+        poisoned = poisoned || poisons(v);
         let m_new = max(m, v);
         // One exp per element: exp(v - m) when v ≤ m, else exp(m - v) to rescale the sum.
         let e = exp(min(m, v) - m_new);
         s = select(s + e, s * e + 1.0, v > m);
         m = m_new;
     }
-    if (nan) {
-        s = bitcast<f32>(0x7fc00000u); // a NaN anywhere makes the row NaN
-    }
     for (var j = 0u; j < p.cols; j++) {
-        out[base + j] = exp(x[base + j] - m) / s;
+        out[base + j] = select(exp(x[base + j] - m) / s, bitcast<f32>(NAN_BITS), poisoned);
     }
 }
 
