@@ -28,6 +28,7 @@ mod tensor;
 
 pub mod bench;
 pub mod data;
+pub mod gradcheck;
 pub mod loss;
 pub mod model;
 pub mod neurons;
@@ -40,6 +41,7 @@ pub mod train;
 
 pub use error::{Error, Result, INSTALL_HINT};
 pub use gpu::Gpu;
+pub use gradcheck::gradcheck;
 pub use layer::{Layer, Parameter};
 pub use pool::{MemoryStats, MAX_POOLED_BYTES};
 pub use tensor::Tensor;

@@ -233,3 +233,65 @@ fn soak_10000_steps() {
         after.live_bytes <= warm.live_bytes && after.pooled_bytes <= warm.pooled_bytes + 64 * 1024
     );
 }
+
+#[test]
+fn gradcheck_every_layer_and_a_small_model() {
+    use wgpu_backprop::gradcheck;
+    use wgpu_backprop::neurons::Linear;
+    let gpu = gpu();
+    let tol = 5e-3; // f32 forwards, h = 1e-2: differences good to ~1e-3 (seen: ≤ 8e-4)
+    let cases: Vec<(Box<dyn Layer>, Vec<usize>)> = vec![
+        (Box::new(SoftMax::new()), vec![3, 5]),
+        (Box::new(SoftMax::new()), vec![7]),
+        (Box::new(ReLU::new()), vec![4, 3]),
+        (
+            Box::new(Linear::with_seed(&gpu, 5, 4, 1).unwrap()),
+            vec![3, 5],
+        ),
+        (Box::new(Linear::with_seed(&gpu, 3, 2, 2).unwrap()), vec![3]),
+        (
+            Box::new(
+                Sequential::mlp(&gpu, &[4, 6, 3], 3)
+                    .unwrap()
+                    .with(SoftMax::new()),
+            ),
+            vec![2, 4],
+        ),
+    ];
+    for (i, (mut layer, shape)) in cases.into_iter().enumerate() {
+        let worst = gradcheck(layer.as_mut(), &shape, 10 + i as u64).unwrap();
+        assert!(
+            worst < tol,
+            "{} {shape:?}: worst relative error {worst:e}",
+            layer.name()
+        );
+    }
+}
+
+#[test]
+fn gradcheck_catches_a_wrong_gradient() {
+    use wgpu_backprop::gradcheck;
+    /// ReLU whose backward doubles the gradient: gradcheck must notice.
+    struct Wrong(ReLU);
+    impl Layer for Wrong {
+        fn name(&self) -> &'static str {
+            "Wrong"
+        }
+        fn forward(&mut self, x: &Tensor) -> wgpu_backprop::Result<Tensor> {
+            self.0.forward(x)
+        }
+        fn backward(&mut self, dy: &Tensor) -> wgpu_backprop::Result<Tensor> {
+            let g = read(dy).iter().map(|v| 2.0 * v).collect::<Vec<f32>>();
+            self.0
+                .backward(&Tensor::from_slice(dy.gpu(), &g, dy.shape())?)
+        }
+        fn backward_jacobian(&mut self, dy: &Tensor) -> wgpu_backprop::Result<Tensor> {
+            self.backward(dy)
+        }
+        fn jacobian(&self) -> wgpu_backprop::Result<Tensor> {
+            self.0.jacobian()
+        }
+    }
+    let worst = gradcheck(&mut Wrong(ReLU::new()), &[6], 1).unwrap();
+    assert!(worst > 0.3, "a doubled gradient went unnoticed: {worst}");
+}
