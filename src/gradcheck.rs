@@ -28,7 +28,7 @@ pub fn gradcheck(layer: &mut dyn Layer, input_shape: &[usize], seed: u64) -> Res
     let x: Vec<f32> = (0..n)
         .map(|_| {
             let v = rng.uniform(0.1, 1.0);
-            if rng.next_u64() % 2 == 0 {
+            if rng.next_u64().is_multiple_of(2) {
                 v
             } else {
                 -v
