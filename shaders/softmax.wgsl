@@ -165,3 +165,135 @@ fn softmax_backward_rows(
         out[base + j] = x[base + j] * (g[base + j] - d);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Chunked variants for long rows (any length): the row is cut into chunks of CHUNK elements,
+// one 256-wide workgroup per chunk, so the work spreads over many workgroups and no loop runs
+// long. Three passes each way, with `stats` holding per-chunk partials, then per-row results:
+//   forward:  partials (max, Σexp) per chunk → combine per row → write y element-wise
+//   backward: partial ⟨g, y⟩ per chunk → combine per row → write dx element-wise
+// stats layout: partials at [(row · chunks + chunk) · 2 + {0, 1}], then per-row pairs at
+// [rows · chunks · 2 + row · 2 + {0, 1}].
+
+struct Chunked {
+    rows: u32,
+    cols: u32,
+    chunks: u32, // chunks per row
+    _pad: u32,
+}
+
+@group(0) @binding(4) var<storage, read_write> stats: array<f32>;
+
+const CHUNK: u32 = 16384u; // 64 elements per invocation
+
+fn chunk_params() -> Chunked {
+    return Chunked(p.rows, p.cols, (p.cols + CHUNK - 1u) / CHUNK, 0u);
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn softmax_partials(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    let q = chunk_params();
+    let row = wg.y;
+    let chunk = wg.x;
+    if (row >= q.rows || chunk >= q.chunks) {
+        return;
+    }
+    let start = chunk * CHUNK;
+    let end = min(start + CHUNK, q.cols);
+    let base = row * q.cols;
+    var m = LOWEST;
+    var s = 0.0;
+    for (var j = start + li; j < end; j += WG) {
+        let v = select(x[base + j], bitcast<f32>(INF_BITS), poisons(x[base + j]));
+        let m_new = max(m, v);
+        let e = exp(min(m, v) - m_new);
+        s = select(s + e, s * e + 1.0, v > m);
+        m = m_new;
+    }
+    let m_all = reduce_max(li, m);
+    // Rescale each invocation's sum to the chunk's max (a poisoned chunk's max is +inf).
+    let s_all = reduce_sum(li, select(s * exp(m - m_all), 0.0, bitcast<u32>(m_all) == INF_BITS));
+    if (li == 0u) {
+        let at = (row * q.chunks + chunk) * 2u;
+        stats[at] = m_all;
+        stats[at + 1u] = s_all;
+    }
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn softmax_combine(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    let q = chunk_params();
+    let row = (wg.y * nwg.x + wg.x) * 64u + li;
+    if (row >= q.rows) {
+        return;
+    }
+    var m = LOWEST;
+    for (var c = 0u; c < q.chunks; c++) {
+        m = max(m, stats[(row * q.chunks + c) * 2u]);
+    }
+    var s = 0.0;
+    for (var c = 0u; c < q.chunks; c++) {
+        let at = (row * q.chunks + c) * 2u;
+        s += stats[at + 1u] * exp(stats[at] - m);
+    }
+    let out_at = q.rows * q.chunks * 2u + row * 2u;
+    stats[out_at] = m;
+    stats[out_at + 1u] = s;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn softmax_write(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    let q = chunk_params();
+    let i = (wg.y * nwg.x + wg.x) * WG + li;
+    if (i >= q.rows * q.cols) {
+        return;
+    }
+    let at = q.rows * q.chunks * 2u + (i / q.cols) * 2u;
+    let m = stats[at];
+    out[i] = select(exp(x[i] - m) / stats[at + 1u], bitcast<f32>(NAN_BITS), bitcast<u32>(m) == INF_BITS);
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn softmax_dot_partials(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    let q = chunk_params();
+    let row = wg.y;
+    let chunk = wg.x;
+    if (row >= q.rows || chunk >= q.chunks) {
+        return;
+    }
+    let end = min(chunk * CHUNK + CHUNK, q.cols);
+    let base = row * q.cols;
+    var d = 0.0;
+    for (var j = chunk * CHUNK + li; j < end; j += WG) {
+        d += g[base + j] * x[base + j];
+    }
+    d = reduce_sum(li, d);
+    if (li == 0u) {
+        stats[(row * q.chunks + chunk) * 2u] = d;
+    }
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn softmax_dot_combine(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    let q = chunk_params();
+    let row = (wg.y * nwg.x + wg.x) * 64u + li;
+    if (row >= q.rows) {
+        return;
+    }
+    var d = 0.0;
+    for (var c = 0u; c < q.chunks; c++) {
+        d += stats[(row * q.chunks + c) * 2u];
+    }
+    stats[q.rows * q.chunks * 2u + row * 2u] = d;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn softmax_backward_write(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    let q = chunk_params();
+    let i = (wg.y * nwg.x + wg.x) * WG + li;
+    if (i >= q.rows * q.cols) {
+        return;
+    }
+    let d = stats[q.rows * q.chunks * 2u + (i / q.cols) * 2u];
+    out[i] = x[i] * (g[i] - d);
+}

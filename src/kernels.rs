@@ -149,6 +149,27 @@ pub(crate) const SOFTMAX_BACKWARD_ROWS: Kernel = Kernel {
     bindings: SOFTMAX_LAYOUT,
     flags: &[],
 };
+const CHUNKED_LAYOUT: &[Access] = &[Read, Read, ReadWrite, ReadWrite];
+/// The three passes each way of the chunked softmax (long rows): bindings x or y, g, out, stats.
+pub(crate) const SOFTMAX_CHUNKED_FORWARD: [Kernel; 3] = [
+    chunked("softmax_partials"),
+    chunked("softmax_combine"),
+    chunked("softmax_write"),
+];
+pub(crate) const SOFTMAX_CHUNKED_BACKWARD: [Kernel; 3] = [
+    chunked("softmax_dot_partials"),
+    chunked("softmax_dot_combine"),
+    chunked("softmax_backward_write"),
+];
+
+const fn chunked(entry: &'static str) -> Kernel {
+    Kernel {
+        source: Source::Softmax,
+        entry,
+        bindings: CHUNKED_LAYOUT,
+        flags: &[],
+    }
+}
 pub(crate) const RELU_FORWARD: Kernel = Kernel {
     source: Source::Relu,
     entry: "relu_forward",

@@ -17,7 +17,11 @@ fn nan_in_a_row_makes_only_that_row_nan() {
         1.0, nan, 2.0, 3.0, /* */ 0.0, 1.0, 2.0, 3.0, /* */ nan, nan, nan, nan,
         /* */ 5.0, 5.0, 5.0, nan,
     ];
-    for kernel in [RowKernel::PerInvocation, RowKernel::PerWorkgroup] {
+    for kernel in [
+        RowKernel::PerInvocation,
+        RowKernel::PerWorkgroup,
+        RowKernel::Chunked,
+    ] {
         let t = Tensor::from_slice(&gpu, &x, &[4, 4]).unwrap();
         let y = softmax_forward_with(kernel, &t).unwrap();
         let v = read(&y);

@@ -100,3 +100,26 @@ fn long_softmax_rows_on_every_kernel_choice() {
         }
     }
 }
+
+#[test]
+fn softmax_of_one_row_of_ten_million() {
+    let gpu = gpu();
+    let n = 10_000_000;
+    let x: Vec<f32> = (0..n).map(|i| ((i % 1000) as f32) * 0.01).collect();
+    let y = read(
+        &softmax_forward_with(
+            RowKernel::Auto,
+            &wgpu_backprop::Tensor::from_slice(&gpu, &x, &[n]).unwrap(),
+        )
+        .unwrap(),
+    );
+    // 10,000 copies of exp(0.01·j) for j in 0..1000: y_j = exp(0.01·j) / (10⁴ · Σ_k exp(0.01·k)).
+    let s: f64 = (0..1000).map(|k| (0.01 * k as f64).exp()).sum::<f64>() * 10_000.0;
+    for i in [0, 1, 999, 1000, 4_567_891, n - 1] {
+        let want = (0.01 * (i % 1000) as f64).exp() / s;
+        let err = (f64::from(y[i]) - want).abs() / want;
+        assert!(err < 1e-4, "y[{i}] = {}, expected {want}", y[i]);
+    }
+    let total: f64 = y.iter().map(|&v| f64::from(v)).sum();
+    assert!((total - 1.0).abs() < 1e-3, "sum {total}");
+}

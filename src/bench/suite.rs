@@ -143,6 +143,7 @@ fn softmax_case(
             (false, RowKernel::Auto) => "softmax_fwd",
             (false, RowKernel::PerWorkgroup) => "softmax_fwd_per_workgroup",
             (false, RowKernel::PerInvocation) => "softmax_fwd_per_invocation",
+            (false, RowKernel::Chunked) => "softmax_fwd_chunked",
         },
         shape: format!("{}x{}", shape[0], shape[1]),
         // forward reads x, writes y; backward reads y and dy, writes dx.

@@ -1,12 +1,13 @@
-//! SoftMax forward and fused backward (`shaders/softmax.wgsl`), row by row, on one of two
-//! kernels: a workgroup per row (tree reductions; long rows on GPUs) or an invocation per row
-//! (no barriers; CPU devices, and short rows anywhere).
+//! SoftMax forward and fused backward (`shaders/softmax.wgsl`), row by row, on one of three
+//! kernels: an invocation per row (no barriers; CPU devices, and short rows anywhere), a
+//! workgroup per row (tree reductions; GPUs), or chunks of a row over many workgroups (rows
+//! longer than 16,384, of any length).
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::kernels::{
-    params, Dispatch, Kernel, SOFTMAX_BACKWARD, SOFTMAX_BACKWARD_ROWS, SOFTMAX_FORWARD,
-    SOFTMAX_FORWARD_ROWS,
+    params, Dispatch, Kernel, SOFTMAX_BACKWARD, SOFTMAX_BACKWARD_ROWS, SOFTMAX_CHUNKED_BACKWARD,
+    SOFTMAX_CHUNKED_FORWARD, SOFTMAX_FORWARD, SOFTMAX_FORWARD_ROWS,
 };
 use crate::ops::{expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
@@ -14,14 +15,19 @@ use crate::tensor::Tensor;
 /// Which row kernel runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowKernel {
-    /// Per invocation on CPU devices and for rows of at most 32; per workgroup otherwise.
+    /// Chunked for rows longer than 16,384; otherwise per invocation on CPU devices and for
+    /// rows of at most 32, and per workgroup on GPUs.
     Auto,
     /// One 256-wide workgroup per row, tree reductions in workgroup memory.
     PerWorkgroup,
     /// One invocation per row, 16 rows per workgroup, no barriers.
     PerInvocation,
+    /// Rows cut into chunks of 16,384, a workgroup each, in three passes.
+    Chunked,
 }
 
+/// Elements of a row one workgroup of the chunked kernels covers (`CHUNK` in the shader).
+const CHUNK: usize = 16_384;
 /// Rows per workgroup of the per-invocation kernels.
 const ROWS_WG: usize = 16;
 /// The longest row the per-invocation kernels take (two loops over the row).
@@ -42,8 +48,11 @@ pub fn softmax_backward(y: &Tensor, g: &Tensor) -> Result<Tensor> {
 
 /// [`softmax_forward`] on a chosen kernel, for tests and benchmarks.
 pub fn softmax_forward_with(kernel: RowKernel, x: &Tensor) -> Result<Tensor> {
-    let kernels = [&SOFTMAX_FORWARD, &SOFTMAX_FORWARD_ROWS];
-    rowwise("softmax_forward", kernels, kernel, x, x)
+    const OP: &str = "softmax_forward";
+    if chunked(kernel, x.rows_cols().1) {
+        return chunked_passes(OP, &SOFTMAX_CHUNKED_FORWARD, x, x);
+    }
+    rowwise(OP, [&SOFTMAX_FORWARD, &SOFTMAX_FORWARD_ROWS], kernel, x, x)
 }
 
 /// [`softmax_backward`] on a chosen kernel, for tests and benchmarks.
@@ -51,6 +60,9 @@ pub fn softmax_backward_with(kernel: RowKernel, y: &Tensor, g: &Tensor) -> Resul
     const OP: &str = "softmax_backward";
     same_gpu(OP, &[y, g])?;
     expect_shape(OP, g, y.shape())?;
+    if chunked(kernel, y.rows_cols().1) {
+        return chunked_passes(OP, &SOFTMAX_CHUNKED_BACKWARD, y, g);
+    }
     rowwise(
         OP,
         [&SOFTMAX_BACKWARD, &SOFTMAX_BACKWARD_ROWS],
@@ -58,6 +70,43 @@ pub fn softmax_backward_with(kernel: RowKernel, y: &Tensor, g: &Tensor) -> Resul
         y,
         g,
     )
+}
+
+/// Whether rows of `cols` take the chunked kernels.
+fn chunked(kernel: RowKernel, cols: usize) -> bool {
+    kernel == RowKernel::Chunked || (kernel == RowKernel::Auto && cols > CHUNK)
+}
+
+/// The three chunked passes: partials per chunk, combined per row, written element-wise.
+fn chunked_passes(
+    op: &'static str,
+    kernels: &'static [Kernel; 3],
+    x: &Tensor,
+    g: &Tensor,
+) -> Result<Tensor> {
+    let (rows, cols) = x.rows_cols();
+    let gpu = x.gpu();
+    let chunks = cols.div_ceil(CHUNK);
+    let out = Tensor::empty(gpu, op, x.shape())?;
+    let stats = Tensor::empty(gpu, op, &[rows * chunks * 2 + rows * 2])?;
+    let grids = [
+        [u32_of(chunks), u32_of(rows), 1],
+        gpu.grid_1d(op, rows.div_ceil(64) as u64)?,
+        gpu.grid_1d(op, (rows * cols).div_ceil(256) as u64)?,
+    ];
+    for (kernel, grid) in kernels.iter().zip(grids) {
+        gpu.launch(
+            op,
+            Dispatch {
+                kernel,
+                spec: 0,
+                params: params(&[u32_of(rows), u32_of(cols)]),
+                buffers: &[x.buffer(), g.buffer(), out.buffer(), stats.buffer()],
+                grid,
+            },
+        )?;
+    }
+    Ok(out)
 }
 
 /// Whether rows of `cols` run one per invocation on this device (rows too long for it always
@@ -68,7 +117,7 @@ pub(crate) fn per_invocation(gpu: &Gpu, kernel: RowKernel, cols: usize) -> bool 
             RowKernel::Auto => {
                 gpu.adapter_info().device_type == wgpu::DeviceType::Cpu || cols <= 32
             }
-            RowKernel::PerWorkgroup => false,
+            RowKernel::PerWorkgroup | RowKernel::Chunked => false,
             RowKernel::PerInvocation => true,
         }
 }
