@@ -299,3 +299,46 @@ fn gradcheck_catches_a_wrong_gradient() {
     let worst = gradcheck(&mut Wrong(ReLU::new()), &[6], 1).unwrap();
     assert!(worst > 0.3, "a doubled gradient went unnoticed: {worst}");
 }
+
+#[test]
+fn softmax_of_minus_infinity_rows() {
+    let gpu = gpu();
+    let ninf = f32::NEG_INFINITY;
+    // All −inf but one entry; and the lowest finite values beside −inf.
+    let x = [
+        ninf, ninf, 2.0, ninf, /* */ ninf, -3.4e38, ninf, -3.4e38,
+    ];
+    for kernel in [
+        RowKernel::PerInvocation,
+        RowKernel::PerWorkgroup,
+        RowKernel::Chunked,
+    ] {
+        let y = read(
+            &softmax_forward_with(kernel, &Tensor::from_slice(&gpu, &x, &[2, 4]).unwrap()).unwrap(),
+        );
+        assert_eq!(&y[..4], &[0.0, 0.0, 1.0, 0.0], "{kernel:?}");
+        assert_eq!(&y[4..], &[0.0, 0.5, 0.0, 0.5], "{kernel:?}");
+    }
+}
+
+#[test]
+fn device_validation_errors_come_back_as_err() {
+    // Its own Gpu: the error must not land in another test's op.
+    let gpu = Gpu::new().unwrap();
+    // Provoke a validation error through the raw device: a buffer over the device's maximum.
+    let too_big = gpu.limits().max_buffer_size.saturating_add(4);
+    let _buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("too big"),
+        size: too_big,
+        usage: wgpu::BufferUsages::STORAGE,
+        mapped_at_creation: false,
+    });
+    match gpu.flush() {
+        Err(Error::Device { message, .. }) => assert!(!message.is_empty()),
+        other => panic!("expected a device error, got {other:?}"),
+    }
+    // Reported once; the device stays usable.
+    gpu.flush().unwrap();
+    let t = Tensor::from_slice(&gpu, &[-1.0, 3.0], &[2]).unwrap();
+    assert_eq!(read(&relu_forward(&t).unwrap()), vec![0.0, 3.0]);
+}

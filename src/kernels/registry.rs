@@ -1,0 +1,145 @@
+//! The registry of WGSL sources (one file per kernel family under `shaders/`, pulled in with
+//! `include_str!`) and of the kernels in them: entry point, storage bindings in WGSL binding
+//! order (binding 0 is always the `Params` uniform), and boolean specialisation constants.
+
+/// A WGSL source file: one kernel family.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) enum Source {
+    Matmul,
+    MatmulRegister,
+    Reduce,
+    Softmax,
+    Relu,
+    Jacobian,
+    Loss,
+    Optim,
+}
+
+impl Source {
+    pub(crate) fn wgsl(self) -> &'static str {
+        match self {
+            Source::Matmul => include_str!("../../shaders/matmul.wgsl"),
+            Source::MatmulRegister => include_str!("../../shaders/matmul_register.wgsl"),
+            Source::Reduce => include_str!("../../shaders/reduce.wgsl"),
+            Source::Softmax => include_str!("../../shaders/softmax.wgsl"),
+            Source::Relu => include_str!("../../shaders/relu.wgsl"),
+            Source::Jacobian => include_str!("../../shaders/jacobian.wgsl"),
+            Source::Loss => include_str!("../../shaders/loss.wgsl"),
+            Source::Optim => include_str!("../../shaders/optim.wgsl"),
+        }
+    }
+}
+
+/// How a kernel uses a storage binding.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Access {
+    Read,
+    ReadWrite,
+}
+use Access::{Read, ReadWrite};
+
+/// One entry point of a kernel family and the bind-group layout it expects.
+#[derive(Debug)]
+pub(crate) struct Kernel {
+    pub source: Source,
+    pub entry: &'static str,
+    /// Storage bindings 1.. in order (binding 0 is the `Params` uniform).
+    pub bindings: &'static [Access],
+    /// Boolean `override` constants; bit `i` of a launch's `spec` sets `flags[i]`.
+    pub flags: &'static [&'static str],
+}
+
+/// Specialisation bits of [`MATMUL`].
+pub(crate) const TRANS_A: u32 = 1;
+pub(crate) const TRANS_B: u32 = 2;
+pub(crate) const HAS_BIAS: u32 = 4;
+pub(crate) const ACCUMULATE: u32 = 8;
+
+/// C = op(A)·op(B) (+ bias), or C += … over a range of k: bindings A, B, bias, C.
+pub(crate) const MATMUL: Kernel = def(
+    Source::Matmul,
+    "matmul",
+    &[Read, Read, Read, ReadWrite],
+    &["TRANS_A", "TRANS_B", "HAS_BIAS", "ACCUMULATE"],
+);
+/// The same product by the register kernel (CPU devices, aligned shapes): same bindings, flags.
+pub(crate) const MATMUL_REGISTER: Kernel = def(
+    Source::MatmulRegister,
+    "matmul_register",
+    &[Read, Read, Read, ReadWrite],
+    &["TRANS_A", "TRANS_B", "HAS_BIAS"],
+);
+/// Partial column sums over chunks of rows: bindings x, out.
+pub(crate) const COLUMN_SUM: Kernel = def(Source::Reduce, "column_sum", &[Read, ReadWrite], &[]);
+const LOSS_LAYOUT: &[Access] = &[Read, Read, ReadWrite, ReadWrite];
+/// Cross-entropy terms and gradient: bindings logits, labels, grad, terms.
+pub(crate) const CROSS_ENTROPY: Kernel = def(Source::Loss, "cross_entropy", LOSS_LAYOUT, &[]);
+/// Squared-error terms and gradient: bindings y, target, grad, terms.
+pub(crate) const MSE: Kernel = def(Source::Loss, "mse", LOSS_LAYOUT, &[]);
+/// In-place SGD: bindings θ, g, velocity.
+pub(crate) const SGD: Kernel = def(Source::Optim, "sgd", &[ReadWrite, Read, ReadWrite], &[]);
+/// In-place Adam: bindings θ, g, m, v.
+pub(crate) const ADAM: Kernel = def(
+    Source::Optim,
+    "adam",
+    &[ReadWrite, Read, ReadWrite, ReadWrite],
+    &[],
+);
+/// acc += x: bindings acc, x.
+pub(crate) const ADD_ASSIGN: Kernel = def(Source::Optim, "accumulate", &[ReadWrite, Read], &[]);
+const SOFTMAX_LAYOUT: &[Access] = &[Read, Read, ReadWrite];
+pub(crate) const SOFTMAX_FORWARD: Kernel =
+    def(Source::Softmax, "softmax_forward", SOFTMAX_LAYOUT, &[]);
+pub(crate) const SOFTMAX_BACKWARD: Kernel =
+    def(Source::Softmax, "softmax_backward", SOFTMAX_LAYOUT, &[]);
+pub(crate) const SOFTMAX_FORWARD_ROWS: Kernel =
+    def(Source::Softmax, "softmax_forward_rows", SOFTMAX_LAYOUT, &[]);
+pub(crate) const SOFTMAX_BACKWARD_ROWS: Kernel = def(
+    Source::Softmax,
+    "softmax_backward_rows",
+    SOFTMAX_LAYOUT,
+    &[],
+);
+const CHUNKED_LAYOUT: &[Access] = &[Read, Read, ReadWrite, ReadWrite];
+/// The three passes each way of the chunked softmax (long rows): bindings x or y, g, out, stats.
+pub(crate) const SOFTMAX_CHUNKED_FORWARD: [Kernel; 3] = [
+    chunked("softmax_partials"),
+    chunked("softmax_combine"),
+    chunked("softmax_write"),
+];
+pub(crate) const SOFTMAX_CHUNKED_BACKWARD: [Kernel; 3] = [
+    chunked("softmax_dot_partials"),
+    chunked("softmax_dot_combine"),
+    chunked("softmax_backward_write"),
+];
+
+const fn chunked(entry: &'static str) -> Kernel {
+    def(Source::Softmax, entry, CHUNKED_LAYOUT, &[])
+}
+pub(crate) const RELU_FORWARD: Kernel = def(Source::Relu, "relu_forward", SOFTMAX_LAYOUT, &[]);
+pub(crate) const RELU_BACKWARD: Kernel = def(Source::Relu, "relu_backward", SOFTMAX_LAYOUT, &[]);
+const JACOBIAN_LAYOUT: &[Access] = &[Read, ReadWrite];
+pub(crate) const SOFTMAX_JACOBIAN: Kernel = jacobian("softmax_jacobian");
+pub(crate) const RELU_JACOBIAN: Kernel = jacobian("relu_jacobian");
+pub(crate) const LINEAR_DX_JACOBIAN: Kernel = jacobian("linear_dx_jacobian");
+pub(crate) const LINEAR_DW_JACOBIAN: Kernel = jacobian("linear_dw_jacobian");
+pub(crate) const LINEAR_DB_JACOBIAN: Kernel = jacobian("linear_db_jacobian");
+
+const fn jacobian(entry: &'static str) -> Kernel {
+    def(Source::Jacobian, entry, JACOBIAN_LAYOUT, &[])
+}
+
+/// A kernel definition, one line each above.
+const fn def(
+    source: Source,
+    entry: &'static str,
+    bindings: &'static [Access],
+    flags: &'static [&'static str],
+) -> Kernel {
+    Kernel {
+        source,
+        entry,
+        bindings,
+        flags,
+    }
+}
