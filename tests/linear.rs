@@ -130,3 +130,32 @@ fn from_parameters_uses_the_given_weights() {
     let x = Tensor::from_slice(&gpu, &[1.0, 1.0, 1.0], &[3]).unwrap();
     assert_eq!(read(&lin.forward(&x).unwrap()), vec![9.5, 11.5]);
 }
+
+#[test]
+fn from_parts_takes_host_data_and_checks_it() {
+    let gpu = gpu();
+    let w = [
+        1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 0.0, 1.0,
+    ];
+    let b = [0.0, 0.0, 0.0, 0.0, 10.0];
+    let mut lin = Linear::from_parts(&gpu, 3, 5, &w, &b).unwrap();
+    let x = Tensor::from_slice(&gpu, &[1.0, 2.0, 3.0], &[3]).unwrap();
+    // y_j = Σ_i x_i W[i, j] + b_j
+    assert_eq!(
+        read(&lin.forward(&x).unwrap()),
+        vec![1.0, 2.0, 4.0, 4.0, 14.0]
+    );
+    let e = Linear::from_parts(&gpu, 3, 5, &w[..14], &b).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            wgpu_backprop::Error::DataLength {
+                len: 14,
+                expected: 15,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(Linear::from_parts(&gpu, 3, 5, &w, &b[..4]).is_err());
+}

@@ -55,7 +55,21 @@ impl Linear {
         )
     }
 
-    /// A layer with the given weights W (in, out) and biases b [out].
+    /// A layer from host data: `w` holds W (in, out) row-major, `b` the `out` biases.
+    pub fn from_parts(
+        gpu: &Gpu,
+        in_features: usize,
+        out_features: usize,
+        w: &[f32],
+        b: &[f32],
+    ) -> Result<Linear> {
+        Self::from_parameters(
+            Tensor::from_slice(gpu, w, &[in_features, out_features])?,
+            Tensor::from_slice(gpu, b, &[out_features])?,
+        )
+    }
+
+    /// A layer with the given weights W (in, out) and biases b [out], already on the GPU.
     pub fn from_parameters(w: Tensor, b: Tensor) -> Result<Linear> {
         const OP: &str = "Linear::from_parameters";
         let [_, n] = w.shape()[..] else {
