@@ -143,7 +143,7 @@ fn from_parts_takes_host_data_and_checks_it() {
     // y_j = Σ_i x_i W[i, j] + b_j
     assert_eq!(
         read(&lin.forward(&x).unwrap()),
-        vec![1.0, 2.0, 4.0, 4.0, 14.0]
+        vec![3.0, 0.0, 0.0, 3.0, 18.0]
     );
     let e = Linear::from_parts(&gpu, 3, 5, &w[..14], &b).unwrap_err();
     assert!(
