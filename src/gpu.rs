@@ -70,7 +70,9 @@ impl Gpu {
                 backends: format!("{backends:?}"),
             })?;
         let info = adapter.get_info();
-        let wanted = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP;
+        let wanted = wgpu::Features::TIMESTAMP_QUERY
+            | wgpu::Features::SUBGROUP
+            | wgpu::Features::PIPELINE_CACHE;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("wgpu-backprop"),
@@ -95,7 +97,7 @@ impl Gpu {
         Ok(Gpu {
             inner: Arc::new(Inner {
                 id: NEXT_GPU_ID.fetch_add(1, Ordering::Relaxed),
-                kernels: KernelCache::new(&device),
+                kernels: KernelCache::new(&device, &info),
                 device,
                 queue,
                 info,

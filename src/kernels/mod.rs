@@ -13,7 +13,10 @@ use wgpu::util::DeviceExt;
 use crate::error::{Error, Result};
 use crate::gpu::{lock, Gpu};
 
+mod disk_cache;
 mod registry;
+
+use disk_cache::DiskCache;
 pub(crate) use registry::*;
 
 /// A compiled pipeline and the explicit bind-group layout that mirrors its WGSL bindings.
@@ -30,6 +33,7 @@ pub(crate) struct KernelCache {
     modules: Mutex<HashMap<Source, wgpu::ShaderModule>>,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Compiled>>>,
     uniforms: Mutex<HashMap<[u32; 8], wgpu::Buffer>>,
+    disk: Option<DiskCache>,
 }
 
 /// Uniform buffers kept before the cache is emptied (they are tiny; shapes repeat in training).
@@ -45,11 +49,12 @@ pub(crate) struct Dispatch<'a> {
 }
 
 impl KernelCache {
-    pub(crate) fn new(_device: &wgpu::Device) -> Self {
+    pub(crate) fn new(device: &wgpu::Device, info: &wgpu::AdapterInfo) -> Self {
         KernelCache {
             modules: Mutex::new(HashMap::new()),
             pipelines: Mutex::new(HashMap::new()),
             uniforms: Mutex::new(HashMap::new()),
+            disk: DiskCache::open(device, info),
         }
     }
 
@@ -88,8 +93,11 @@ impl KernelCache {
                 constants: &constants,
                 zero_initialize_workgroup_memory: false,
             },
-            cache: None,
+            cache: self.disk.as_ref().map(|d| &d.cache),
         });
+        if let Some(disk) = &self.disk {
+            disk.save();
+        }
         let compiled = Arc::new(Compiled { pipeline, layout });
         lock(&self.pipelines).insert(key, compiled.clone());
         compiled
