@@ -3,8 +3,9 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::kernels::{params, Dispatch, Kernel, CROSS_ENTROPY, MSE};
+use crate::kernels::{params, Dispatch, Kernel, CROSS_ENTROPY, CROSS_ENTROPY_ROWS, MSE};
 use crate::ops::{expect_shape, same_gpu, sum_all, u32_of};
+use crate::ops::{per_invocation, RowKernel};
 use crate::tensor::Tensor;
 
 /// Integer class labels on the GPU, one per row of a batch.
@@ -66,11 +67,18 @@ impl SoftmaxCrossEntropy {
                 message: format!("label {} is not below the {classes} classes", labels.max),
             });
         }
-        let grid = logits.gpu().grid_1d(OP, rows as u64)?;
-        let terms = Tensor::empty(logits.gpu(), OP, &[rows])?;
+        let gpu = logits.gpu();
+        // One invocation per row where the softmax kernels would do so (CPU devices, few classes).
+        let (kernel, groups) = if per_invocation(gpu, RowKernel::Auto, classes) {
+            (&CROSS_ENTROPY_ROWS, rows.div_ceil(16))
+        } else {
+            (&CROSS_ENTROPY, rows)
+        };
+        let grid = gpu.grid_1d(OP, groups as u64)?;
+        let terms = Tensor::empty(gpu, OP, &[rows])?;
         loss_pass(
             OP,
-            &CROSS_ENTROPY,
+            kernel,
             [logits, &labels.bits],
             &terms,
             [rows, classes, rows],

@@ -149,6 +149,10 @@ fn update(
 ) -> Result<()> {
     let grad = p.grad.ok_or(Error::BackwardBeforeForward { op })?;
     grad.check_gpu(op, p.value.gpu())?;
+    p.value.check_not_aliased(op, grad)?;
+    for s in state {
+        p.value.check_not_aliased(op, s)?;
+    }
     crate::ops::expect_shape(op, grad, p.value.shape())?;
     let gpu = p.value.gpu();
     words[0] = u32_of(p.value.len());

@@ -142,6 +142,23 @@ impl Tensor {
         self.buffer.buffer()
     }
 
+    /// Whether both tensors are views of one buffer.
+    pub(crate) fn shares_buffer(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.buffer, &other.buffer)
+    }
+
+    /// `Err` when `other` is a view of this tensor's buffer: `op` writes this one in place
+    /// while reading the other.
+    pub(crate) fn check_not_aliased(&self, op: &'static str, other: &Tensor) -> Result<()> {
+        if self.shares_buffer(other) {
+            return Err(Error::InvalidArgument {
+                op,
+                message: "the tensor updated in place is also an input (same buffer)".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// `Err` unless this tensor lives on `gpu`.
     pub(crate) fn check_gpu(&self, op: &'static str, gpu: &Gpu) -> Result<()> {
         if self.gpu.same(gpu) {

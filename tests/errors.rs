@@ -164,3 +164,31 @@ fn no_adapter_message_says_how_to_install_one() {
         "{msg}"
     );
 }
+
+#[test]
+fn in_place_updates_refuse_aliased_inputs() {
+    let gpu = gpu();
+    let acc = Tensor::zeros(&gpu, &[4]).unwrap();
+    let e = wgpu_backprop::ops::add_assign(&acc, &acc.reshape(&[4]).unwrap()).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidArgument {
+                op: "add_assign",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let w = Tensor::zeros(&gpu, &[2, 2]).unwrap();
+    let p = wgpu_backprop::Parameter {
+        name: "w",
+        value: &w,
+        grad: Some(&w),
+    };
+    use wgpu_backprop::optim::Optimizer;
+    let e = wgpu_backprop::optim::Sgd::new(0.1, 0.0)
+        .step(&[p])
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { .. }), "{e}");
+}

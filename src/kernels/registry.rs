@@ -74,6 +74,9 @@ pub(crate) const COLUMN_SUM: Kernel = def(Source::Reduce, "column_sum", &[Read, 
 const LOSS_LAYOUT: &[Access] = &[Read, Read, ReadWrite, ReadWrite];
 /// Cross-entropy terms and gradient: bindings logits, labels, grad, terms.
 pub(crate) const CROSS_ENTROPY: Kernel = def(Source::Loss, "cross_entropy", LOSS_LAYOUT, &[]);
+/// The same, one invocation per row.
+pub(crate) const CROSS_ENTROPY_ROWS: Kernel =
+    def(Source::Loss, "cross_entropy_rows", LOSS_LAYOUT, &[]);
 /// Squared-error terms and gradient: bindings y, target, grad, terms.
 pub(crate) const MSE: Kernel = def(Source::Loss, "mse", LOSS_LAYOUT, &[]);
 /// In-place SGD: bindings θ, g, velocity.

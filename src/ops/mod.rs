@@ -15,6 +15,7 @@ pub use jacobian::{
 pub use matmul::{gemm, gemm_with, matmul, MatmulKernel, Transpose};
 pub use reduce::{add_assign, column_sum, sum_all};
 pub use relu::{relu_backward, relu_forward};
+pub(crate) use softmax::per_invocation;
 pub use softmax::{
     softmax_backward, softmax_backward_with, softmax_forward, softmax_forward_with, RowKernel,
 };

@@ -46,6 +46,7 @@ pub fn add_assign(acc: &Tensor, x: &Tensor) -> Result<()> {
     const OP: &str = "add_assign";
     same_gpu(OP, &[acc, x])?;
     expect_shape(OP, x, acc.shape())?;
+    acc.check_not_aliased(OP, x)?;
     let gpu = acc.gpu();
     let grid = gpu.grid_1d(OP, acc.len().div_ceil(256) as u64)?;
     gpu.launch(
