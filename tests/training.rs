@@ -146,6 +146,17 @@ fn layer_with_grad(
     (lin, w, gw, b, gb)
 }
 
+/// The layer's weight and bias after the steps, against the f64 reference (each step moves θ
+/// by about lr; f32 rounding of a step is ~1e-7 of it).
+fn assert_parameters(what: &str, lin: &Linear, w: &[f64], b: &[f64]) {
+    let tol = Tol {
+        abs: 1e-6,
+        rel: 1e-5,
+    };
+    assert_close(&format!("{what} weight"), &read(lin.weight()), w, tol);
+    assert_close(&format!("{what} bias"), &read(lin.bias()), b, tol);
+}
+
 #[test]
 fn sgd_with_momentum_matches_reference_over_three_steps() {
     let gpu = gpu();
@@ -163,24 +174,7 @@ fn sgd_with_momentum_matches_reference_over_three_steps() {
             }
         }
     }
-    assert_close(
-        "sgd weight",
-        &read(lin.weight()),
-        &want[0].0,
-        Tol {
-            abs: 1e-6,
-            rel: 1e-5,
-        },
-    );
-    assert_close(
-        "sgd bias",
-        &read(lin.bias()),
-        &want[1].0,
-        Tol {
-            abs: 1e-6,
-            rel: 1e-5,
-        },
-    );
+    assert_parameters("sgd", &lin, &want[0].0, &want[1].0);
 }
 
 #[test]
@@ -206,25 +200,7 @@ fn adam_matches_reference_over_three_steps() {
         }
     }
     assert_eq!(opt.steps(), 3);
-    // Each step moves θ by about lr; f32 rounding of the step is ~1e-7 of it.
-    assert_close(
-        "adam weight",
-        &read(lin.weight()),
-        &want[0].0,
-        Tol {
-            abs: 1e-6,
-            rel: 1e-5,
-        },
-    );
-    assert_close(
-        "adam bias",
-        &read(lin.bias()),
-        &want[1].0,
-        Tol {
-            abs: 1e-6,
-            rel: 1e-5,
-        },
-    );
+    assert_parameters("adam", &lin, &want[0].0, &want[1].0);
 }
 
 #[test]
