@@ -20,10 +20,9 @@ struct Params {
 
 const WG: u32 = 256u;
 
-// The element this invocation owns, or rows * cols when it owns none.
+// The element this invocation owns (past rows · cols when it owns none).
 fn element(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
-    let idx = (wg.y * nwg.x + wg.x) * WG + li;
-    return min(idx, p.rows * p.cols);
+    return (wg.y * nwg.x + wg.x) * WG + li;
 }
 
 @compute @workgroup_size(256, 1, 1)

@@ -5,6 +5,7 @@
 //                  (over B), dL/dz = (softmax(z) − onehot(label)) / B.
 //                  One workgroup per row; stable for any finite logits (shift by the row max).
 //   mse:           y, t of N elements → term = (y − t)² / N, dL/dy = 2 (y − t) / N.
+// WG, LOWEST, reduce_max and reduce_sum come from workgroup_reduce.wgsl, put in front.
 
 struct Params {
     rows: u32,
@@ -18,29 +19,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> target_: array<u32>; // labels, or the bits of f32 targets
 @group(0) @binding(3) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(4) var<storage, read_write> terms: array<f32>;
-
-const WG: u32 = 256u;
-const LOWEST: f32 = -3.40282347e+38;
-
-var<workgroup> scratch: array<f32, WG>;
-
-fn reduce(li: u32, v: f32, is_max: bool) -> f32 {
-    scratch[li] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (li < s) {
-            if (is_max) {
-                scratch[li] = max(scratch[li], scratch[li + s]);
-            } else {
-                scratch[li] = scratch[li] + scratch[li + s];
-            }
-        }
-        workgroupBarrier();
-    }
-    let r = scratch[0];
-    workgroupBarrier();
-    return r;
-}
 
 @compute @workgroup_size(256, 1, 1)
 fn cross_entropy(
@@ -58,12 +36,12 @@ fn cross_entropy(
     for (var j = li; j < p.cols; j += WG) {
         m = max(m, z[base + j]);
     }
-    m = reduce(li, m, true);
+    m = reduce_max(li, m);
     var s = 0.0;
     for (var j = li; j < p.cols; j += WG) {
         s += exp(z[base + j] - m);
     }
-    s = reduce(li, s, false);
+    s = reduce_sum(li, s);
     for (var j = li; j < p.cols; j += WG) {
         let onehot = select(0.0, 1.0, j == label);
         grad[base + j] = (exp(z[base + j] - m) / s - onehot) * p.inv_count;

@@ -3,6 +3,7 @@
 //   backward: dx = y ⊙ (g - ⟨g, y⟩)                          (fused: one kernel, no Jacobian)
 // A NaN or +inf anywhere in a row makes that whole row NaN (as in PyTorch); other rows are
 // unaffected. NaN is tested on the bits, which no fast-math rewrite can fold away.
+// WG, LOWEST, reduce_max and reduce_sum come from workgroup_reduce.wgsl, put in front.
 
 struct Params {
     rows: u32,
@@ -16,44 +17,12 @@ struct Params {
 @group(0) @binding(2) var<storage, read> g: array<f32>;  // backward: dL/dy (unused forward)
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-const WG: u32 = 256u;
-const LOWEST: f32 = -3.40282347e+38;
 const INF_BITS: u32 = 0x7f800000u;
 const NAN_BITS: u32 = 0x7fc00000u;
 
 // True for NaN and +inf: the values that make a row's softmax NaN.
 fn poisons(v: f32) -> bool {
     return bitcast<u32>(v) >= INF_BITS && bitcast<u32>(v) < 0x80000000u;
-}
-
-var<workgroup> scratch: array<f32, WG>;
-
-fn reduce_max(li: u32, v: f32) -> f32 {
-    scratch[li] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (li < s) {
-            scratch[li] = max(scratch[li], scratch[li + s]);
-        }
-        workgroupBarrier();
-    }
-    let r = scratch[0];
-    workgroupBarrier();
-    return r;
-}
-
-fn reduce_sum(li: u32, v: f32) -> f32 {
-    scratch[li] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (li < s) {
-            scratch[li] = scratch[li] + scratch[li + s];
-        }
-        workgroupBarrier();
-    }
-    let r = scratch[0];
-    workgroupBarrier();
-    return r;
 }
 
 @compute @workgroup_size(256, 1, 1)

@@ -68,7 +68,7 @@ impl KernelCache {
             .or_insert_with(|| {
                 device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(kernel.entry),
-                    source: wgpu::ShaderSource::Wgsl(kernel.source.wgsl().into()),
+                    source: wgpu::ShaderSource::Wgsl(kernel.source.wgsl()),
                 })
             })
             .clone();

@@ -2,6 +2,8 @@
 //! `include_str!`) and of the kernels in them: entry point, storage bindings in WGSL binding
 //! order (binding 0 is always the `Params` uniform), and boolean specialisation constants.
 
+use std::borrow::Cow;
+
 /// A WGSL source file: one kernel family.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub(crate) enum Source {
@@ -15,8 +17,21 @@ pub(crate) enum Source {
     Optim,
 }
 
+/// The workgroup reductions the row kernels share, put in front of their own source.
+const WORKGROUP_REDUCE: &str = include_str!("../../shaders/workgroup_reduce.wgsl");
+
 impl Source {
-    pub(crate) fn wgsl(self) -> &'static str {
+    /// The module's WGSL: the family's file, after the shared reductions where it uses them.
+    pub(crate) fn wgsl(self) -> Cow<'static, str> {
+        match self {
+            Source::Softmax | Source::Loss => {
+                Cow::Owned(format!("{WORKGROUP_REDUCE}\n{}", self.file()))
+            }
+            _ => Cow::Borrowed(self.file()),
+        }
+    }
+
+    fn file(self) -> &'static str {
         match self {
             Source::Matmul => include_str!("../../shaders/matmul.wgsl"),
             Source::MatmulRegister => include_str!("../../shaders/matmul_register.wgsl"),
