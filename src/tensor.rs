@@ -30,16 +30,18 @@ pub(crate) fn check_shape(op: &'static str, shape: &[usize]) -> Result<usize> {
             shape: shape.to_vec(),
         });
     }
-    shape
+    let elements = shape
         .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .filter(|&n| n <= u32::MAX as usize)
-        .ok_or(Error::TooLarge {
+        .fold(1u64, |acc, &d| acc.saturating_mul(d as u64));
+    if elements > u64::from(u32::MAX) {
+        return Err(Error::TooLarge {
             op,
             what: "elements in a tensor",
-            requested: u64::MAX,
+            requested: elements,
             limit: u64::from(u32::MAX),
-        })
+        });
+    }
+    Ok(elements as usize)
 }
 
 /// Bytes of the buffer behind `len` floats: padded to 16 so kernels may read whole `vec4`s.

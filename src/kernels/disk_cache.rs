@@ -3,13 +3,17 @@
 //!
 //! Location: `$WGPU_BACKPROP_CACHE_DIR`, else `$XDG_CACHE_HOME/wgpu-backprop`, else
 //! `$HOME/.cache/wgpu-backprop`; one file per adapter and driver (wgpu's cache key).
-//! `WGPU_BACKPROP_PIPELINE_CACHE=off` turns it off.
+//! `WGPU_BACKPROP_PIPELINE_CACHE=off` turns it off. The file is written once, when the `Gpu`
+//! goes away, if any pipeline was compiled meanwhile.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub(crate) struct DiskCache {
     pub(crate) cache: wgpu::PipelineCache,
     path: PathBuf,
+    /// A pipeline was compiled since the file was read.
+    dirty: AtomicBool,
 }
 
 fn cache_dir() -> Option<PathBuf> {
@@ -44,11 +48,20 @@ impl DiskCache {
                 fallback: true,
             })
         };
-        Some(DiskCache { cache, path })
+        Some(DiskCache {
+            cache,
+            path,
+            dirty: AtomicBool::new(false),
+        })
+    }
+
+    /// Notes that the cache has new contents to write.
+    pub(crate) fn mark_dirty(&self) {
+        self.dirty.store(true, Ordering::Relaxed);
     }
 
     /// Writes the cache's current contents (to a temporary file, then renamed into place).
-    pub(crate) fn save(&self) {
+    fn save(&self) {
         let Some(data) = self.cache.get_data() else {
             return;
         };
@@ -64,6 +77,14 @@ impl DiskCache {
             .is_err()
         {
             let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+impl Drop for DiskCache {
+    fn drop(&mut self) {
+        if self.dirty.load(Ordering::Relaxed) {
+            self.save();
         }
     }
 }

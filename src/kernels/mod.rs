@@ -96,7 +96,7 @@ impl KernelCache {
             cache: self.disk.as_ref().map(|d| &d.cache),
         });
         if let Some(disk) = &self.disk {
-            disk.save();
+            disk.mark_dirty();
         }
         let compiled = Arc::new(Compiled { pipeline, layout });
         lock(&self.pipelines).insert(key, compiled.clone());
