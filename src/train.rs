@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::layer::Layer;
 use crate::loss::{Labels, SoftmaxCrossEntropy};
@@ -64,6 +64,8 @@ pub fn fit(
     cfg: &TrainConfig,
     on_epoch: &mut dyn FnMut(&EpochReport),
 ) -> Result<Vec<EpochReport>> {
+    check_outputs(gpu, model, train)?;
+    check_outputs(gpu, model, test)?;
     let mut rng = Rng::new(cfg.seed);
     let mut reports = Vec::with_capacity(cfg.epochs);
     for epoch in 1..=cfg.epochs {
@@ -87,6 +89,23 @@ pub fn fit(
         reports.push(report);
     }
     Ok(reports)
+}
+
+/// `Err` before any update when `data`'s rows do not fit the model or its labels reach past
+/// the model's outputs (one forward of one row), so a bad label cannot stop training midway.
+fn check_outputs(gpu: &Gpu, model: &mut Sequential, data: &Dataset) -> Result<()> {
+    let x = Tensor::from_slice(gpu, &data.features()[..data.dim()], &[1, data.dim()])?;
+    let outputs = model.forward(&x)?.rows_cols().1;
+    if data.classes() > outputs {
+        return Err(Error::InvalidArgument {
+            op: "fit",
+            message: format!(
+                "labels go up to {} but the model has {outputs} outputs",
+                data.classes() - 1
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// One step on one batch; returns the batch's mean loss, still on the GPU.

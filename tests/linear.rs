@@ -159,3 +159,26 @@ fn from_parts_takes_host_data_and_checks_it() {
     );
     assert!(Linear::from_parts(&gpu, 3, 5, &w, &b[..4]).is_err());
 }
+
+#[test]
+fn set_parameters_replaces_weights_and_keeps_the_saved_input() {
+    let gpu = gpu();
+    let mut lin = Linear::from_parts(&gpu, 2, 1, &[1.0, 1.0], &[0.0]).unwrap();
+    let x = Tensor::from_slice(&gpu, &[1.0, 2.0], &[2]).unwrap();
+    assert_eq!(read(&lin.forward(&x).unwrap()), vec![3.0]);
+    let w = Tensor::from_slice(&gpu, &[2.0, -1.0], &[2, 1]).unwrap();
+    let b = Tensor::from_slice(&gpu, &[0.5], &[1]).unwrap();
+    lin.set_parameters(w, b).unwrap();
+    assert_eq!(read(lin.weight()), vec![2.0, -1.0]);
+    // backward still has the forward's input: dX = dy·Wᵀ with the new W, dW = xᵀ·dy.
+    let dy = Tensor::from_slice(&gpu, &[1.0], &[1]).unwrap();
+    assert_eq!(read(&lin.backward(&dy).unwrap()), vec![2.0, -1.0]);
+    assert_eq!(read(lin.weight_grad().unwrap()), vec![1.0, 2.0]);
+    assert_eq!(read(&lin.forward(&x).unwrap()), vec![0.5]);
+    // Other shapes are refused and nothing changes.
+    let wrong = Tensor::from_slice(&gpu, &[1.0, 2.0, 3.0], &[3, 1]).unwrap();
+    let b = Tensor::from_slice(&gpu, &[0.0], &[1]).unwrap();
+    let e = lin.set_parameters(wrong, b).unwrap_err();
+    assert!(e.to_string().contains("Linear::set_parameters"), "{e}");
+    assert_eq!(read(lin.weight()), vec![2.0, -1.0]);
+}

@@ -361,3 +361,26 @@ fn default_run_reaches_96_percent_and_is_reproducible() {
         "same seed, same adapter: same losses and accuracies"
     );
 }
+
+#[test]
+fn fit_refuses_labels_past_the_outputs_before_changing_anything() {
+    let gpu = gpu();
+    let mut model = Sequential::mlp(&gpu, &[2, 3], 5).unwrap();
+    let before: Vec<Vec<f32>> = model.parameters().iter().map(|p| read(p.value)).collect();
+    let data = |labels: Vec<u32>| Dataset::new(vec![0.5; 2 * labels.len()], labels, 2).unwrap();
+    // Label 3 needs 4 outputs; the model has 3. The bad row is the last, after good batches.
+    let train = data(vec![0, 1, 2, 0, 1, 2, 0, 3]);
+    let cfg = TrainConfig {
+        epochs: 1,
+        batch_size: 2,
+        seed: 0,
+    };
+    let mut opt = Sgd::new(0.1, 0.0);
+    let e = fit(&gpu, &mut model, &mut opt, (&train, &train), &cfg, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("labels go up to 3 but the model has 3 outputs"), "{e}");
+    let after: Vec<Vec<f32>> = model.parameters().iter().map(|p| read(p.value)).collect();
+    assert_eq!(before, after, "parameters changed before the error");
+    // Rows of the wrong width are refused the same way.
+    let wide = Dataset::new(vec![0.5; 6], vec![0, 1], 3).unwrap();
+    assert!(fit(&gpu, &mut model, &mut opt, (&wide, &wide), &cfg, &mut |_| {}).is_err());
+}

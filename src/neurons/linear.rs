@@ -91,6 +91,19 @@ impl Linear {
         })
     }
 
+    /// Replaces W (in, out) and b [out] with tensors of the same shapes on the same GPU. The
+    /// saved input and the last gradients stay: dL/dW and dL/db do not depend on W.
+    pub fn set_parameters(&mut self, w: Tensor, b: Tensor) -> Result<()> {
+        const OP: &str = "Linear::set_parameters";
+        w.check_gpu(OP, self.w.gpu())?;
+        b.check_gpu(OP, self.w.gpu())?;
+        ops::expect_shape(OP, &w, self.w.shape())?;
+        ops::expect_shape(OP, &b, self.b.shape())?;
+        self.w = w;
+        self.b = b;
+        Ok(())
+    }
+
     pub fn in_features(&self) -> usize {
         self.w.shape()[0]
     }

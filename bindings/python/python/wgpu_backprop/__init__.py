@@ -1,0 +1,40 @@
+"""wgpu_backprop: the lab's SoftMax, ReLU and Linear with forward and backward on the GPU.
+
+Every forward and backward runs as a WGSL compute shader through the Rust crate
+``wgpu-backprop`` (Vulkan, Metal, DX12, or Mesa's software Vulkan on a CPU-only machine).
+Arrays go in as any numeric numpy array-like and come back as float32 arrays.
+
+The lab's imports become::
+
+    from wgpu_backprop.nodes import SoftMax, ReLU
+    from wgpu_backprop.neurons import Linear
+
+and the training stack is ``Sequential``, ``mlp``, ``load`` and ``load_digits`` here.
+"""
+
+from . import neurons, nodes
+from ._core import (
+    Linear,
+    ReLU,
+    Sequential,
+    SoftMax,
+    __version__,
+    device,
+    load,
+    load_digits,
+    mlp,
+)
+
+__all__ = [
+    "Linear",
+    "ReLU",
+    "Sequential",
+    "SoftMax",
+    "__version__",
+    "device",
+    "load",
+    "load_digits",
+    "mlp",
+    "neurons",
+    "nodes",
+]

@@ -1,0 +1,116 @@
+"""Type stubs for the native module; the classes are re-exported by ``nodes``, ``neurons``
+and the package itself."""
+
+import os
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union, overload
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+Shape = Union[int, Tuple[int], Tuple[int, int]]
+F32 = npt.NDArray[np.float32]
+
+def device() -> Dict[str, str]:
+    """The adapter every layer runs on: name, backend, device_type, driver, driver_info."""
+
+class _Node:
+    def forward(self, x: npt.ArrayLike) -> F32:
+        """y = f(x) as float32, shaped like x. Remembers what ``backward`` needs."""
+    def backward(self, dL_dy: npt.ArrayLike, use_jacobian: bool = False) -> F32:
+        """dL/dx from dL/dy; ``use_jacobian=True`` goes through the explicit Jacobian."""
+    def jacobian(self) -> F32:
+        """dy/dx of the last forward, (output elements, input elements)."""
+
+class SoftMax(_Node):
+    """SoftMax along the last axis: a vector as a whole, a matrix row by row.
+
+    ``shape``: an int (a vector, or a batch of such rows), a tuple (exactly that shape), or
+    None (any vector or matrix).
+    """
+    def __init__(self, shape: Optional[Shape] = None) -> None: ...
+
+class ReLU(_Node):
+    """ReLU element-wise, y = max(x, 0), with ReLU'(0) = 0. ``shape`` as for SoftMax."""
+    def __init__(self, shape: Optional[Shape] = None) -> None: ...
+
+class Linear(_Node):
+    """Y = X·weight + bias. Dims are ints (vectors or batches) or (batch, n) tuples, as in the
+    lab; ``W`` is the lab's (n_in + 1, n_out) matrix with the bias as its first row."""
+    def __init__(
+        self, input_dim: Shape, output_dim: Shape, seed: Optional[int] = None
+    ) -> None: ...
+    @property
+    def in_features(self) -> int: ...
+    @property
+    def out_features(self) -> int: ...
+    @property
+    def W(self) -> F32:
+        """[bias; weight], (n_in + 1, n_out). Assign an array of that shape to load weights."""
+    @W.setter
+    def W(self, value: npt.ArrayLike) -> None: ...
+    @property
+    def _W_pd(self) -> Optional[F32]:
+        """dL/dW of the last backward in W's layout, or None before any backward."""
+    @property
+    def weight(self) -> F32:
+        """(n_in, n_out)."""
+    @weight.setter
+    def weight(self, value: npt.ArrayLike) -> None: ...
+    @property
+    def bias(self) -> F32:
+        """(n_out,)."""
+    @bias.setter
+    def bias(self, value: npt.ArrayLike) -> None: ...
+    @property
+    def weight_grad(self) -> Optional[F32]: ...
+    @property
+    def bias_grad(self) -> Optional[F32]: ...
+
+Layer = Union[SoftMax, ReLU, Linear]
+
+class Sequential:
+    """Layers applied in order and trained as one; the model shares the layer objects."""
+    @overload
+    def __init__(self, layers: Sequence[Layer]) -> None: ...
+    @overload
+    def __init__(self, *layers: Layer) -> None: ...
+    @property
+    def layers(self) -> List[Layer]: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, i: int) -> Layer: ...
+    def forward(self, x: npt.ArrayLike) -> F32: ...
+    def backward(self, dL_dy: npt.ArrayLike, use_jacobian: bool = False) -> F32: ...
+    @overload
+    def predict(self, x: Sequence[Sequence[float]]) -> npt.NDArray[np.int64]: ...
+    @overload
+    def predict(self, x: npt.ArrayLike) -> Any: ...
+    def evaluate(self, x: npt.ArrayLike, y: npt.ArrayLike) -> float:
+        """Fraction of rows whose predicted class is their label."""
+    def fit(
+        self,
+        x: npt.ArrayLike,
+        y: npt.ArrayLike,
+        epochs: int = 10,
+        batch: int = 32,
+        optimizer: str = "adam",
+        lr: Optional[float] = None,
+        momentum: float = 0.9,
+        seed: int = 0,
+        validation: Optional[Tuple[npt.ArrayLike, npt.ArrayLike]] = None,
+        verbose: bool = False,
+    ) -> Dict[str, List[float]]:
+        """Trains as a classifier; returns per-epoch "loss", "accuracy" and "seconds"."""
+    def save(self, path: Union[str, os.PathLike[str]]) -> None: ...
+    @staticmethod
+    def load(path: Union[str, os.PathLike[str]]) -> "Sequential": ...
+
+def mlp(sizes: Sequence[int], seed: Optional[int] = None) -> Sequential:
+    """Linear layers of the given sizes with ReLU between them: [64, 128, 10]."""
+
+def load(path: Union[str, os.PathLike[str]]) -> Sequential:
+    """Reads a model written by Sequential.save or the Rust demo's ``train --save``."""
+
+def load_digits() -> Tuple[F32, npt.NDArray[np.int64]]:
+    """The embedded digits set: x float32 (1797, 64) in [0, 1], y int64 (1797,)."""

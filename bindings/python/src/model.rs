@@ -1,0 +1,428 @@
+//! The training stack for numpy data: `Sequential` (a list of the layer objects, shared with
+//! Python, so `model.layers[0].W` shows what training did), `mlp`, `fit`, `predict`,
+//! `evaluate`, `save`/`load` (the Rust demo's safetensors files) and the digits data set.
+//!
+//! For a call, the model locks its layers (in address order, so two models that share a layer
+//! cannot deadlock) into a temporary Rust `Sequential` and runs the crate's own code on it.
+
+use std::path::PathBuf;
+
+use numpy::{PyArray1, PyArrayDyn, PyUntypedArrayMethods};
+use parking_lot::{ArcMutexGuard, RawMutex};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+use wgpu_backprop::data::Dataset;
+use wgpu_backprop::model::Sequential;
+use wgpu_backprop::neurons::Linear;
+use wgpu_backprop::optim::{Adam, Optimizer, Sgd};
+use wgpu_backprop::train::{self, TrainConfig, DEFAULT_LR};
+use wgpu_backprop::{Layer, Parameter, Tensor};
+
+use crate::convert::{py_shape, to_numpy, ArrayIn, Declared, Host};
+use crate::errors::{value_error, PyResultExt};
+use crate::gpu;
+use crate::layers::{linear_from_rust, ArrayOut, Handle, PyReLU, PySoftMax, Shared};
+use crate::linear::PyLinear;
+
+/// SGD's learning rate when none is given.
+const DEFAULT_SGD_LR: f32 = 0.05;
+
+/// A layer of a model while the model holds its lock.
+struct Held(ArcMutexGuard<RawMutex, dyn Layer>);
+
+impl Layer for Held {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn forward(&mut self, x: &Tensor) -> wgpu_backprop::Result<Tensor> {
+        self.0.forward(x)
+    }
+    fn backward(&mut self, dy: &Tensor) -> wgpu_backprop::Result<Tensor> {
+        self.0.backward(dy)
+    }
+    fn backward_jacobian(&mut self, dy: &Tensor) -> wgpu_backprop::Result<Tensor> {
+        self.0.backward_jacobian(dy)
+    }
+    fn jacobian(&self) -> wgpu_backprop::Result<Tensor> {
+        self.0.jacobian()
+    }
+    fn parameters(&self) -> Vec<Parameter<'_>> {
+        self.0.parameters()
+    }
+    fn config(&self) -> String {
+        self.0.config()
+    }
+}
+
+/// One layer of a model: the Python object (what `layers` returns) and its Rust layer.
+struct Entry {
+    object: Py<PyAny>,
+    layer: Shared<dyn Layer>,
+}
+
+/// Layers applied in order, trained as one.
+///
+/// ``Sequential(layers)`` or ``Sequential(layer, layer, ...)`` takes SoftMax, ReLU and Linear
+/// objects. The model shares them: training changes ``layer.W``, and a layer used on its own
+/// still works. A layer may appear in a model only once.
+#[pyclass(frozen, module = "wgpu_backprop", name = "Sequential")]
+pub struct PySequential {
+    entries: Vec<Entry>,
+}
+
+/// The shared Rust layer of a Python layer object, or `TypeError`.
+fn shared_of(obj: &Bound<'_, PyAny>) -> PyResult<Shared<dyn Layer>> {
+    if let Ok(l) = obj.cast::<PyLinear>() {
+        return Ok(l.get().h.shared());
+    }
+    if let Ok(l) = obj.cast::<PyReLU>() {
+        return Ok(l.get().h.shared());
+    }
+    if let Ok(l) = obj.cast::<PySoftMax>() {
+        return Ok(l.get().h.shared());
+    }
+    Err(PyTypeError::new_err(format!(
+        "Sequential: expected SoftMax, ReLU or Linear layers, got {}",
+        obj.get_type().name()?
+    )))
+}
+
+impl PySequential {
+    fn from_objects(objects: Vec<Bound<'_, PyAny>>) -> PyResult<Self> {
+        let mut entries: Vec<Entry> = Vec::with_capacity(objects.len());
+        for (i, obj) in objects.into_iter().enumerate() {
+            let layer = shared_of(&obj)?;
+            if let Some(j) = entries
+                .iter()
+                .position(|e| std::ptr::addr_eq(e.layer.as_ref(), layer.as_ref()))
+            {
+                return Err(value_error(format!(
+                    "Sequential: layer {i} is the same object as layer {j}; a model holds a \
+                     layer once (make another for a second use)"
+                )));
+            }
+            entries.push(Entry {
+                object: obj.unbind(),
+                layer,
+            });
+        }
+        Ok(PySequential { entries })
+    }
+
+    /// A Rust model over this model's layers, locked until it is dropped.
+    fn lock(&self) -> Sequential {
+        let mut order: Vec<usize> = (0..self.entries.len()).collect();
+        order.sort_by_key(|&i| std::sync::Arc::as_ptr(&self.entries[i].layer) as *const () as usize);
+        let mut held: Vec<Option<Held>> = (0..self.entries.len()).map(|_| None).collect();
+        for i in order {
+            held[i] = Some(Held(self.entries[i].layer.lock_arc()));
+        }
+        let mut model = Sequential::new();
+        for h in held.into_iter().flatten() {
+            model.push(Box::new(h));
+        }
+        model
+    }
+
+    /// Python objects for the layers of a Rust model (built by `mlp` or read from a file).
+    fn from_rust(py: Python<'_>, model: &Sequential) -> PyResult<Self> {
+        let mut objects = Vec::with_capacity(model.len());
+        for layer in model.layers() {
+            let obj: Bound<'_, PyAny> = match layer.config().as_str() {
+                "relu" => Bound::new(py, PyReLU { h: Handle::new("ReLU", Declared::Any, Default::default()) })?.into_any(),
+                "softmax" => Bound::new(py, PySoftMax { h: Handle::new("SoftMax", Declared::Any, Default::default()) })?.into_any(),
+                _ => {
+                    let p = layer.parameters();
+                    let [w, b] = &p[..] else {
+                        return Err(value_error(format!("unsupported layer {}", layer.config())));
+                    };
+                    let linear = Linear::from_parameters(w.value.clone(), b.value.clone()).py()?;
+                    Bound::new(py, linear_from_rust(linear))?.into_any()
+                }
+            };
+            objects.push(obj);
+        }
+        Self::from_objects(objects)
+    }
+}
+
+/// Rows of features: a 2-D input as (data, rows, width); `op` names the call in errors.
+fn rows_of(op: &str, x: &ArrayIn<'_>) -> PyResult<(Vec<f32>, usize, usize)> {
+    let h = Host::of(x);
+    match h.shape[..] {
+        [rows, dim] if rows > 0 && dim > 0 => Ok((h.data, rows, dim)),
+        _ => Err(value_error(format!(
+            "{op}: x must be a non-empty matrix (samples, features), got shape {}",
+            py_shape(&h.shape)
+        ))),
+    }
+}
+
+/// Class labels: a vector of `rows` non-negative integers (any numeric dtype holding them).
+fn labels_of(op: &str, y: &Bound<'_, PyAny>, rows: usize) -> PyResult<Vec<u32>> {
+    let y: numpy::PyArrayLike<'_, f64, numpy::IxDyn, numpy::AllowTypeChange> = y.extract()?;
+    if y.shape() != [rows] {
+        return Err(value_error(format!(
+            "{op}: y must be a vector of {rows} class labels (one per row of x), got shape {}",
+            py_shape(y.shape())
+        )));
+    }
+    y.as_array()
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) {
+                Ok(v as u32)
+            } else {
+                Err(value_error(format!(
+                    "{op}: labels must be non-negative integers, but y[{i}] = {v}"
+                )))
+            }
+        })
+        .collect()
+}
+
+/// A data set from (x, y); `op` names the call in errors.
+fn dataset_of(op: &str, x: ArrayIn<'_>, y: &Bound<'_, PyAny>) -> PyResult<Dataset> {
+    let (features, rows, dim) = rows_of(op, &x)?;
+    let labels = labels_of(op, y, rows)?;
+    Dataset::new(features, labels, dim).py()
+}
+
+/// The optimizer `name` names, with `lr` or its default.
+fn optimizer_of(name: &str, lr: Option<f32>, momentum: f32) -> PyResult<Box<dyn Optimizer + Send>> {
+    if let Some(lr) = lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
+        return Err(value_error(format!("fit: lr must be a positive number, got {lr}")));
+    }
+    match name.to_ascii_lowercase().as_str() {
+        "adam" => Ok(Box::new(Adam::new(lr.unwrap_or(DEFAULT_LR)))),
+        "sgd" => Ok(Box::new(Sgd::new(lr.unwrap_or(DEFAULT_SGD_LR), momentum))),
+        other => Err(value_error(format!(
+            "fit: optimizer must be \"adam\" or \"sgd\", got \"{other}\""
+        ))),
+    }
+}
+
+#[pymethods]
+impl PySequential {
+    #[new]
+    #[pyo3(signature = (*layers))]
+    fn new(layers: &Bound<'_, PyTuple>) -> PyResult<Self> {
+        let mut objects: Vec<Bound<'_, PyAny>> = layers.iter().collect();
+        if let [only] = &objects[..] {
+            if shared_of(only).is_err() {
+                objects = only.try_iter()?.collect::<PyResult<_>>()?;
+            }
+        }
+        Self::from_objects(objects)
+    }
+
+    /// The layer objects, in order (the same objects the model was built from).
+    #[getter]
+    fn layers(&self, py: Python<'_>) -> Vec<Py<PyAny>> {
+        self.entries.iter().map(|e| e.object.clone_ref(py)).collect()
+    }
+
+    fn __len__(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn __getitem__(&self, py: Python<'_>, i: isize) -> PyResult<Py<PyAny>> {
+        let n = self.entries.len() as isize;
+        let j = if i < 0 { i + n } else { i };
+        if !(0..n).contains(&j) {
+            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                "Sequential: layer index {i} out of range for {n} layers"
+            )));
+        }
+        Ok(self.entries[j as usize].object.clone_ref(py))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let parts = self
+            .entries
+            .iter()
+            .map(|e| Ok(e.object.bind(py).repr()?.to_string()))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(format!("Sequential({})", parts.join(", ")))
+    }
+
+    /// The model's output for x (a vector or a batch of rows), float32.
+    fn forward<'py>(&self, py: Python<'py>, x: ArrayIn<'py>) -> PyResult<ArrayOut<'py>> {
+        let x = Host::of(&x);
+        let gpu = gpu(py)?;
+        let (shape, data) = py
+            .detach(|| {
+                let t = Tensor::from_slice(&gpu, &x.data, &x.shape)?;
+                let y = self.lock().forward(&t)?;
+                Ok((y.shape().to_vec(), y.to_vec()?))
+            })
+            .py()?;
+        to_numpy(py, &shape, data)
+    }
+
+    /// dL/dx through every layer in reverse, from dL/dy of the last forward; each Linear keeps
+    /// its gradients.
+    #[pyo3(signature = (dL_dy, use_jacobian = false))]
+    #[allow(non_snake_case)]
+    fn backward<'py>(
+        &self,
+        py: Python<'py>,
+        dL_dy: ArrayIn<'py>,
+        use_jacobian: bool,
+    ) -> PyResult<ArrayOut<'py>> {
+        let dy = Host::of(&dL_dy);
+        let gpu = gpu(py)?;
+        let (shape, data) = py
+            .detach(|| {
+                let t = Tensor::from_slice(&gpu, &dy.data, &dy.shape)?;
+                let mut model = self.lock();
+                let dx = if use_jacobian {
+                    model.backward_jacobian(&t)?
+                } else {
+                    model.backward(&t)?
+                };
+                Ok((dx.shape().to_vec(), dx.to_vec()?))
+            })
+            .py()?;
+        to_numpy(py, &shape, data)
+    }
+
+    /// The class (index of the largest output) of each row of x, as int64; an int for a vector.
+    fn predict<'py>(&self, py: Python<'py>, x: ArrayIn<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let x = Host::of(&x);
+        let gpu = gpu(py)?;
+        let classes = py
+            .detach(|| {
+                let t = Tensor::from_slice(&gpu, &x.data, &x.shape)?;
+                self.lock().predict(&t)
+            })
+            .py()?;
+        let classes: Vec<i64> = classes.into_iter().map(|c| c as i64).collect();
+        if x.shape.len() == 1 {
+            return Ok(classes[0].into_pyobject(py)?.into_any());
+        }
+        Ok(PyArray1::from_vec(py, classes).into_any())
+    }
+
+    /// The fraction of rows of x whose predicted class is their label in y.
+    fn evaluate(&self, py: Python<'_>, x: ArrayIn<'_>, y: &Bound<'_, PyAny>) -> PyResult<f64> {
+        let data = dataset_of("evaluate", x, y)?;
+        let gpu = gpu(py)?;
+        py.detach(|| train::evaluate(&gpu, &mut self.lock(), &data)).py()
+    }
+
+    /// Trains the model as a classifier (softmax cross-entropy on its outputs) on rows x with
+    /// integer labels y, in shuffled batches, for ``epochs`` epochs. ``optimizer`` is
+    /// ``"adam"`` (default lr 2e-3) or ``"sgd"`` (default lr 0.05, with ``momentum``); each call
+    /// starts a fresh optimizer. Returns ``{"loss": [...], "accuracy": [...],
+    /// "seconds": [...]}`` per epoch: the mean training loss, and the accuracy on
+    /// ``validation=(x_val, y_val)`` if given, else on the training data.
+    #[pyo3(signature = (x, y, epochs = 10, batch = 32, optimizer = "adam", lr = None,
+                        momentum = 0.9, seed = 0, validation = None, verbose = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn fit<'py>(
+        &self,
+        py: Python<'py>,
+        x: ArrayIn<'py>,
+        y: &Bound<'py, PyAny>,
+        epochs: usize,
+        batch: usize,
+        optimizer: &str,
+        lr: Option<f32>,
+        momentum: f32,
+        seed: u64,
+        validation: Option<(ArrayIn<'py>, Bound<'py, PyAny>)>,
+        verbose: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        if batch == 0 {
+            return Err(value_error("fit: batch must be at least 1"));
+        }
+        let train_set = dataset_of("fit", x, y)?;
+        let test_set = match validation {
+            Some((xv, yv)) => Some(dataset_of("fit (validation)", xv, &yv)?),
+            None => None,
+        };
+        let mut opt = optimizer_of(optimizer, lr, momentum)?;
+        let gpu = gpu(py)?;
+        let cfg = TrainConfig {
+            epochs,
+            batch_size: batch,
+            seed,
+        };
+        let reports = py
+            .detach(|| {
+                let test = test_set.as_ref().unwrap_or(&train_set);
+                let mut model = self.lock();
+                let mut print = |r: &train::EpochReport| {
+                    if verbose {
+                        let line = format!(
+                            "epoch {}: loss {:.4}, accuracy {:.2}%",
+                            r.epoch,
+                            r.loss,
+                            100.0 * r.test_accuracy
+                        );
+                        Python::attach(|py| {
+                            let _ = py.import("builtins").and_then(|b| b.call_method1("print", (line,)));
+                        });
+                    }
+                };
+                train::fit(&gpu, &mut model, opt.as_mut(), (&train_set, test), &cfg, &mut print)
+            })
+            .py()?;
+        let history = PyDict::new(py);
+        history.set_item("loss", reports.iter().map(|r| r.loss).collect::<Vec<_>>())?;
+        history.set_item("accuracy", reports.iter().map(|r| r.test_accuracy).collect::<Vec<_>>())?;
+        history.set_item("seconds", reports.iter().map(|r| r.train_seconds).collect::<Vec<_>>())?;
+        Ok(history)
+    }
+
+    /// Writes the model to ``path`` as safetensors (the format of the Rust demo's ``--save``).
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        py.detach(|| self.lock().save(&path)).py()
+    }
+
+    /// Reads a model written by ``save`` (or the Rust demo).
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        load(py, path)
+    }
+}
+
+/// A multi-layer perceptron: Linear layers of the given sizes with ReLU between them, none after
+/// the last. ``mlp([64, 128, 10])`` is 64→128→ReLU→10. ``seed`` makes the weights reproducible.
+#[pyfunction]
+#[pyo3(signature = (sizes, seed = None))]
+fn mlp(py: Python<'_>, sizes: Vec<usize>, seed: Option<u64>) -> PyResult<PySequential> {
+    let gpu = gpu(py)?;
+    let seed = seed.unwrap_or_else(wgpu_backprop::rng::Rng::random_seed);
+    let model = py.detach(|| Sequential::mlp(&gpu, &sizes, seed)).py()?;
+    PySequential::from_rust(py, &model)
+}
+
+/// Reads a model written by ``Sequential.save`` or the Rust demo's ``train --save``.
+#[pyfunction]
+fn load(py: Python<'_>, path: PathBuf) -> PyResult<PySequential> {
+    let gpu = gpu(py)?;
+    let model = py.detach(|| Sequential::load(&gpu, &path)).py()?;
+    PySequential::from_rust(py, &model)
+}
+
+/// The digits data set shipped inside the library (1,797 images of 8×8 pixels scaled to
+/// [0, 1], 10 classes): ``(x, y)`` with x float32 (1797, 64) and y int64 (1797,).
+#[pyfunction]
+fn load_digits(py: Python<'_>) -> PyResult<(Bound<'_, PyArrayDyn<f32>>, Bound<'_, PyArray1<i64>>)> {
+    let data = Dataset::digits().py()?;
+    let x = to_numpy(py, &[data.len(), data.dim()], data.features().to_vec())?;
+    let y = data.labels().iter().map(|&l| i64::from(l)).collect::<Vec<_>>();
+    Ok((x, PyArray1::from_vec(py, y)))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PySequential>()?;
+    m.add_function(wrap_pyfunction!(mlp, m)?)?;
+    m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(load_digits, m)?)?;
+    Ok(())
+}
