@@ -51,6 +51,40 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The first adapter whose name contains `WGPU_ADAPTER_NAME` (any case) when that is set, else
+/// wgpu's choice, preferring a high-performance GPU (`WGPU_POWER_PREF` overrides) so that a
+/// machine with a GPU and lavapipe gets the GPU. wgpu's own helper panics when the name
+/// matches nothing; this is an `Err` naming the adapters there are.
+async fn pick_adapter(
+    instance: &wgpu::Instance,
+    backends: wgpu::Backends,
+) -> Result<wgpu::Adapter> {
+    if let Ok(wanted) = std::env::var("WGPU_ADAPTER_NAME") {
+        let adapters = instance.enumerate_adapters(backends).await;
+        let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+        let lower = wanted.to_lowercase();
+        return adapters
+            .into_iter()
+            .find(|a| a.get_info().name.to_lowercase().contains(&lower))
+            .ok_or_else(|| Error::NoAdapter {
+                backends: format!(
+                    "{backends:?}; WGPU_ADAPTER_NAME={wanted:?} matches none of {names:?}"
+                ),
+            });
+    }
+    let options = wgpu::RequestAdapterOptions {
+        power_preference: wgpu::PowerPreference::from_env()
+            .unwrap_or(wgpu::PowerPreference::HighPerformance),
+        ..Default::default()
+    };
+    instance
+        .request_adapter(&options)
+        .await
+        .map_err(|_| Error::NoAdapter {
+            backends: format!("{backends:?}"),
+        })
+}
+
 impl Gpu {
     /// Opens the default GPU (blocking). Honours `WGPU_BACKEND` (e.g. `vulkan`, `metal`, `dx12`,
     /// `gl`) and `WGPU_ADAPTER_NAME` (a substring of the adapter's name).
@@ -64,11 +98,7 @@ impl Gpu {
         desc.backends = backends;
         desc.flags = wgpu::InstanceFlags::empty().with_env();
         let instance = wgpu::Instance::new(desc);
-        let adapter = wgpu::util::initialize_adapter_from_env_or_default(&instance, None)
-            .await
-            .map_err(|_| Error::NoAdapter {
-                backends: format!("{backends:?}"),
-            })?;
+        let adapter = pick_adapter(&instance, backends).await?;
         let info = adapter.get_info();
         let wanted = wgpu::Features::TIMESTAMP_QUERY
             | wgpu::Features::SUBGROUP

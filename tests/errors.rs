@@ -192,3 +192,21 @@ fn in_place_updates_refuse_aliased_inputs() {
         .unwrap_err();
     assert!(matches!(e, Error::InvalidArgument { .. }), "{e}");
 }
+
+#[test]
+fn an_adapter_name_that_matches_nothing_is_an_error_not_a_panic() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wgpu-backprop"))
+        .arg("info")
+        .env("WGPU_ADAPTER_NAME", "no-such-adapter-anywhere")
+        .output()
+        .expect("the demo binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("no GPU adapter found")
+            && stderr.contains("\"no-such-adapter-anywhere\" matches none of")
+            && stderr.contains("mesa-vulkan-drivers"),
+        "{stderr}"
+    );
+}

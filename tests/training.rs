@@ -376,11 +376,31 @@ fn fit_refuses_labels_past_the_outputs_before_changing_anything() {
         seed: 0,
     };
     let mut opt = Sgd::new(0.1, 0.0);
-    let e = fit(&gpu, &mut model, &mut opt, (&train, &train), &cfg, &mut |_| {}).unwrap_err();
-    assert!(e.to_string().contains("labels go up to 3 but the model has 3 outputs"), "{e}");
+    let e = fit(
+        &gpu,
+        &mut model,
+        &mut opt,
+        (&train, &train),
+        &cfg,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("labels go up to 3 but the model has 3 outputs"),
+        "{e}"
+    );
     let after: Vec<Vec<f32>> = model.parameters().iter().map(|p| read(p.value)).collect();
     assert_eq!(before, after, "parameters changed before the error");
     // Rows of the wrong width are refused the same way.
     let wide = Dataset::new(vec![0.5; 6], vec![0, 1], 3).unwrap();
-    assert!(fit(&gpu, &mut model, &mut opt, (&wide, &wide), &cfg, &mut |_| {}).is_err());
+    assert!(fit(
+        &gpu,
+        &mut model,
+        &mut opt,
+        (&wide, &wide),
+        &cfg,
+        &mut |_| {}
+    )
+    .is_err());
 }

@@ -18,6 +18,19 @@ pub struct Host {
 }
 
 impl Host {
+    /// The host copy of `x` if it is a non-empty vector or matrix, else a `ValueError` naming
+    /// `op` (e.g. `SoftMax.forward`) and `what` (e.g. `input`).
+    pub fn checked(op: &str, what: &str, x: &ArrayIn<'_>) -> PyResult<Host> {
+        let shape = x.shape();
+        if shape.is_empty() || shape.len() > 2 || shape.contains(&0) {
+            return Err(value_error(format!(
+                "{op}: {what} must be a non-empty vector or matrix, got shape {}",
+                py_shape(shape)
+            )));
+        }
+        Ok(Host::of(x))
+    }
+
     pub fn of(x: &ArrayIn<'_>) -> Host {
         let view = x.as_array();
         let data = match view.as_slice() {
@@ -45,6 +58,7 @@ pub fn to_numpy<'py>(
 /// A shape as Python prints it: `(5,)`, `(2, 5)`.
 pub fn py_shape(shape: &[usize]) -> String {
     match shape {
+        [] => "()".into(),
         [n] => format!("({n},)"),
         _ => {
             let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();

@@ -60,7 +60,7 @@ impl<L: Layer + 'static> Handle<L> {
     }
 
     pub fn forward<'py>(&self, py: Python<'py>, x: ArrayIn<'py>) -> PyResult<ArrayOut<'py>> {
-        let x = Host::of(&x);
+        let x = Host::checked(&format!("{}.forward", self.name), "input", &x)?;
         self.declared.check(self.name, &x.shape)?;
         self.call(py, &x, |layer, x| layer.forward(x))
     }
@@ -71,7 +71,8 @@ impl<L: Layer + 'static> Handle<L> {
         dy: ArrayIn<'py>,
         use_jacobian: bool,
     ) -> PyResult<ArrayOut<'py>> {
-        self.call(py, &Host::of(&dy), |layer, dy| {
+        let dy = Host::checked(&format!("{}.backward", self.name), "dL_dy", &dy)?;
+        self.call(py, &dy, |layer, dy| {
             if use_jacobian {
                 layer.backward_jacobian(dy)
             } else {

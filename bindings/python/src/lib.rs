@@ -10,6 +10,7 @@ use pyo3::types::PyDict;
 use wgpu_backprop::Gpu;
 
 mod convert;
+mod data;
 mod errors;
 mod layers;
 mod linear;

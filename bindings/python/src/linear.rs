@@ -244,7 +244,9 @@ impl PyLinear {
     fn __repr__(&self) -> String {
         let (k, n) = self.dims();
         match &self.h.declared {
-            Declared::Exact(s) if s.len() == 2 => format!("Linear(({}, {k}), ({}, {n}))", s[0], s[0]),
+            Declared::Exact(s) if s.len() == 2 => {
+                format!("Linear(({}, {k}), ({}, {n}))", s[0], s[0])
+            }
             _ => format!("Linear({k}, {n})"),
         }
     }

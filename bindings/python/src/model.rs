@@ -7,26 +7,22 @@
 
 use std::path::PathBuf;
 
-use numpy::{PyArray1, PyArrayDyn, PyUntypedArrayMethods};
+use numpy::PyArray1;
 use parking_lot::{ArcMutexGuard, RawMutex};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
-use wgpu_backprop::data::Dataset;
 use wgpu_backprop::model::Sequential;
 use wgpu_backprop::neurons::Linear;
-use wgpu_backprop::optim::{Adam, Optimizer, Sgd};
-use wgpu_backprop::train::{self, TrainConfig, DEFAULT_LR};
+use wgpu_backprop::train::{self, TrainConfig};
 use wgpu_backprop::{Layer, Parameter, Tensor};
 
-use crate::convert::{py_shape, to_numpy, ArrayIn, Declared, Host};
+use crate::convert::{to_numpy, ArrayIn, Declared, Host};
+use crate::data::{dataset_of, optimizer_of};
 use crate::errors::{value_error, PyResultExt};
 use crate::gpu;
 use crate::layers::{linear_from_rust, ArrayOut, Handle, PyReLU, PySoftMax, Shared};
 use crate::linear::PyLinear;
-
-/// SGD's learning rate when none is given.
-const DEFAULT_SGD_LR: f32 = 0.05;
 
 /// A layer of a model while the model holds its lock.
 struct Held(ArcMutexGuard<RawMutex, dyn Layer>);
@@ -113,7 +109,8 @@ impl PySequential {
     /// A Rust model over this model's layers, locked until it is dropped.
     fn lock(&self) -> Sequential {
         let mut order: Vec<usize> = (0..self.entries.len()).collect();
-        order.sort_by_key(|&i| std::sync::Arc::as_ptr(&self.entries[i].layer) as *const () as usize);
+        order
+            .sort_by_key(|&i| std::sync::Arc::as_ptr(&self.entries[i].layer) as *const () as usize);
         let mut held: Vec<Option<Held>> = (0..self.entries.len()).map(|_| None).collect();
         for i in order {
             held[i] = Some(Held(self.entries[i].layer.lock_arc()));
@@ -130,8 +127,20 @@ impl PySequential {
         let mut objects = Vec::with_capacity(model.len());
         for layer in model.layers() {
             let obj: Bound<'_, PyAny> = match layer.config().as_str() {
-                "relu" => Bound::new(py, PyReLU { h: Handle::new("ReLU", Declared::Any, Default::default()) })?.into_any(),
-                "softmax" => Bound::new(py, PySoftMax { h: Handle::new("SoftMax", Declared::Any, Default::default()) })?.into_any(),
+                "relu" => Bound::new(
+                    py,
+                    PyReLU {
+                        h: Handle::new("ReLU", Declared::Any, Default::default()),
+                    },
+                )?
+                .into_any(),
+                "softmax" => Bound::new(
+                    py,
+                    PySoftMax {
+                        h: Handle::new("SoftMax", Declared::Any, Default::default()),
+                    },
+                )?
+                .into_any(),
                 _ => {
                     let p = layer.parameters();
                     let [w, b] = &p[..] else {
@@ -144,63 +153,6 @@ impl PySequential {
             objects.push(obj);
         }
         Self::from_objects(objects)
-    }
-}
-
-/// Rows of features: a 2-D input as (data, rows, width); `op` names the call in errors.
-fn rows_of(op: &str, x: &ArrayIn<'_>) -> PyResult<(Vec<f32>, usize, usize)> {
-    let h = Host::of(x);
-    match h.shape[..] {
-        [rows, dim] if rows > 0 && dim > 0 => Ok((h.data, rows, dim)),
-        _ => Err(value_error(format!(
-            "{op}: x must be a non-empty matrix (samples, features), got shape {}",
-            py_shape(&h.shape)
-        ))),
-    }
-}
-
-/// Class labels: a vector of `rows` non-negative integers (any numeric dtype holding them).
-fn labels_of(op: &str, y: &Bound<'_, PyAny>, rows: usize) -> PyResult<Vec<u32>> {
-    let y: numpy::PyArrayLike<'_, f64, numpy::IxDyn, numpy::AllowTypeChange> = y.extract()?;
-    if y.shape() != [rows] {
-        return Err(value_error(format!(
-            "{op}: y must be a vector of {rows} class labels (one per row of x), got shape {}",
-            py_shape(y.shape())
-        )));
-    }
-    y.as_array()
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) {
-                Ok(v as u32)
-            } else {
-                Err(value_error(format!(
-                    "{op}: labels must be non-negative integers, but y[{i}] = {v}"
-                )))
-            }
-        })
-        .collect()
-}
-
-/// A data set from (x, y); `op` names the call in errors.
-fn dataset_of(op: &str, x: ArrayIn<'_>, y: &Bound<'_, PyAny>) -> PyResult<Dataset> {
-    let (features, rows, dim) = rows_of(op, &x)?;
-    let labels = labels_of(op, y, rows)?;
-    Dataset::new(features, labels, dim).py()
-}
-
-/// The optimizer `name` names, with `lr` or its default.
-fn optimizer_of(name: &str, lr: Option<f32>, momentum: f32) -> PyResult<Box<dyn Optimizer + Send>> {
-    if let Some(lr) = lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
-        return Err(value_error(format!("fit: lr must be a positive number, got {lr}")));
-    }
-    match name.to_ascii_lowercase().as_str() {
-        "adam" => Ok(Box::new(Adam::new(lr.unwrap_or(DEFAULT_LR)))),
-        "sgd" => Ok(Box::new(Sgd::new(lr.unwrap_or(DEFAULT_SGD_LR), momentum))),
-        other => Err(value_error(format!(
-            "fit: optimizer must be \"adam\" or \"sgd\", got \"{other}\""
-        ))),
     }
 }
 
@@ -221,7 +173,10 @@ impl PySequential {
     /// The layer objects, in order (the same objects the model was built from).
     #[getter]
     fn layers(&self, py: Python<'_>) -> Vec<Py<PyAny>> {
-        self.entries.iter().map(|e| e.object.clone_ref(py)).collect()
+        self.entries
+            .iter()
+            .map(|e| e.object.clone_ref(py))
+            .collect()
     }
 
     fn __len__(&self) -> usize {
@@ -250,7 +205,7 @@ impl PySequential {
 
     /// The model's output for x (a vector or a batch of rows), float32.
     fn forward<'py>(&self, py: Python<'py>, x: ArrayIn<'py>) -> PyResult<ArrayOut<'py>> {
-        let x = Host::of(&x);
+        let x = Host::checked("Sequential.forward", "input", &x)?;
         let gpu = gpu(py)?;
         let (shape, data) = py
             .detach(|| {
@@ -272,7 +227,7 @@ impl PySequential {
         dL_dy: ArrayIn<'py>,
         use_jacobian: bool,
     ) -> PyResult<ArrayOut<'py>> {
-        let dy = Host::of(&dL_dy);
+        let dy = Host::checked("Sequential.backward", "dL_dy", &dL_dy)?;
         let gpu = gpu(py)?;
         let (shape, data) = py
             .detach(|| {
@@ -291,7 +246,7 @@ impl PySequential {
 
     /// The class (index of the largest output) of each row of x, as int64; an int for a vector.
     fn predict<'py>(&self, py: Python<'py>, x: ArrayIn<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let x = Host::of(&x);
+        let x = Host::checked("Sequential.predict", "input", &x)?;
         let gpu = gpu(py)?;
         let classes = py
             .detach(|| {
@@ -310,7 +265,8 @@ impl PySequential {
     fn evaluate(&self, py: Python<'_>, x: ArrayIn<'_>, y: &Bound<'_, PyAny>) -> PyResult<f64> {
         let data = dataset_of("evaluate", x, y)?;
         let gpu = gpu(py)?;
-        py.detach(|| train::evaluate(&gpu, &mut self.lock(), &data)).py()
+        py.detach(|| train::evaluate(&gpu, &mut self.lock(), &data))
+            .py()
     }
 
     /// Trains the model as a classifier (softmax cross-entropy on its outputs) on rows x with
@@ -357,25 +313,20 @@ impl PySequential {
                 let mut model = self.lock();
                 let mut print = |r: &train::EpochReport| {
                     if verbose {
-                        let line = format!(
-                            "epoch {}: loss {:.4}, accuracy {:.2}%",
-                            r.epoch,
-                            r.loss,
-                            100.0 * r.test_accuracy
-                        );
-                        Python::attach(|py| {
-                            let _ = py.import("builtins").and_then(|b| b.call_method1("print", (line,)));
-                        });
+                        print_epoch(r)
                     }
                 };
-                train::fit(&gpu, &mut model, opt.as_mut(), (&train_set, test), &cfg, &mut print)
+                train::fit(
+                    &gpu,
+                    &mut model,
+                    opt.as_mut(),
+                    (&train_set, test),
+                    &cfg,
+                    &mut print,
+                )
             })
             .py()?;
-        let history = PyDict::new(py);
-        history.set_item("loss", reports.iter().map(|r| r.loss).collect::<Vec<_>>())?;
-        history.set_item("accuracy", reports.iter().map(|r| r.test_accuracy).collect::<Vec<_>>())?;
-        history.set_item("seconds", reports.iter().map(|r| r.train_seconds).collect::<Vec<_>>())?;
-        Ok(history)
+        history_of(py, &reports)
     }
 
     /// Writes the model to ``path`` as safetensors (the format of the Rust demo's ``--save``).
@@ -388,6 +339,35 @@ impl PySequential {
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
         load(py, path)
     }
+}
+
+/// Prints one epoch's report through Python's `print` (so notebooks show it).
+fn print_epoch(r: &train::EpochReport) {
+    let line = format!(
+        "epoch {}: loss {:.4}, accuracy {:.2}%",
+        r.epoch,
+        r.loss,
+        100.0 * r.test_accuracy
+    );
+    Python::attach(|py| {
+        // A failing print (a closed stdout) must not stop the training.
+        let _ = py
+            .import("builtins")
+            .and_then(|b| b.call_method1("print", (line,)));
+    });
+}
+
+/// `{"loss": [...], "accuracy": [...], "seconds": [...]}`, one entry per epoch.
+fn history_of<'py>(
+    py: Python<'py>,
+    reports: &[train::EpochReport],
+) -> PyResult<Bound<'py, PyDict>> {
+    let history = PyDict::new(py);
+    let column = |f: fn(&train::EpochReport) -> f64| reports.iter().map(f).collect::<Vec<_>>();
+    history.set_item("loss", column(|r| f64::from(r.loss)))?;
+    history.set_item("accuracy", column(|r| r.test_accuracy))?;
+    history.set_item("seconds", column(|r| r.train_seconds))?;
+    Ok(history)
 }
 
 /// A multi-layer perceptron: Linear layers of the given sizes with ReLU between them, none after
@@ -409,20 +389,10 @@ fn load(py: Python<'_>, path: PathBuf) -> PyResult<PySequential> {
     PySequential::from_rust(py, &model)
 }
 
-/// The digits data set shipped inside the library (1,797 images of 8×8 pixels scaled to
-/// [0, 1], 10 classes): ``(x, y)`` with x float32 (1797, 64) and y int64 (1797,).
-#[pyfunction]
-fn load_digits(py: Python<'_>) -> PyResult<(Bound<'_, PyArrayDyn<f32>>, Bound<'_, PyArray1<i64>>)> {
-    let data = Dataset::digits().py()?;
-    let x = to_numpy(py, &[data.len(), data.dim()], data.features().to_vec())?;
-    let y = data.labels().iter().map(|&l| i64::from(l)).collect::<Vec<_>>();
-    Ok((x, PyArray1::from_vec(py, y)))
-}
-
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySequential>()?;
     m.add_function(wrap_pyfunction!(mlp, m)?)?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
-    m.add_function(wrap_pyfunction!(load_digits, m)?)?;
+    m.add_function(wrap_pyfunction!(crate::data::load_digits, m)?)?;
     Ok(())
 }
