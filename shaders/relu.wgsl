@@ -1,6 +1,8 @@
 // ReLU, element-wise on vec4s (tensor buffers are padded to whole vec4s).
-//   forward:  y = x where x > 0, else 0        (NaN stays NaN: only x <= 0 becomes 0)
+//   forward:  y = x where x > 0, else 0        (NaN stays NaN: only x <= 0 becomes 0; -0 → 0)
 //   backward: dx = dy where x > 0, else 0      (ReLU'(0) = 0; ReLU'(NaN) = 0)
+// The tests are made on the bits, not with float compares: GL and Metal compile with fast math,
+// which may assume no NaN and fold `select(v, 0, v <= 0)` into `max(v, 0)` (NaN → 0 on GL).
 
 struct Params {
     n4: u32,  // number of vec4s
@@ -16,6 +18,22 @@ struct Params {
 
 const WG: u32 = 256u;
 
+const SIGN: u32 = 0x80000000u;
+const MAGNITUDE: u32 = 0x7fffffffu;
+const INF: u32 = 0x7f800000u;
+
+// x > 0 from the bits: sign clear, not ±0, not NaN.
+fn positive(b: vec4<u32>) -> vec4<bool> {
+    let m = b & vec4<u32>(MAGNITUDE);
+    let sign_clear = (b & vec4<u32>(SIGN)) == vec4<u32>(0u);
+    return sign_clear & (m != vec4<u32>(0u)) & (m <= vec4<u32>(INF));
+}
+
+// x is NaN from the bits.
+fn nan(b: vec4<u32>) -> vec4<bool> {
+    return (b & vec4<u32>(MAGNITUDE)) > vec4<u32>(INF);
+}
+
 fn index(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
     return (wg.y * nwg.x + wg.x) * WG + li;
 }
@@ -30,8 +48,8 @@ fn relu_forward(
     if (i >= p.n4) {
         return;
     }
-    let v = x[i];
-    out[i] = select(v, vec4<f32>(0.0), v <= vec4<f32>(0.0));
+    let b = bitcast<vec4<u32>>(x[i]);
+    out[i] = bitcast<vec4<f32>>(select(vec4<u32>(0u), b, positive(b) | nan(b)));
 }
 
 @compute @workgroup_size(256, 1, 1)
@@ -44,5 +62,6 @@ fn relu_backward(
     if (i >= p.n4) {
         return;
     }
-    out[i] = select(vec4<f32>(0.0), g[i], x[i] > vec4<f32>(0.0));
+    let keep = positive(bitcast<vec4<u32>>(x[i]));
+    out[i] = bitcast<vec4<f32>>(select(vec4<u32>(0u), bitcast<vec4<u32>>(g[i]), keep));
 }

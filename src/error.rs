@@ -8,6 +8,7 @@ Debian/Ubuntu; WGPU_BACKEND and WGPU_ADAPTER_NAME select among several";
 
 /// Errors returned by every fallible call in this crate.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// No GPU adapter could be found for the requested backends.
     #[error("no GPU adapter found (backends: {backends}); {INSTALL_HINT}")]

@@ -19,6 +19,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod error;
 mod gpu;
 mod kernels;
@@ -26,6 +28,8 @@ mod layer;
 mod pool;
 mod tensor;
 
+/// GPU-timed benchmark cases for the demo's `bench` and `cargo bench`; not a stable API.
+#[doc(hidden)]
 pub mod bench;
 pub mod data;
 pub mod gradcheck;
@@ -35,15 +39,19 @@ pub mod neurons;
 pub mod nodes;
 pub mod ops;
 pub mod optim;
+/// The f64 CPU reference the tests and the demo compare with; not a stable API.
+#[doc(hidden)]
 pub mod reference;
+/// The small seeded generator behind weight init and shuffling; not a stable API.
+#[doc(hidden)]
 pub mod rng;
 pub mod train;
 
 pub use error::{Error, Result, INSTALL_HINT};
-pub use gpu::Gpu;
+pub use gpu::{Gpu, GpuOptions};
 pub use gradcheck::gradcheck;
 pub use layer::{Layer, Parameter};
-pub use pool::{MemoryStats, MAX_POOLED_BYTES};
+pub use pool::MemoryStats;
 pub use tensor::Tensor;
 
 /// The README's examples run as doctests, so they stay true.

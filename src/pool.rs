@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, Weak};
 use crate::gpu::lock;
 
 /// Idle bytes the pool keeps; beyond that, returned buffers are destroyed.
-pub const MAX_POOLED_BYTES: u64 = 1 << 30;
+pub(crate) const MAX_POOLED_BYTES: u64 = 1 << 30;
 
 /// Live and pooled GPU memory, from [`crate::Gpu::memory_stats`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -87,10 +87,30 @@ impl Tensor {
         })
     }
 
-    /// Copies the data back to the host (submits all pending GPU work first).
+    /// Copies the data back to the host (submits all pending GPU work first and blocks until
+    /// it is done).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn to_vec(&self) -> Result<Vec<f32>> {
         self.gpu
             .read_f32("Tensor::to_vec", self.buffer(), self.len())
+    }
+
+    /// [`Tensor::to_vec`] without blocking, for async code and the browser. Natively the
+    /// future polls the device each time it is polled, so any executor drives it.
+    ///
+    /// ```no_run
+    /// # use wgpu_backprop::{Gpu, Tensor};
+    /// # async fn f() -> wgpu_backprop::Result<()> {
+    /// let gpu = Gpu::new_async().await?;
+    /// let x = Tensor::from_slice(&gpu, &[1.0, -2.0], &[2])?;
+    /// let y = wgpu_backprop::ops::relu_forward(&x)?;
+    /// assert_eq!(y.to_vec_async().await?, vec![1.0, 0.0]);
+    /// # Ok(()) }
+    /// ```
+    pub async fn to_vec_async(&self) -> Result<Vec<f32>> {
+        self.gpu
+            .read_f32_async("Tensor::to_vec_async", self.buffer(), self.len())
+            .await
     }
 
     /// The shape, `[n]` or `[rows, cols]`.

@@ -15,6 +15,8 @@ use crate::gpu::{lock, Gpu};
 
 mod disk_cache;
 mod registry;
+#[cfg(test)]
+mod translate;
 
 use disk_cache::DiskCache;
 pub(crate) use registry::*;

@@ -21,6 +21,19 @@ pub(crate) enum Source {
 const WORKGROUP_REDUCE: &str = include_str!("../../shaders/workgroup_reduce.wgsl");
 
 impl Source {
+    /// Every source file, for tests that go over them all.
+    #[cfg(test)]
+    pub(crate) const ALL: [Source; 8] = [
+        Source::Matmul,
+        Source::MatmulRegister,
+        Source::Reduce,
+        Source::Softmax,
+        Source::Relu,
+        Source::Jacobian,
+        Source::Loss,
+        Source::Optim,
+    ];
+
     /// The module's WGSL: the family's file, after the shared reductions where it uses them.
     pub(crate) fn wgsl(self) -> Cow<'static, str> {
         match self {
@@ -146,6 +159,38 @@ pub(crate) const LINEAR_DB_JACOBIAN: Kernel = jacobian("linear_db_jacobian");
 const fn jacobian(entry: &'static str) -> Kernel {
     def(Source::Jacobian, entry, JACOBIAN_LAYOUT, &[])
 }
+
+/// Every kernel above, for tests that go over them all (the translation test checks that each
+/// entry point of every source is listed here).
+#[cfg(test)]
+pub(crate) const ALL: [&Kernel; 26] = [
+    &MATMUL,
+    &MATMUL_REGISTER,
+    &COLUMN_SUM,
+    &CROSS_ENTROPY,
+    &CROSS_ENTROPY_ROWS,
+    &MSE,
+    &SGD,
+    &ADAM,
+    &ADD_ASSIGN,
+    &SOFTMAX_FORWARD,
+    &SOFTMAX_BACKWARD,
+    &SOFTMAX_FORWARD_ROWS,
+    &SOFTMAX_BACKWARD_ROWS,
+    &SOFTMAX_CHUNKED_FORWARD[0],
+    &SOFTMAX_CHUNKED_FORWARD[1],
+    &SOFTMAX_CHUNKED_FORWARD[2],
+    &SOFTMAX_CHUNKED_BACKWARD[0],
+    &SOFTMAX_CHUNKED_BACKWARD[1],
+    &SOFTMAX_CHUNKED_BACKWARD[2],
+    &RELU_FORWARD,
+    &RELU_BACKWARD,
+    &SOFTMAX_JACOBIAN,
+    &RELU_JACOBIAN,
+    &LINEAR_DX_JACOBIAN,
+    &LINEAR_DW_JACOBIAN,
+    &LINEAR_DB_JACOBIAN,
+];
 
 /// A kernel definition, one line each above.
 const fn def(

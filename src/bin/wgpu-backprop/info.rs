@@ -1,6 +1,35 @@
 //! `wgpu-backprop info`: what the chosen adapter is and what the device was opened with.
 
-use wgpu_backprop::Gpu;
+use wgpu_backprop::{Gpu, GpuOptions};
+
+#[derive(clap::Args)]
+pub struct InfoArgs {
+    /// List every adapter on every backend instead (WGPU_BACKEND still narrows the backends)
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// One line per adapter wgpu finds, on every backend.
+pub fn list_all() {
+    let options = GpuOptions {
+        backends: Some(wgpu::Backends::all()),
+        ..GpuOptions::default()
+    };
+    let adapters = pollster::block_on(Gpu::adapters(&options));
+    if adapters.is_empty() {
+        println!("no adapters found; {}", wgpu_backprop::INSTALL_HINT);
+    }
+    for a in adapters {
+        println!(
+            "{:<8} {:<14} {}  ({} {})",
+            format!("{:?}", a.backend),
+            format!("{:?}", a.device_type),
+            a.name,
+            a.driver,
+            a.driver_info
+        );
+    }
+}
 
 pub fn run(gpu: &Gpu) {
     let info = gpu.adapter_info();

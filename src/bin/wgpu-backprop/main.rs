@@ -19,8 +19,8 @@ use wgpu_backprop::Gpu;
 /// difference from a CPU reference computed in f64 — then trains a small classifier on the
 /// embedded digits set (64→128→ReLU→10, Adam).
 ///
-/// The adapter is chosen by WGPU_BACKEND (vulkan, metal, dx12, gl) and WGPU_ADAPTER_NAME
-/// (a substring of the adapter's name).
+/// The adapter is chosen by WGPU_BACKEND (vulkan, metal, dx12, gl), WGPU_POWER_PREF (low, high)
+/// and WGPU_ADAPTER_NAME (a substring of the adapter's name); `info --all` lists them all.
 #[derive(Parser)]
 #[command(name = "wgpu-backprop", version)]
 struct Cli {
@@ -39,12 +39,16 @@ enum Command {
     /// Measure every kernel's GPU time (GFLOP/s, GB/s) on this adapter
     Bench(bench::BenchArgs),
     /// Print the adapter, backend, enabled features and limits
-    Info,
+    Info(info::InfoArgs),
 }
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let cli = Cli::parse();
+    if let Some(Command::Info(info::InfoArgs { all: true })) = cli.command {
+        info::list_all();
+        return ExitCode::SUCCESS;
+    }
     let result = Gpu::new().and_then(|gpu| match cli.command {
         None => lab::run(&gpu).and_then(|()| {
             println!(
@@ -56,7 +60,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run(&gpu, &args),
         Some(Command::Eval(args)) => train::eval(&gpu, &args),
         Some(Command::Bench(args)) => bench::run(&gpu, &args, started),
-        Some(Command::Info) => {
+        Some(Command::Info(_)) => {
             info::run(&gpu);
             Ok(())
         }

@@ -5,17 +5,19 @@
 //! submitted when a result is read back (`Tensor::to_vec`), on an explicit [`Gpu::flush`], or
 //! when many dispatches have piled up. So forward → backward → read is one submit.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use wgpu::util::DeviceExt;
 
+mod open;
+mod readback;
+
+pub use open::GpuOptions;
+
 use crate::error::{Error, Result};
 use crate::kernels::KernelCache;
 use crate::pool::{size_class, MemoryStats, Pool, PooledBuffer};
-
-/// How long a readback polls without blocking before it blocks on the device.
-const SPIN_BEFORE_WAIT: std::time::Duration = std::time::Duration::from_micros(200);
 
 /// Dispatches recorded before the pending encoder is submitted on its own.
 const MAX_PENDING_DISPATCHES: usize = 512;
@@ -51,93 +53,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The first adapter whose name contains `WGPU_ADAPTER_NAME` (any case) when that is set, else
-/// wgpu's choice, preferring a high-performance GPU (`WGPU_POWER_PREF` overrides) so that a
-/// machine with a GPU and lavapipe gets the GPU. wgpu's own helper panics when the name
-/// matches nothing; this is an `Err` naming the adapters there are.
-async fn pick_adapter(
-    instance: &wgpu::Instance,
-    backends: wgpu::Backends,
-) -> Result<wgpu::Adapter> {
-    if let Ok(wanted) = std::env::var("WGPU_ADAPTER_NAME") {
-        let adapters = instance.enumerate_adapters(backends).await;
-        let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
-        let lower = wanted.to_lowercase();
-        return adapters
-            .into_iter()
-            .find(|a| a.get_info().name.to_lowercase().contains(&lower))
-            .ok_or_else(|| Error::NoAdapter {
-                backends: format!(
-                    "{backends:?}; WGPU_ADAPTER_NAME={wanted:?} matches none of {names:?}"
-                ),
-            });
-    }
-    let options = wgpu::RequestAdapterOptions {
-        power_preference: wgpu::PowerPreference::from_env()
-            .unwrap_or(wgpu::PowerPreference::HighPerformance),
-        ..Default::default()
-    };
-    instance
-        .request_adapter(&options)
-        .await
-        .map_err(|_| Error::NoAdapter {
-            backends: format!("{backends:?}"),
-        })
-}
-
 impl Gpu {
-    /// Opens the default GPU (blocking). Honours `WGPU_BACKEND` (e.g. `vulkan`, `metal`, `dx12`,
-    /// `gl`) and `WGPU_ADAPTER_NAME` (a substring of the adapter's name).
-    pub fn new() -> Result<Gpu> {
-        pollster::block_on(Self::new_async())
-    }
-
-    async fn new_async() -> Result<Gpu> {
-        let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY);
-        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-        desc.backends = backends;
-        desc.flags = wgpu::InstanceFlags::empty().with_env();
-        let instance = wgpu::Instance::new(desc);
-        let adapter = pick_adapter(&instance, backends).await?;
-        let info = adapter.get_info();
-        let wanted = wgpu::Features::TIMESTAMP_QUERY
-            | wgpu::Features::SUBGROUP
-            | wgpu::Features::PIPELINE_CACHE;
-        let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor {
-                label: Some("wgpu-backprop"),
-                required_features: adapter.features() & wanted,
-                required_limits: adapter.limits(),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| Error::DeviceRequest {
-                adapter: info.name.clone(),
-                message: e.to_string(),
-            })?;
-        let errors = Arc::new(Mutex::new(Vec::new()));
-        let sink = errors.clone();
-        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
-            lock(&sink).push(e.to_string())
-        }));
-        let sink = errors.clone();
-        device.set_device_lost_callback(move |reason, msg| {
-            lock(&sink).push(format!("device lost ({reason:?}): {msg}"))
-        });
-        Ok(Gpu {
-            inner: Arc::new(Inner {
-                id: NEXT_GPU_ID.fetch_add(1, Ordering::Relaxed),
-                kernels: KernelCache::new(&device, &info),
-                device,
-                queue,
-                info,
-                pending: Mutex::new(Pending::default()),
-                errors,
-                pool: Arc::new(Mutex::new(Pool::default())),
-            }),
-        })
-    }
-
     /// The adapter's name, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits)"`.
     pub fn adapter_name(&self) -> &str {
         &self.inner.info.name
@@ -329,81 +245,6 @@ impl Gpu {
                 }),
             });
         })
-    }
-
-    /// Copies the first `len` floats of `buffer` back to the host (submits pending work).
-    pub(crate) fn read_f32(
-        &self,
-        op: &'static str,
-        buffer: &wgpu::Buffer,
-        len: usize,
-    ) -> Result<Vec<f32>> {
-        Ok(bytemuck::pod_collect_to_vec(&self.read_bytes(
-            op,
-            buffer,
-            (len * 4) as u64,
-        )?))
-    }
-
-    /// Copies the first `len` u64 words of `buffer` back to the host (submits pending work).
-    pub(crate) fn read_u64(
-        &self,
-        op: &'static str,
-        buffer: &wgpu::Buffer,
-        len: usize,
-    ) -> Result<Vec<u64>> {
-        Ok(bytemuck::pod_collect_to_vec(&self.read_bytes(
-            op,
-            buffer,
-            (len * 8) as u64,
-        )?))
-    }
-
-    /// Copies the first `bytes` bytes (a multiple of 4) of `buffer` back to the host.
-    fn read_bytes(&self, op: &'static str, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
-        let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        self.record(op, |enc| {
-            enc.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes)
-        })?;
-        self.flush_op(op)?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        let device_err = |message: String| Error::Device { op, message };
-        // Small reads finish within microseconds, while a blocking wait costs a thread wake-up:
-        // poll without blocking for a short while first, then block.
-        let spin_until = std::time::Instant::now() + SPIN_BEFORE_WAIT;
-        let mapped = loop {
-            self.inner
-                .device
-                .poll(wgpu::PollType::Poll)
-                .map_err(|e| device_err(e.to_string()))?;
-            if let Ok(r) = rx.try_recv() {
-                break r;
-            }
-            if std::time::Instant::now() >= spin_until {
-                self.wait(op)?;
-                break rx.recv().map_err(|e| device_err(e.to_string()))?;
-            }
-            std::hint::spin_loop();
-        };
-        mapped.map_err(|e| device_err(e.to_string()))?;
-        self.check_errors(op)?;
-        let out = {
-            let view = staging
-                .slice(..)
-                .get_mapped_range()
-                .map_err(|e| device_err(e.to_string()))?;
-            view.to_vec()
-        };
-        staging.unmap();
-        Ok(out)
     }
 }
 

@@ -1,0 +1,178 @@
+//! Opening a [`Gpu`]: choosing the adapter, in code through [`GpuOptions`] or by environment,
+//! and requesting its device with the adapter's own limits; or adopting a device the caller
+//! already owns ([`Gpu::from_device`]). The async functions never block; [`Gpu::new`] and
+//! [`Gpu::with_options`] wait on them (native only: a browser cannot block).
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use super::{lock, Gpu, Inner, Pending, NEXT_GPU_ID};
+use crate::error::{Error, Result};
+use crate::kernels::KernelCache;
+use crate::pool::Pool;
+
+/// Which adapter to open. A field left `None` takes its default; an environment variable that
+/// is set wins over the field, so any program can be pointed at another adapter without a
+/// rebuild: `WGPU_BACKEND` (`vulkan`, `metal`, `dx12`, `gl`, comma-separated),
+/// `WGPU_POWER_PREF` (`low`, `high`, `none`), `WGPU_ADAPTER_NAME`.
+///
+/// ```no_run
+/// use wgpu_backprop::{Gpu, GpuOptions};
+/// # fn main() -> wgpu_backprop::Result<()> {
+/// let options = GpuOptions {
+///     backends: Some(wgpu::Backends::VULKAN),
+///     adapter_name: Some("nvidia".into()),
+///     ..GpuOptions::default()
+/// };
+/// let gpu = Gpu::with_options(&options)?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct GpuOptions {
+    /// Default: a high-performance (discrete) GPU, so a machine with a GPU and lavapipe
+    /// gets the GPU.
+    pub power_preference: Option<wgpu::PowerPreference>,
+    /// Default: wgpu's primary backends (Vulkan, Metal, DX12, WebGPU).
+    pub backends: Option<wgpu::Backends>,
+    /// The first adapter whose name contains this, in any case (`"llvmpipe"`, `"nvidia"`).
+    pub adapter_name: Option<String>,
+}
+
+/// The features used where the adapter has them: GPU timing, subgroups, the disk cache.
+const WANTED: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY
+    .union(wgpu::Features::SUBGROUP)
+    .union(wgpu::Features::PIPELINE_CACHE);
+
+impl GpuOptions {
+    fn backends(&self) -> wgpu::Backends {
+        wgpu::Backends::from_env()
+            .or(self.backends)
+            .unwrap_or(wgpu::Backends::PRIMARY)
+    }
+
+    fn power_preference(&self) -> wgpu::PowerPreference {
+        wgpu::PowerPreference::from_env()
+            .or(self.power_preference)
+            .unwrap_or(wgpu::PowerPreference::HighPerformance)
+    }
+
+    fn adapter_name(&self) -> Option<String> {
+        std::env::var("WGPU_ADAPTER_NAME")
+            .ok()
+            .filter(|n| !n.is_empty())
+            .or_else(|| self.adapter_name.clone())
+    }
+
+    fn instance(&self) -> wgpu::Instance {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        desc.backends = self.backends();
+        desc.flags = wgpu::InstanceFlags::empty().with_env();
+        wgpu::Instance::new(desc)
+    }
+
+    /// The adapter these options choose. wgpu's own helper for `WGPU_ADAPTER_NAME` panics when
+    /// the name matches nothing; this is an `Err` naming the adapters there are.
+    async fn adapter(&self) -> Result<wgpu::Adapter> {
+        let instance = self.instance();
+        let backends = self.backends();
+        if let Some(wanted) = self.adapter_name() {
+            let adapters = instance.enumerate_adapters(backends).await;
+            let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+            let lower = wanted.to_lowercase();
+            return adapters
+                .into_iter()
+                .find(|a| a.get_info().name.to_lowercase().contains(&lower))
+                .ok_or_else(|| Error::NoAdapter {
+                    backends: format!(
+                        "{backends:?}; adapter name {wanted:?} matches none of {names:?}"
+                    ),
+                });
+        }
+        let options = wgpu::RequestAdapterOptions {
+            power_preference: self.power_preference(),
+            ..Default::default()
+        };
+        instance
+            .request_adapter(&options)
+            .await
+            .map_err(|_| Error::NoAdapter {
+                backends: format!("{backends:?}"),
+            })
+    }
+}
+
+impl Gpu {
+    /// Opens the default GPU (blocking): [`GpuOptions::default`], so a high-performance
+    /// adapter unless `WGPU_BACKEND`, `WGPU_POWER_PREF` or `WGPU_ADAPTER_NAME` say otherwise.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn new() -> Result<Gpu> {
+        Self::with_options(&GpuOptions::default())
+    }
+
+    /// Opens the adapter `options` choose (blocking).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_options(options: &GpuOptions) -> Result<Gpu> {
+        pollster::block_on(Self::with_options_async(options))
+    }
+
+    /// [`Gpu::new`] without blocking, for async code and the browser.
+    pub async fn new_async() -> Result<Gpu> {
+        Self::with_options_async(&GpuOptions::default()).await
+    }
+
+    /// [`Gpu::with_options`] without blocking.
+    pub async fn with_options_async(options: &GpuOptions) -> Result<Gpu> {
+        let adapter = options.adapter().await?;
+        let info = adapter.get_info();
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("wgpu-backprop"),
+                required_features: adapter.features() & WANTED,
+                required_limits: adapter.limits(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| Error::DeviceRequest {
+                adapter: info.name.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(Self::from_device(info, device, queue))
+    }
+
+    /// Every adapter `options` can see (its backends; the name and power preference are not
+    /// applied), for listing.
+    pub async fn adapters(options: &GpuOptions) -> Vec<wgpu::AdapterInfo> {
+        let instance = options.instance();
+        let adapters = instance.enumerate_adapters(options.backends()).await;
+        adapters.iter().map(|a| a.get_info()).collect()
+    }
+
+    /// Runs on a device the caller already owns (a renderer's, say), with the adapter's info
+    /// (its name and backend choose kernel variants). The device keeps the limits and features
+    /// it was created with: tensors are limited by its `max_storage_buffer_binding_size`, and
+    /// GPU timing needs `TIMESTAMP_QUERY`. This installs the `Gpu`'s own uncaptured-error
+    /// handler and device-lost callback on the device, replacing any the owner set.
+    pub fn from_device(info: wgpu::AdapterInfo, device: wgpu::Device, queue: wgpu::Queue) -> Gpu {
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            lock(&sink).push(e.to_string())
+        }));
+        let sink = errors.clone();
+        device.set_device_lost_callback(move |reason, msg| {
+            lock(&sink).push(format!("device lost ({reason:?}): {msg}"))
+        });
+        Gpu {
+            inner: Arc::new(Inner {
+                id: NEXT_GPU_ID.fetch_add(1, Ordering::Relaxed),
+                kernels: KernelCache::new(&device, &info),
+                device,
+                queue,
+                info,
+                pending: Mutex::new(Pending::default()),
+                errors,
+                pool: Arc::new(Mutex::new(Pool::default())),
+            }),
+        }
+    }
+}

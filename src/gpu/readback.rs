@@ -1,0 +1,176 @@
+//! Reading results back: a copy into a staging buffer, recorded after the work it reads and
+//! submitted with it, then mapped. The blocking read polls briefly before it blocks (small
+//! reads finish within microseconds, while a blocking wait costs a thread wake-up); the async
+//! read never blocks: in a browser the page's event loop maps the buffer, natively each poll of
+//! the future polls the device once.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use super::{lock, Gpu};
+use crate::error::{Error, Result};
+
+/// How long a blocking readback polls without blocking before it blocks on the device.
+#[cfg(not(target_arch = "wasm32"))]
+const SPIN_BEFORE_WAIT: std::time::Duration = std::time::Duration::from_micros(200);
+
+/// Where a `map_async` callback leaves its result for [`Mapping`].
+#[derive(Default)]
+struct MapState {
+    result: Option<std::result::Result<(), wgpu::BufferAsyncError>>,
+    waker: Option<Waker>,
+}
+
+/// A future for a staging buffer's mapping.
+struct Mapping {
+    gpu: Gpu,
+    state: Arc<Mutex<MapState>>,
+}
+
+impl Mapping {
+    /// Starts mapping `staging` for reading.
+    fn start(gpu: &Gpu, staging: &wgpu::Buffer) -> Mapping {
+        let state = Arc::new(Mutex::new(MapState::default()));
+        let sink = state.clone();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let mut s = lock(&sink);
+            s.result = Some(r);
+            if let Some(w) = s.waker.take() {
+                w.wake();
+            }
+        });
+        Mapping {
+            gpu: gpu.clone(),
+            state,
+        }
+    }
+
+    /// The mapping's result if it has come (polling the device once, without blocking).
+    fn try_take(&self) -> std::result::Result<Option<()>, String> {
+        #[cfg(not(target_arch = "wasm32"))]
+        self.gpu
+            .inner
+            .device
+            .poll(wgpu::PollType::Poll)
+            .map_err(|e| e.to_string())?;
+        match lock(&self.state).result.take() {
+            Some(r) => r.map(Some).map_err(|e| e.to_string()),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Future for Mapping {
+    type Output = std::result::Result<(), String>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.try_take() {
+            Ok(Some(())) => return Poll::Ready(Ok(())),
+            Err(e) => return Poll::Ready(Err(e)),
+            Ok(None) => {}
+        }
+        lock(&self.state).waker = Some(cx.waker().clone());
+        // Natively nothing else drives the device's callbacks: ask to be polled again.
+        #[cfg(not(target_arch = "wasm32"))]
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl Gpu {
+    /// Copies the first `len` floats of `buffer` back to the host (submits pending work).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn read_f32(
+        &self,
+        op: &'static str,
+        buffer: &wgpu::Buffer,
+        len: usize,
+    ) -> Result<Vec<f32>> {
+        let bytes = self.read_bytes(op, buffer, (len * 4) as u64)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    /// [`Gpu::read_f32`] without blocking.
+    pub(crate) async fn read_f32_async(
+        &self,
+        op: &'static str,
+        buffer: &wgpu::Buffer,
+        len: usize,
+    ) -> Result<Vec<f32>> {
+        let staging = self.stage(op, buffer, (len * 4) as u64)?;
+        Mapping::start(self, &staging)
+            .await
+            .map_err(|message| Error::Device { op, message })?;
+        let bytes = self.take_mapped(op, &staging)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    /// Copies the first `len` u64 words of `buffer` back to the host (submits pending work).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn read_u64(
+        &self,
+        op: &'static str,
+        buffer: &wgpu::Buffer,
+        len: usize,
+    ) -> Result<Vec<u64>> {
+        let bytes = self.read_bytes(op, buffer, (len * 8) as u64)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    /// A staging buffer with a copy of the first `bytes` bytes of `buffer` recorded into it,
+    /// and all pending work submitted.
+    fn stage(&self, op: &'static str, buffer: &wgpu::Buffer, bytes: u64) -> Result<wgpu::Buffer> {
+        let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.record(op, |enc| {
+            enc.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes)
+        })?;
+        self.flush_op(op)?;
+        Ok(staging)
+    }
+
+    /// The contents of a mapped staging buffer, after checking for device errors.
+    fn take_mapped(&self, op: &'static str, staging: &wgpu::Buffer) -> Result<Vec<u8>> {
+        self.check_errors(op)?;
+        let out = staging
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| Error::Device {
+                op,
+                message: e.to_string(),
+            })?
+            .to_vec();
+        staging.unmap();
+        Ok(out)
+    }
+
+    /// Copies the first `bytes` bytes (a multiple of 4) of `buffer` back to the host.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn read_bytes(&self, op: &'static str, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        let staging = self.stage(op, buffer, bytes)?;
+        let mapping = Mapping::start(self, &staging);
+        let device_err = |message: String| Error::Device { op, message };
+        let spin_until = std::time::Instant::now() + SPIN_BEFORE_WAIT;
+        loop {
+            if mapping.try_take().map_err(device_err)?.is_some() {
+                break;
+            }
+            if std::time::Instant::now() >= spin_until {
+                self.wait(op)?;
+                mapping
+                    .try_take()
+                    .map_err(device_err)?
+                    .ok_or_else(|| device_err("the buffer was not mapped after the wait".into()))?;
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        self.take_mapped(op, &staging)
+    }
+}
