@@ -138,6 +138,7 @@ impl Dataset {
         Ok((train, test))
     }
 
+    /// Rows (samples).
     pub fn len(&self) -> usize {
         self.labels.len()
     }
@@ -162,6 +163,7 @@ impl Dataset {
         &self.features
     }
 
+    /// The class of each row.
     pub fn labels(&self) -> &[u32] {
         &self.labels
     }

@@ -12,75 +12,128 @@ Debian/Ubuntu; WGPU_BACKEND and WGPU_ADAPTER_NAME select among several";
 pub enum Error {
     /// No GPU adapter could be found for the requested backends.
     #[error("no GPU adapter found (backends: {backends}); {INSTALL_HINT}")]
-    NoAdapter { backends: String },
+    NoAdapter {
+        /// The backends searched (and the adapter name asked for, if any).
+        backends: String,
+    },
 
     /// The adapter exists but the device could not be opened.
     #[error("could not open a device on adapter '{adapter}': {message}")]
-    DeviceRequest { adapter: String, message: String },
+    DeviceRequest {
+        /// The adapter's name.
+        adapter: String,
+        /// wgpu's reason.
+        message: String,
+    },
 
     /// A tensor had a shape the operation cannot take.
     #[error("{op}: shape mismatch: expected {expected}, got {got:?}")]
     ShapeMismatch {
+        /// The operation, e.g. `"Linear::forward"`.
         op: &'static str,
+        /// What it takes, in words and shapes.
         expected: String,
+        /// The shape it was given.
         got: Vec<usize>,
     },
 
     /// `backward` (or `jacobian`) was called before any `forward`.
     #[error("{op}: called before forward")]
-    BackwardBeforeForward { op: &'static str },
+    BackwardBeforeForward {
+        /// The operation.
+        op: &'static str,
+    },
 
     /// Tensors are of rank 1 or 2.
     #[error("{op}: tensors have rank 1 or 2, got shape {shape:?}")]
-    BadRank { op: &'static str, shape: Vec<usize> },
+    BadRank {
+        /// The operation.
+        op: &'static str,
+        /// The shape given.
+        shape: Vec<usize>,
+    },
 
     /// A dimension of size zero; tensors with no elements are rejected.
     #[error(
         "{op}: shape {shape:?} has a zero-size dimension; tensors must hold at least one element"
     )]
-    ZeroSize { op: &'static str, shape: Vec<usize> },
+    ZeroSize {
+        /// The operation.
+        op: &'static str,
+        /// The shape given.
+        shape: Vec<usize>,
+    },
 
     /// The data handed in does not fill the shape exactly.
     #[error("{op}: data length {len} does not match shape {shape:?} ({expected} elements)")]
     DataLength {
+        /// The operation.
         op: &'static str,
+        /// How many values were given.
         len: usize,
+        /// The shape asked for.
         shape: Vec<usize>,
+        /// How many values that shape holds.
         expected: usize,
     },
 
     /// A tensor created on another [`crate::Gpu`] was passed in.
     #[error("{op}: tensor belongs to another Gpu instance (each Gpu owns its own device)")]
-    DifferentGpu { op: &'static str },
+    DifferentGpu {
+        /// The operation.
+        op: &'static str,
+    },
 
     /// The request exceeds a device limit or a limit of this crate.
     #[error("{op}: {what} needs {requested} but the limit is {limit}")]
     TooLarge {
+        /// The operation.
         op: &'static str,
+        /// What was counted, e.g. `"bytes in one storage buffer"`.
         what: &'static str,
+        /// How many were needed.
         requested: u64,
+        /// How many the device (or this crate) allows.
         limit: u64,
     },
 
     /// An argument that is not a tensor was out of range.
     #[error("{op}: invalid argument: {message}")]
-    InvalidArgument { op: &'static str, message: String },
+    InvalidArgument {
+        /// The operation.
+        op: &'static str,
+        /// What was wrong.
+        message: String,
+    },
 
     /// A file could not be read or written.
     #[error("{op}: {path}: {message}")]
     Io {
+        /// The operation.
         op: &'static str,
+        /// The file.
         path: String,
+        /// The system's reason.
         message: String,
     },
 
     /// Data or a saved model is malformed (truncated, wrong magic, inconsistent shapes).
     #[error("{op}: invalid format: {message}")]
-    Format { op: &'static str, message: String },
+    Format {
+        /// The operation.
+        op: &'static str,
+        /// What was wrong.
+        message: String,
+    },
 
     /// The device reported an error (validation, out of memory, device lost, mapping).
     #[error("{op}: GPU device error: {message}")]
-    Device { op: &'static str, message: String },
+    Device {
+        /// The operation during which it was noticed.
+        op: &'static str,
+        /// The device's message.
+        message: String,
+    },
 }
 
 /// The crate's result type.

@@ -39,6 +39,7 @@ pub trait Layer: Send + Sync {
 pub struct Parameter<'a> {
     /// `"weight"`, `"bias"`, …
     pub name: &'static str,
+    /// The parameter itself (optimizers update it in place).
     pub value: &'a Tensor,
     /// dL/d(value) from the last backward; overwritten (not accumulated) by each backward.
     pub grad: Option<&'a Tensor>,

@@ -23,6 +23,8 @@
 
 mod error;
 mod gpu;
+#[cfg(feature = "ndarray")]
+mod interop;
 mod kernels;
 mod layer;
 mod pool;

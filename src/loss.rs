@@ -26,6 +26,7 @@ impl Labels {
         })
     }
 
+    /// How many labels (rows).
     pub fn len(&self) -> usize {
         self.bits.len()
     }
@@ -37,16 +38,17 @@ impl Labels {
 }
 
 /// Softmax followed by the negative log-likelihood, fused and numerically stable:
-/// loss = mean_i [logsumexp(z_i) − z_i[label_i]], dL/dz = (softmax(z) − onehot) / B.
+/// `loss = mean_i [logsumexp(z_i) − z_i[label_i]]`, `dL/dz = (softmax(z) − onehot) / B`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SoftmaxCrossEntropy;
 
 impl SoftmaxCrossEntropy {
+    /// The loss (it has no state).
     pub fn new() -> Self {
         SoftmaxCrossEntropy
     }
 
-    // logits: (B, C), labels: [B] with values < C → (loss [1], dL/dlogits (B, C)).
+    /// logits: (B, C), labels: `[B]` with values < C → (mean loss `[1]`, dL/dlogits (B, C)).
     pub fn forward_backward(&self, logits: &Tensor, labels: &Labels) -> Result<(Tensor, Tensor)> {
         const OP: &str = "SoftmaxCrossEntropy";
         same_gpu(OP, &[logits, &labels.bits])?;
@@ -92,11 +94,12 @@ impl SoftmaxCrossEntropy {
 pub struct MeanSquaredError;
 
 impl MeanSquaredError {
+    /// The loss (it has no state).
     pub fn new() -> Self {
         MeanSquaredError
     }
 
-    // y, target: same shape → (loss [1], dL/dy shaped like y).
+    /// y, target: same shape → (mean loss `[1]`, dL/dy shaped like y).
     pub fn forward_backward(&self, y: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
         const OP: &str = "MeanSquaredError";
         same_gpu(OP, &[y, target])?;

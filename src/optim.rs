@@ -19,13 +19,17 @@ pub trait Optimizer {
 /// v = μ·v + g;  θ −= lr·v.
 #[derive(Debug, Clone)]
 pub struct Sgd {
+    /// Learning rate.
     pub lr: f32,
+    /// μ; 0 is plain SGD.
     pub momentum: f32,
+    /// L2 penalty added to the gradient (g + wd·θ); 0 by default.
     pub weight_decay: f32,
     velocity: Vec<Tensor>,
 }
 
 impl Sgd {
+    /// SGD with learning rate `lr` and momentum μ, no weight decay.
     pub fn new(lr: f32, momentum: f32) -> Self {
         Sgd {
             lr,
@@ -61,10 +65,15 @@ impl Optimizer for Sgd {
 /// m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  θ −= lr·m̂ / (√v̂ + ε).
 #[derive(Debug, Clone)]
 pub struct Adam {
+    /// Learning rate.
     pub lr: f32,
+    /// Decay of the first moment (0.9).
     pub beta1: f32,
+    /// Decay of the second moment (0.999).
     pub beta2: f32,
+    /// Added to √v̂ (1e-8).
     pub eps: f32,
+    /// L2 penalty added to the gradient (g + wd·θ); 0 by default.
     pub weight_decay: f32,
     t: u32,
     m: Vec<Tensor>,

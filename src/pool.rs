@@ -18,9 +18,11 @@ pub(crate) const MAX_POOLED_BYTES: u64 = 1 << 30;
 pub struct MemoryStats {
     /// Buffers held by tensors (or by pending work).
     pub live_buffers: usize,
+    /// Their size in bytes (by size class).
     pub live_bytes: u64,
     /// Idle buffers kept for reuse.
     pub pooled_buffers: usize,
+    /// Their size in bytes.
     pub pooled_bytes: u64,
 }
 

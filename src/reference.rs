@@ -61,7 +61,7 @@ pub fn transpose(a: &[f64], rows: usize, cols: usize) -> Vec<f64> {
     t
 }
 
-/// Y = X·W + b for X (batch, k), W (k, n), b [n].
+/// Y = X·W + b for X (batch, k), W (k, n), b `[n]`.
 pub fn linear(x: &[f64], w: &[f64], b: &[f64], k: usize, n: usize) -> Vec<f64> {
     let batch = x.len() / k;
     let mut y = matmul(x, w, batch, k, n);

@@ -9,6 +9,20 @@ use crate::gpu::Gpu;
 use crate::pool::PooledBuffer;
 
 /// An f32 tensor of rank 1 (`[n]`) or 2 (`[rows, cols]`), row-major, stored on a [`Gpu`].
+/// Ops make new tensors; clones and reshapes share the buffer. Data comes back with
+/// [`Tensor::to_vec`] (blocking) or [`Tensor::to_vec_async`].
+///
+/// ```no_run
+/// use wgpu_backprop::{ops, Gpu, Tensor};
+/// # fn main() -> wgpu_backprop::Result<()> {
+/// let gpu = Gpu::new()?;
+/// let a = Tensor::from_slice(&gpu, &[1.0, 2.0, 3.0, 4.0], &[2, 2])?;
+/// let b = Tensor::from_slice(&gpu, &[1.0, 0.0, 0.0, 1.0], &[2, 2])?;
+/// let c = ops::matmul(&a, &b)?; // recorded, not yet run
+/// assert_eq!(c.to_vec()?, vec![1.0, 2.0, 3.0, 4.0]); // submits and reads back
+/// assert_eq!(c.reshape(&[4])?.shape(), &[4]);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Tensor {
     gpu: Gpu,

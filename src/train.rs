@@ -23,7 +23,9 @@ pub const DEFAULT_HIDDEN: usize = 128;
 /// How long and in what order to train. The defaults are the demo's: 40 epochs of 32.
 #[derive(Debug, Clone)]
 pub struct TrainConfig {
+    /// Passes over the training set.
     pub epochs: usize,
+    /// Rows per step (the last batch of an epoch may be smaller).
     pub batch_size: usize,
     /// Seeds the batch order (the model's init has its own seed).
     pub seed: u64,
@@ -55,7 +57,24 @@ pub struct EpochReport {
 }
 
 /// Trains `model` on `train` for `cfg.epochs` epochs, evaluating on `test` after each and
-/// calling `on_epoch` with the report. Returns all reports.
+/// calling `on_epoch` with the report. Returns all reports. Nothing is read back inside an
+/// epoch but its summed loss. Before any update it checks that the rows fit the model and that
+/// no label reaches past the model's outputs.
+///
+/// ```no_run
+/// use wgpu_backprop::{data::Dataset, model::Sequential, optim::Adam, Gpu};
+/// use wgpu_backprop::train::{fit, TrainConfig};
+/// # fn main() -> wgpu_backprop::Result<()> {
+/// let gpu = Gpu::new()?;
+/// let (train, test) = Dataset::digits()?.stratified_split(0.2, 0);
+/// let mut model = Sequential::mlp(&gpu, &[64, 32, 10], 0)?;
+/// let cfg = TrainConfig { epochs: 5, ..TrainConfig::default() };
+/// let reports = fit(&gpu, &mut model, &mut Adam::new(2e-3), (&train, &test), &cfg, &mut |r| {
+///     println!("epoch {}: loss {:.3}", r.epoch, r.loss)
+/// })?;
+/// println!("test accuracy {:.1}%", 100.0 * reports[4].test_accuracy);
+/// # Ok(()) }
+/// ```
 pub fn fit(
     gpu: &Gpu,
     model: &mut Sequential,

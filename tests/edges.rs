@@ -74,6 +74,17 @@ fn relu_follows_ieee_for_nan_and_infinities() {
         vec![0.0, 2.0, 0.0, 0.0, 0.0, 2.0],
         "ReLU'(NaN) = ReLU'(0) = 0"
     );
+    // Bit for bit: −0 comes out as +0, and NaN keeps its bits.
+    assert_eq!(y[3].to_bits(), 0, "ReLU(−0) is +0");
+    assert_eq!(y[0].to_bits(), x[0].to_bits(), "ReLU(NaN) keeps the NaN");
+    // The explicit Jacobian follows the same rule: diag(x > 0).
+    let j = read(&relu.jacobian().unwrap());
+    let diag: Vec<f32> = (0..6).map(|i| j[i * 7]).collect();
+    assert_eq!(
+        diag,
+        vec![0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        "diag of the Jacobian"
+    );
 }
 
 #[test]

@@ -25,6 +25,18 @@ const MAX_PENDING_DISPATCHES: usize = 512;
 static NEXT_GPU_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A cheap-to-clone handle on one GPU device. All tensors and layers made from it share it.
+///
+/// Open one with [`Gpu::new`] (or [`Gpu::with_options`], [`Gpu::new_async`], or
+/// [`Gpu::from_device`] for a device you already own) and pass it to everything that makes
+/// tensors; it is `Send + Sync`.
+///
+/// ```no_run
+/// use wgpu_backprop::Gpu;
+/// # fn main() -> wgpu_backprop::Result<()> {
+/// let gpu = Gpu::new()?;
+/// println!("{} ({:?})", gpu.adapter_name(), gpu.adapter_info().backend);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Gpu {
     pub(crate) inner: Arc<Inner>,

@@ -19,6 +19,21 @@ pub struct Sequential {
 }
 
 impl Sequential {
+    /// An empty model; add layers with [`Sequential::with`] or [`Sequential::push`].
+    ///
+    /// ```no_run
+    /// use wgpu_backprop::{model::Sequential, neurons::Linear, nodes::ReLU, Gpu, Layer, Tensor};
+    /// # fn main() -> wgpu_backprop::Result<()> {
+    /// let gpu = Gpu::new()?;
+    /// let mut model = Sequential::new()
+    ///     .with(Linear::with_seed(&gpu, 4, 8, 0)?)
+    ///     .with(ReLU::new())
+    ///     .with(Linear::with_seed(&gpu, 8, 3, 1)?);
+    /// let x = Tensor::from_slice(&gpu, &[0.1; 8], &[2, 4])?;
+    /// assert_eq!(model.forward(&x)?.shape(), &[2, 3]);
+    /// assert_eq!(model.predict(&x)?.len(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -58,14 +73,17 @@ impl Sequential {
         Ok(model)
     }
 
+    /// The layers, in order.
     pub fn layers(&self) -> &[Box<dyn Layer>] {
         &self.layers
     }
 
+    /// How many layers.
     pub fn len(&self) -> usize {
         self.layers.len()
     }
 
+    /// Whether there are no layers.
     pub fn is_empty(&self) -> bool {
         self.layers.is_empty()
     }

@@ -9,6 +9,18 @@ use crate::rng::Rng;
 use crate::tensor::Tensor;
 
 /// A fully connected layer.
+///
+/// ```no_run
+/// use wgpu_backprop::{neurons::Linear, Gpu, Layer, Tensor};
+/// # fn main() -> wgpu_backprop::Result<()> {
+/// let gpu = Gpu::new()?;
+/// let mut lin = Linear::from_parts(&gpu, 2, 1, &[1.0, 2.0], &[0.5])?; // W (2, 1), b [1]
+/// let y = lin.forward(&Tensor::from_slice(&gpu, &[3.0, 4.0], &[2])?)?; // a vector is one row
+/// assert_eq!(y.to_vec()?, vec![11.5]);
+/// lin.backward(&Tensor::from_slice(&gpu, &[1.0], &[1])?)?;
+/// assert_eq!(lin.weight_grad().map(|g| g.to_vec()).transpose()?, Some(vec![3.0, 4.0]));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Linear {
     w: Tensor,
@@ -69,7 +81,7 @@ impl Linear {
         )
     }
 
-    /// A layer with the given weights W (in, out) and biases b [out], already on the GPU.
+    /// A layer with the given weights W (in, out) and biases b `[out]`, already on the GPU.
     pub fn from_parameters(w: Tensor, b: Tensor) -> Result<Linear> {
         const OP: &str = "Linear::from_parameters";
         let [_, n] = w.shape()[..] else {
@@ -91,7 +103,7 @@ impl Linear {
         })
     }
 
-    /// Replaces W (in, out) and b [out] with tensors of the same shapes on the same GPU. The
+    /// Replaces W (in, out) and b `[out]` with tensors of the same shapes on the same GPU. The
     /// saved input and the last gradients stay: dL/dW and dL/db do not depend on W.
     pub fn set_parameters(&mut self, w: Tensor, b: Tensor) -> Result<()> {
         const OP: &str = "Linear::set_parameters";
@@ -104,10 +116,12 @@ impl Linear {
         Ok(())
     }
 
+    /// Inputs per row (W's rows).
     pub fn in_features(&self) -> usize {
         self.w.shape()[0]
     }
 
+    /// Outputs per row (W's columns).
     pub fn out_features(&self) -> usize {
         self.w.shape()[1]
     }
@@ -117,7 +131,7 @@ impl Linear {
         &self.w
     }
 
-    /// b, shape [out].
+    /// b, shape `[out]`.
     pub fn bias(&self) -> &Tensor {
         &self.b
     }
@@ -127,7 +141,7 @@ impl Linear {
         self.gw.as_ref()
     }
 
-    /// dL/db of the last backward, shape [out].
+    /// dL/db of the last backward, shape `[out]`.
     pub fn bias_grad(&self) -> Option<&Tensor> {
         self.gb.as_ref()
     }

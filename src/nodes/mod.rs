@@ -13,6 +13,18 @@ pub struct SoftMax {
 }
 
 impl SoftMax {
+    /// A SoftMax node (it has no parameters).
+    ///
+    /// ```no_run
+    /// use wgpu_backprop::{nodes::SoftMax, Gpu, Layer, Tensor};
+    /// # fn main() -> wgpu_backprop::Result<()> {
+    /// let gpu = Gpu::new()?;
+    /// let mut sm = SoftMax::new();
+    /// let y = sm.forward(&Tensor::from_slice(&gpu, &[0.0, 1.0, 2.0], &[3])?)?;
+    /// let dx = sm.backward(&Tensor::from_slice(&gpu, &[1.0, 0.0, 0.0], &[3])?)?;
+    /// assert!((y.to_vec()?.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    /// # Ok(()) }
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -60,6 +72,19 @@ pub struct ReLU {
 }
 
 impl ReLU {
+    /// A ReLU node (it has no parameters).
+    ///
+    /// ```no_run
+    /// use wgpu_backprop::{nodes::ReLU, Gpu, Layer, Tensor};
+    /// # fn main() -> wgpu_backprop::Result<()> {
+    /// let gpu = Gpu::new()?;
+    /// let mut relu = ReLU::new();
+    /// let y = relu.forward(&Tensor::from_slice(&gpu, &[-1.0, 0.0, 2.0], &[3])?)?;
+    /// assert_eq!(y.to_vec()?, vec![0.0, 0.0, 2.0]);
+    /// let dx = relu.backward(&Tensor::from_slice(&gpu, &[5.0, 5.0, 5.0], &[3])?)?;
+    /// assert_eq!(dx.to_vec()?, vec![0.0, 0.0, 5.0]); // ReLU'(0) = 0
+    /// # Ok(()) }
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }

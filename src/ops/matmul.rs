@@ -10,7 +10,9 @@ use crate::tensor::Tensor;
 /// Whether an operand of [`gemm`] is read as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transpose {
+    /// As stored.
     No,
+    /// Transposed.
     Yes,
 }
 
@@ -58,7 +60,7 @@ fn as_matrix(op: &'static str, t: &Tensor) -> Result<(usize, usize)> {
 
 /// C = op(A)·op(B) (+ bias), where op transposes when asked:
 /// A: (M, K) or, transposed, stored (K, M); B: (K, N) or, transposed, stored (N, K);
-/// bias: [N], added to every row. Returns C: (M, N).
+/// bias: `[N]`, added to every row. Returns C: (M, N).
 pub fn gemm(
     a: &Tensor,
     ta: Transpose,

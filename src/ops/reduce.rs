@@ -10,7 +10,7 @@ use crate::tensor::Tensor;
 /// (llvmpipe stops any invocation's loops after 65,535 iterations).
 const CHUNK_ROWS: usize = 16_384;
 
-/// out[j] = Σ_i x[i, j] for x (rows, cols); a vector is one row. Returns [cols].
+/// `out[j] = Σ_i x[i, j]` for x (rows, cols); a vector is one row. Returns `[cols]`.
 pub fn column_sum(x: &Tensor) -> Result<Tensor> {
     const OP: &str = "column_sum";
     let (rows, cols) = x.rows_cols();
@@ -35,7 +35,7 @@ pub fn column_sum(x: &Tensor) -> Result<Tensor> {
     }
 }
 
-/// The sum of all elements, as a tensor of shape [1].
+/// The sum of all elements, as a tensor of shape `[1]`.
 pub fn sum_all(x: &Tensor) -> Result<Tensor> {
     column_sum(&x.reshape(&[x.len(), 1])?)
 }
