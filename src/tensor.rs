@@ -103,7 +103,6 @@ impl Tensor {
 
     /// Copies the data back to the host (submits all pending GPU work first and blocks until
     /// it is done).
-    #[cfg(not(target_arch = "wasm32"))]
     pub fn to_vec(&self) -> Result<Vec<f32>> {
         self.gpu
             .read_f32("Tensor::to_vec", self.buffer(), self.len())

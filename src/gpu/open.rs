@@ -1,7 +1,7 @@
 //! Opening a [`Gpu`]: choosing the adapter, in code through [`GpuOptions`] or by environment,
 //! and requesting its device with the adapter's own limits; or adopting a device the caller
 //! already owns ([`Gpu::from_device`]). The async functions never block; [`Gpu::new`] and
-//! [`Gpu::with_options`] wait on them (native only: a browser cannot block).
+//! [`Gpu::with_options`] wait on them (which a browser cannot do: there, use the async ones).
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -104,13 +104,11 @@ impl GpuOptions {
 impl Gpu {
     /// Opens the default GPU (blocking): [`GpuOptions::default`], so a high-performance
     /// adapter unless `WGPU_BACKEND`, `WGPU_POWER_PREF` or `WGPU_ADAPTER_NAME` say otherwise.
-    #[cfg(not(target_arch = "wasm32"))]
     pub fn new() -> Result<Gpu> {
         Self::with_options(&GpuOptions::default())
     }
 
     /// Opens the adapter `options` choose (blocking).
-    #[cfg(not(target_arch = "wasm32"))]
     pub fn with_options(options: &GpuOptions) -> Result<Gpu> {
         pollster::block_on(Self::with_options_async(options))
     }

@@ -13,7 +13,6 @@ use super::{lock, Gpu};
 use crate::error::{Error, Result};
 
 /// How long a blocking readback polls without blocking before it blocks on the device.
-#[cfg(not(target_arch = "wasm32"))]
 const SPIN_BEFORE_WAIT: std::time::Duration = std::time::Duration::from_micros(200);
 
 /// Where a `map_async` callback leaves its result for [`Mapping`].
@@ -81,7 +80,6 @@ impl Future for Mapping {
 
 impl Gpu {
     /// Copies the first `len` floats of `buffer` back to the host (submits pending work).
-    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn read_f32(
         &self,
         op: &'static str,
@@ -108,7 +106,6 @@ impl Gpu {
     }
 
     /// Copies the first `len` u64 words of `buffer` back to the host (submits pending work).
-    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn read_u64(
         &self,
         op: &'static str,
@@ -151,7 +148,6 @@ impl Gpu {
     }
 
     /// Copies the first `bytes` bytes (a multiple of 4) of `buffer` back to the host.
-    #[cfg(not(target_arch = "wasm32"))]
     fn read_bytes(&self, op: &'static str, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
         let staging = self.stage(op, buffer, bytes)?;
         let mapping = Mapping::start(self, &staging);
