@@ -6,7 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use super::{lock, Gpu};
@@ -22,20 +22,21 @@ struct MapState {
     waker: Option<Waker>,
 }
 
-/// A future for a staging buffer's mapping.
+/// A future for a staging buffer's mapping; the condvar wakes a blocking reader.
 struct Mapping {
     gpu: Gpu,
-    state: Arc<Mutex<MapState>>,
+    state: Arc<(Mutex<MapState>, Condvar)>,
 }
 
 impl Mapping {
     /// Starts mapping `staging` for reading.
     fn start(gpu: &Gpu, staging: &wgpu::Buffer) -> Mapping {
-        let state = Arc::new(Mutex::new(MapState::default()));
+        let state = Arc::new((Mutex::new(MapState::default()), Condvar::new()));
         let sink = state.clone();
         staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let mut s = lock(&sink);
+            let mut s = lock(&sink.0);
             s.result = Some(r);
+            sink.1.notify_all();
             if let Some(w) = s.waker.take() {
                 w.wake();
             }
@@ -54,9 +55,24 @@ impl Mapping {
             .device
             .poll(wgpu::PollType::Poll)
             .map_err(|e| e.to_string())?;
-        match lock(&self.state).result.take() {
+        match lock(&self.state.0).result.take() {
             Some(r) => r.map(Some).map_err(|e| e.to_string()),
             None => Ok(None),
+        }
+    }
+}
+
+impl Mapping {
+    /// Blocks until the callback has run. Call after the device has finished the work: the
+    /// callback may then still be running on another thread's poll.
+    fn block(&self) -> std::result::Result<(), String> {
+        let (state, ready) = &*self.state;
+        let mut s = lock(state);
+        loop {
+            if let Some(r) = s.result.take() {
+                return r.map_err(|e| e.to_string());
+            }
+            s = ready.wait(s).unwrap_or_else(|p| p.into_inner());
         }
     }
 }
@@ -70,7 +86,7 @@ impl Future for Mapping {
             Err(e) => return Poll::Ready(Err(e)),
             Ok(None) => {}
         }
-        lock(&self.state).waker = Some(cx.waker().clone());
+        lock(&self.state.0).waker = Some(cx.waker().clone());
         // Natively nothing else drives the device's callbacks: ask to be polled again.
         #[cfg(not(target_arch = "wasm32"))]
         cx.waker().wake_by_ref();
@@ -159,10 +175,7 @@ impl Gpu {
             }
             if std::time::Instant::now() >= spin_until {
                 self.wait(op)?;
-                mapping
-                    .try_take()
-                    .map_err(device_err)?
-                    .ok_or_else(|| device_err("the buffer was not mapped after the wait".into()))?;
+                mapping.block().map_err(device_err)?;
                 break;
             }
             std::hint::spin_loop();
