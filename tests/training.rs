@@ -404,3 +404,45 @@ fn fit_refuses_labels_past_the_outputs_before_changing_anything() {
     )
     .is_err());
 }
+
+#[test]
+fn saves_replace_the_file_whole_and_leave_nothing_beside_it() {
+    let gpu = gpu();
+    let dir = std::env::temp_dir().join(format!("wgpu-backprop-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.safetensors");
+    std::fs::write(&path, b"an older file").unwrap();
+    let models: Vec<Sequential> = (0..4)
+        .map(|seed| Sequential::mlp(&gpu, &[3, 4, 2], seed).unwrap())
+        .collect();
+    // Four threads save over the same path at once: the file is always one whole model.
+    std::thread::scope(|s| {
+        for m in &models {
+            s.spawn(|| m.save(&path).unwrap());
+        }
+    });
+    let loaded = Sequential::load(&gpu, &path).unwrap();
+    let values = |m: &Sequential| -> Vec<Vec<f32>> {
+        m.parameters().iter().map(|p| read(p.value)).collect()
+    };
+    assert!(
+        models.iter().any(|m| values(m) == values(&loaded)),
+        "the file is none of the models"
+    );
+    assert_eq!(loaded.config(), "linear(3,4),relu,linear(4,2)");
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("model.safetensors")],
+        "{left:?}"
+    );
+    // A save that cannot be written is an Err and removes its temporary file.
+    let e = models[0]
+        .save(&dir.join("no-such-folder").join("m.safetensors"))
+        .unwrap_err();
+    assert!(matches!(e, Error::Io { .. }), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
