@@ -89,10 +89,16 @@ fn stage(li: u32, row0: u32, col0: u32, k0: u32) {
 @compute @workgroup_size(16, 16, 1)
 fn matmul(
     @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let row0 = wg.y * BM;
+    // Row tiles fold over y and z, so a grid never exceeds the per-dimension limit; a folded
+    // grid can overshoot by a few tiles, which leave at once (uniformly: before any barrier).
+    let row0 = (wg.z * nwg.y + wg.y) * BM;
+    if (row0 >= p.m) {
+        return;
+    }
     let col0 = wg.x * BN;
     var acc0 = vec4<f32>(0.0);
     var acc1 = vec4<f32>(0.0);

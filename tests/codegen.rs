@@ -14,8 +14,16 @@ fn generate() -> String {
     let w = &mut s;
     let _ = write!(w, "{}", HEADER);
     let _ = writeln!(w, "@compute @workgroup_size(8, 8, 1)");
-    let _ = writeln!(w, "fn matmul_register(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {{");
-    let _ = writeln!(w, "    let row0 = wg.y * {}u + lid.y * {RR}u;", 8 * RR);
+    let _ = writeln!(w, "fn matmul_register(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {{");
+    let _ = writeln!(
+        w,
+        "    // Row tiles fold over y and z (a grid never exceeds the per-dimension limit)."
+    );
+    let _ = writeln!(
+        w,
+        "    let row0 = (wg.z * nwg.y + wg.y) * {}u + lid.y * {RR}u;",
+        8 * RR
+    );
     let _ = writeln!(w, "    let col0 = wg.x * 64u + lid.x * 8u;");
     let _ = writeln!(
         w,

@@ -223,6 +223,26 @@ impl Gpu {
     }
 }
 
+impl Gpu {
+    /// A grid of `nx` × `ny` workgroups with y folded into y and z so that no dimension
+    /// exceeds the device's limit. Kernels rebuild the y index as
+    /// `wg.z * num_workgroups.y + wg.y` and skip indices past their work.
+    pub(crate) fn grid_2d(&self, op: &'static str, nx: u64, ny: u64) -> Result<[u32; 3]> {
+        let max = u64::from(self.limits().max_compute_workgroups_per_dimension.max(1));
+        let y = ny.clamp(1, max);
+        let z = ny.div_ceil(y);
+        if nx > max || z > max {
+            return Err(Error::TooLarge {
+                op,
+                what: "workgroups in one dispatch",
+                requested: nx.saturating_mul(ny),
+                limit: max * max * max,
+            });
+        }
+        Ok([nx.max(1) as u32, y as u32, z as u32])
+    }
+}
+
 /// Packs parameters into the 8-word uniform (unused words are zero).
 pub(crate) fn params(words: &[u32]) -> [u32; 8] {
     let mut p = [0u32; 8];

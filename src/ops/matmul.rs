@@ -140,7 +140,7 @@ pub fn gemm_with(
     };
     let buffers = [a.buffer(), b.buffer(), bias_buffer, c.buffer()];
     let dims = [u32_of(m), u32_of(n), u32_of(k)];
-    let grid = [u32_of(grid[0]), u32_of(grid[1]), 1];
+    let grid = gpu.grid_2d(OP, grid[0] as u64, grid[1] as u64)?;
     if register {
         return gpu
             .launch(
