@@ -30,6 +30,13 @@ pub struct Tensor {
     shape: Vec<usize>,
 }
 
+/// The most elements a tensor may hold: 2^31. Kernels index in u32 as
+/// `(wg.y · num_workgroups.x + wg.x) · 256 + lane`; a folded grid overshoots its work by less
+/// than one row of groups (under 2^24 invocations), so below 2^31 elements no index can wrap
+/// around to a small one that passes the bounds check (for an in-place optimizer step, a double
+/// update). This matters where a binding may exceed 2 GiB (Metal).
+pub(crate) const MAX_ELEMENTS: u64 = 1 << 31;
+
 /// Checks a user-given shape: rank 1 or 2, no zero-size dimension. Returns the element count.
 pub(crate) fn check_shape(op: &'static str, shape: &[usize]) -> Result<usize> {
     if shape.is_empty() || shape.len() > 2 {
@@ -47,12 +54,12 @@ pub(crate) fn check_shape(op: &'static str, shape: &[usize]) -> Result<usize> {
     let elements = shape
         .iter()
         .fold(1u64, |acc, &d| acc.saturating_mul(d as u64));
-    if elements > u64::from(u32::MAX) {
+    if elements > MAX_ELEMENTS {
         return Err(Error::TooLarge {
             op,
             what: "elements in a tensor",
             requested: elements,
-            limit: u64::from(u32::MAX),
+            limit: MAX_ELEMENTS,
         });
     }
     Ok(elements as usize)

@@ -133,6 +133,13 @@ fn too_large_requests_are_errors_not_panics() {
     }
     let e = Tensor::zeros(&gpu, &[1 << 20, 1 << 20]).unwrap_err();
     assert!(matches!(e, Error::TooLarge { .. }), "{e}");
+    // Tensors stop at 2^31 elements on every device, whatever it binds, so no kernel index
+    // (u32) can wrap: the element count is refused before any buffer is asked for.
+    let e = Tensor::zeros(&gpu, &[(1 << 31) + 1]).unwrap_err();
+    assert!(
+        matches!(e, Error::TooLarge { what: "elements in a tensor", limit, .. } if limit == 1 << 31),
+        "{e}"
+    );
     // The device stays usable afterwards.
     let t = Tensor::from_slice(&gpu, &[1.0, -1.0], &[2]).unwrap();
     assert_eq!(read(&relu_forward(&t).unwrap()), vec![1.0, 0.0]);
