@@ -11,26 +11,9 @@ use wgpu_backprop::{Gpu, Tensor};
 
 /// A Gpu on the test adapter whose dispatches may have at most `max` workgroups per dimension.
 fn gpu_with_max_groups(max: u32) -> Gpu {
-    let (info, device, queue) = pollster::block_on(async {
-        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-        desc.backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY);
-        let instance = wgpu::Instance::new(desc);
-        let adapter = instance
-            .request_adapter(&wgpu::RequestAdapterOptions::default())
-            .await
-            .expect("an adapter");
-        let limits = wgpu::Limits {
-            max_compute_workgroups_per_dimension: max,
-            ..adapter.limits()
-        };
-        let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor {
-                required_limits: limits,
-                ..Default::default()
-            })
-            .await
-            .expect("a device");
-        (adapter.get_info(), device, queue)
+    let (info, device, queue) = own_device(|limits| wgpu::Limits {
+        max_compute_workgroups_per_dimension: max,
+        ..limits
     });
     Gpu::from_device(info, device, queue)
 }

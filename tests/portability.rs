@@ -25,20 +25,7 @@ fn the_async_path_gives_what_the_blocking_one_does() {
 
 #[test]
 fn a_device_the_caller_owns_runs_the_layers() {
-    let (info, device, queue) = pollster::block_on(async {
-        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-        desc.backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY);
-        let instance = wgpu::Instance::new(desc);
-        let adapter = instance
-            .request_adapter(&wgpu::RequestAdapterOptions::default())
-            .await
-            .expect("an adapter (see INSTALL_HINT)");
-        let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor::default())
-            .await
-            .expect("a device with default limits");
-        (adapter.get_info(), device, queue)
-    });
+    let (info, device, queue) = own_device(|_| wgpu::Limits::default());
     let gpu = Gpu::from_device(info, device.clone(), queue);
     assert!(gpu.device() == &device, "the Gpu uses the caller's device");
     let mut lin = Linear::from_parts(&gpu, 2, 2, &[1.0, 2.0, 3.0, 4.0], &[0.5, -0.5]).unwrap();

@@ -18,6 +18,30 @@ pub fn gpu() -> Gpu {
     }
 }
 
+/// A device of our own on the adapter the tests use (as a renderer would own one), with the
+/// limits `limits` makes of the adapter's: for `Gpu::from_device`.
+pub fn own_device(
+    limits: impl FnOnce(wgpu::Limits) -> wgpu::Limits,
+) -> (wgpu::AdapterInfo, wgpu::Device, wgpu::Queue) {
+    pollster::block_on(async {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        desc.backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY);
+        let instance = wgpu::Instance::new(desc);
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("these tests need a GPU adapter: {e}"));
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                required_limits: limits(adapter.limits()),
+                ..Default::default()
+            })
+            .await
+            .expect("a device on the test adapter");
+        (adapter.get_info(), device, queue)
+    })
+}
+
 /// Tolerance: |got − expected| ≤ abs + rel·scale, where scale is |expected| unless given.
 #[derive(Clone, Copy, Debug)]
 pub struct Tol {
