@@ -8,7 +8,7 @@ use std::sync::Arc;
 use numpy::PyArrayDyn;
 use parking_lot::Mutex;
 use pyo3::prelude::*;
-use wgpu_backprop::{neurons, nodes, Layer, Tensor};
+use wgpu_backprop::{nodes, Layer, Tensor};
 
 use crate::convert::{to_numpy, ArrayIn, Declared, Host};
 use crate::errors::PyResultExt;
@@ -19,6 +19,46 @@ pub type ArrayOut<'py> = Bound<'py, PyArrayDyn<f32>>;
 
 /// A Rust layer shared between its Python object and the models that hold it.
 pub type Shared<L> = Arc<Mutex<L>>;
+
+/// Runs `f` with the GIL released and returns the tensor it makes as a numpy array.
+fn read_out<'py>(
+    py: Python<'py>,
+    f: impl FnOnce() -> wgpu_backprop::Result<Tensor> + Send,
+) -> PyResult<ArrayOut<'py>> {
+    let (shape, data) = py
+        .detach(|| {
+            let y = f()?;
+            Ok((y.shape().to_vec(), y.to_vec()?))
+        })
+        .py()?;
+    to_numpy(py, &shape, data)
+}
+
+/// Uploads `input`, runs `f` on it with the GIL released, and returns its result as numpy:
+/// every layer and model call goes through here.
+pub fn on_gpu<'py>(
+    py: Python<'py>,
+    input: &Host,
+    f: impl FnOnce(&Tensor) -> wgpu_backprop::Result<Tensor> + Send,
+) -> PyResult<ArrayOut<'py>> {
+    let gpu = gpu(py)?;
+    read_out(py, || {
+        f(&Tensor::from_slice(&gpu, &input.data, &input.shape)?)
+    })
+}
+
+/// dL/dx through the fused kernels or, with `use_jacobian`, the explicit Jacobians.
+pub fn backward_of(
+    layer: &mut (impl Layer + ?Sized),
+    dy: &Tensor,
+    use_jacobian: bool,
+) -> wgpu_backprop::Result<Tensor> {
+    if use_jacobian {
+        layer.backward_jacobian(dy)
+    } else {
+        layer.backward(dy)
+    }
+}
 
 /// What the three layer classes share: the Rust layer and the input shape it was declared with.
 pub struct Handle<L: Layer> {
@@ -41,28 +81,10 @@ impl<L: Layer + 'static> Handle<L> {
         self.layer.clone()
     }
 
-    /// Runs `f` on the locked layer with the GIL released; returns the tensor it gives as numpy.
-    fn call<'py>(
-        &self,
-        py: Python<'py>,
-        input: &Host,
-        f: impl FnOnce(&mut L, &Tensor) -> wgpu_backprop::Result<Tensor> + Send,
-    ) -> PyResult<ArrayOut<'py>> {
-        let gpu = gpu(py)?;
-        let (shape, data) = py
-            .detach(|| {
-                let x = Tensor::from_slice(&gpu, &input.data, &input.shape)?;
-                let y = f(&mut self.layer.lock(), &x)?;
-                Ok((y.shape().to_vec(), y.to_vec()?))
-            })
-            .py()?;
-        to_numpy(py, &shape, data)
-    }
-
     pub fn forward<'py>(&self, py: Python<'py>, x: ArrayIn<'py>) -> PyResult<ArrayOut<'py>> {
         let x = Host::checked(&format!("{}.forward", self.name), "input", &x)?;
         self.declared.check(self.name, &x.shape)?;
-        self.call(py, &x, |layer, x| layer.forward(x))
+        on_gpu(py, &x, |x| self.layer.lock().forward(x))
     }
 
     pub fn backward<'py>(
@@ -72,23 +94,13 @@ impl<L: Layer + 'static> Handle<L> {
         use_jacobian: bool,
     ) -> PyResult<ArrayOut<'py>> {
         let dy = Host::checked(&format!("{}.backward", self.name), "dL_dy", &dy)?;
-        self.call(py, &dy, |layer, dy| {
-            if use_jacobian {
-                layer.backward_jacobian(dy)
-            } else {
-                layer.backward(dy)
-            }
+        on_gpu(py, &dy, |dy| {
+            backward_of(&mut *self.layer.lock(), dy, use_jacobian)
         })
     }
 
     pub fn jacobian<'py>(&self, py: Python<'py>) -> PyResult<ArrayOut<'py>> {
-        let (shape, data) = py
-            .detach(|| {
-                let j = self.layer.lock().jacobian()?;
-                Ok((j.shape().to_vec(), j.to_vec()?))
-            })
-            .py()?;
-        to_numpy(py, &shape, data)
+        read_out(py, || self.layer.lock().jacobian())
     }
 
     pub fn repr(&self) -> String {
@@ -116,15 +128,21 @@ pub struct PyReLU {
 /// The methods the lab calls on a node, the same for both node classes.
 macro_rules! layer_methods {
     ($class:ident, $name:literal, $rust:ty) => {
+        impl $class {
+            /// A node for inputs of the `declared` shape.
+            pub fn with_shape(declared: Declared) -> Self {
+                $class {
+                    h: Handle::new($name, declared, <$rust>::new()),
+                }
+            }
+        }
+
         #[pymethods]
         impl $class {
             #[new]
             #[pyo3(signature = (shape = None))]
             fn new(shape: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-                let declared = Declared::parse($name, "shape", shape)?;
-                Ok($class {
-                    h: Handle::new($name, declared, <$rust>::new()),
-                })
+                Ok(Self::with_shape(Declared::parse($name, "shape", shape)?))
             }
 
             /// y = f(x) as float32, shaped like x. Remembers what ``backward`` needs.
@@ -159,11 +177,3 @@ macro_rules! layer_methods {
 
 layer_methods!(PySoftMax, "SoftMax", nodes::SoftMax);
 layer_methods!(PyReLU, "ReLU", nodes::ReLU);
-
-/// Wraps a Rust Linear for Python (a model's layers, a loaded file).
-pub fn linear_from_rust(layer: neurons::Linear) -> crate::linear::PyLinear {
-    let k = layer.in_features();
-    crate::linear::PyLinear {
-        h: Handle::new("Linear", Declared::Vector(k), layer),
-    }
-}

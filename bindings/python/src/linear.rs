@@ -23,6 +23,14 @@ pub struct PyLinear {
 }
 
 impl PyLinear {
+    /// Wraps a Rust Linear (a model's layer, a loaded file); it takes vectors or batches.
+    pub fn from_rust(layer: Linear) -> Self {
+        let k = layer.in_features();
+        PyLinear {
+            h: Handle::new("Linear", Declared::Vector(k), layer),
+        }
+    }
+
     /// n_in, n_out.
     fn dims(&self) -> (usize, usize) {
         let l = self.h.layer.lock();

@@ -17,11 +17,11 @@ use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::train::{self, TrainConfig};
 use wgpu_backprop::{Layer, Parameter, Tensor};
 
-use crate::convert::{to_numpy, ArrayIn, Declared, Host};
+use crate::convert::{ArrayIn, Declared, Host};
 use crate::data::{dataset_of, optimizer_of};
 use crate::errors::{value_error, PyResultExt};
 use crate::gpu;
-use crate::layers::{linear_from_rust, ArrayOut, Handle, PyReLU, PySoftMax, Shared};
+use crate::layers::{backward_of, on_gpu, ArrayOut, PyReLU, PySoftMax, Shared};
 use crate::linear::PyLinear;
 
 /// A layer of a model while the model holds its lock.
@@ -127,27 +127,15 @@ impl PySequential {
         let mut objects = Vec::with_capacity(model.len());
         for layer in model.layers() {
             let obj: Bound<'_, PyAny> = match layer.config().as_str() {
-                "relu" => Bound::new(
-                    py,
-                    PyReLU {
-                        h: Handle::new("ReLU", Declared::Any, Default::default()),
-                    },
-                )?
-                .into_any(),
-                "softmax" => Bound::new(
-                    py,
-                    PySoftMax {
-                        h: Handle::new("SoftMax", Declared::Any, Default::default()),
-                    },
-                )?
-                .into_any(),
+                "relu" => Bound::new(py, PyReLU::with_shape(Declared::Any))?.into_any(),
+                "softmax" => Bound::new(py, PySoftMax::with_shape(Declared::Any))?.into_any(),
                 _ => {
                     let p = layer.parameters();
                     let [w, b] = &p[..] else {
                         return Err(value_error(format!("unsupported layer {}", layer.config())));
                     };
                     let linear = Linear::from_parameters(w.value.clone(), b.value.clone()).py()?;
-                    Bound::new(py, linear_from_rust(linear))?.into_any()
+                    Bound::new(py, PyLinear::from_rust(linear))?.into_any()
                 }
             };
             objects.push(obj);
@@ -206,15 +194,7 @@ impl PySequential {
     /// The model's output for x (a vector or a batch of rows), float32.
     fn forward<'py>(&self, py: Python<'py>, x: ArrayIn<'py>) -> PyResult<ArrayOut<'py>> {
         let x = Host::checked("Sequential.forward", "input", &x)?;
-        let gpu = gpu(py)?;
-        let (shape, data) = py
-            .detach(|| {
-                let t = Tensor::from_slice(&gpu, &x.data, &x.shape)?;
-                let y = self.lock().forward(&t)?;
-                Ok((y.shape().to_vec(), y.to_vec()?))
-            })
-            .py()?;
-        to_numpy(py, &shape, data)
+        on_gpu(py, &x, |x| self.lock().forward(x))
     }
 
     /// dL/dx through every layer in reverse, from dL/dy of the last forward; each Linear keeps
@@ -228,20 +208,9 @@ impl PySequential {
         use_jacobian: bool,
     ) -> PyResult<ArrayOut<'py>> {
         let dy = Host::checked("Sequential.backward", "dL_dy", &dL_dy)?;
-        let gpu = gpu(py)?;
-        let (shape, data) = py
-            .detach(|| {
-                let t = Tensor::from_slice(&gpu, &dy.data, &dy.shape)?;
-                let mut model = self.lock();
-                let dx = if use_jacobian {
-                    model.backward_jacobian(&t)?
-                } else {
-                    model.backward(&t)?
-                };
-                Ok((dx.shape().to_vec(), dx.to_vec()?))
-            })
-            .py()?;
-        to_numpy(py, &shape, data)
+        on_gpu(py, &dy, |dy| {
+            backward_of(&mut self.lock(), dy, use_jacobian)
+        })
     }
 
     /// The class (index of the largest output) of each row of x, as int64; an int for a vector.
