@@ -7,7 +7,7 @@
 
 use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::nodes::ReLU;
-use wgpu_backprop::{gradcheck, ops, Gpu, Layer, Parameter, Result, Tensor};
+use wgpu_backprop::{gradcheck, ops, Gpu, Layer, Parameter, ParameterMut, Result, Tensor};
 
 /// y = x + Linear(ReLU(x)) with a square Linear (n → n).
 struct Residual {
@@ -22,39 +22,44 @@ impl Layer for Residual {
 
     // x: (B, n) → y: (B, n).
     fn forward(&mut self, x: &Tensor) -> Result<Tensor> {
-        let y = self.linear.forward(&self.relu.forward(x)?)?;
-        ops::add_assign(&y, x)?; // y is ours, fresh from the op: adding in place is safe
+        let mut y = self.linear.forward(&self.relu.forward(x)?)?;
+        ops::add_assign(&mut y, x)?; // copy-on-write: a view the Linear kept is not changed
         Ok(y)
     }
 
     // dx = dy + ReLU'(x) ⊙ (dy · Wᵀ); the Linear keeps dW and db.
     fn backward(&mut self, dy: &Tensor) -> Result<Tensor> {
-        let dx = self.relu.backward(&self.linear.backward(dy)?)?;
-        ops::add_assign(&dx, dy)?;
+        let mut dx = self.relu.backward(&self.linear.backward(dy)?)?;
+        ops::add_assign(&mut dx, dy)?;
         Ok(dx)
     }
 
     fn backward_jacobian(&mut self, dy: &Tensor) -> Result<Tensor> {
-        let dx = self
+        let mut dx = self
             .relu
             .backward_jacobian(&self.linear.backward_jacobian(dy)?)?;
-        ops::add_assign(&dx, dy)?;
+        ops::add_assign(&mut dx, dy)?;
         Ok(dx)
     }
 
     // J = I + J_linear · J_relu.
     fn jacobian(&self) -> Result<Tensor> {
-        let j = ops::matmul(&self.linear.jacobian()?, &self.relu.jacobian()?)?;
+        let mut j = ops::matmul(&self.linear.jacobian()?, &self.relu.jacobian()?)?;
         let n = j.shape()[0];
         let eye: Vec<f32> = (0..n * n)
             .map(|i| if i % (n + 1) == 0 { 1.0 } else { 0.0 })
             .collect();
-        ops::add_assign(&j, &Tensor::from_slice(j.gpu(), &eye, &[n, n])?)?;
+        let eye = Tensor::from_slice(j.gpu(), &eye, &[n, n])?;
+        ops::add_assign(&mut j, &eye)?;
         Ok(j)
     }
 
     fn parameters(&self) -> Vec<Parameter<'_>> {
         self.linear.parameters()
+    }
+
+    fn parameters_mut(&mut self) -> Vec<ParameterMut<'_>> {
+        self.linear.parameters_mut()
     }
 }
 

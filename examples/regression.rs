@@ -26,7 +26,7 @@ fn main() -> Result<()> {
         let pred = model.forward(&x)?;
         let (loss, grad) = MeanSquaredError.forward_backward(&pred, &y)?;
         model.backward(&grad)?;
-        adam.step(&model.parameters())?;
+        adam.step(&mut model.parameters_mut())?;
         if step % 200 == 0 {
             let l = loss.to_vec()?[0];
             first.get_or_insert(l);

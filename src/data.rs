@@ -51,10 +51,8 @@ impl Dataset {
     /// The embedded digits set, pixels scaled from 0..16 to [0, 1].
     pub fn digits() -> Result<Dataset> {
         const OP: &str = "Dataset::digits";
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(DIGITS_CSV_GZ)
-            .read_to_string(&mut text)
-            .map_err(|e| format_err(OP, e.to_string()))?;
+        let bytes = gunzip(DIGITS_CSV_GZ, MAX_INFLATED_BYTES)?;
+        let text = String::from_utf8(bytes).map_err(|e| format_err(OP, e.to_string()))?;
         Self::parse_csv(&text, 1.0 / 16.0)
     }
 
@@ -262,19 +260,45 @@ pub fn parse_idx(bytes: &[u8]) -> Result<(Vec<usize>, &[u8])> {
     }
 }
 
+/// The most bytes a gzip'd input may inflate to (1 GiB; MNIST's largest file is 47 MB): a
+/// larger result, a gzip bomb say, is an `Err` instead of exhausting memory.
+pub const MAX_INFLATED_BYTES: u64 = 1 << 30;
+
+/// Inflates gzip data, refusing to produce more than `cap` bytes: at most `cap + 1` bytes are
+/// ever held, whatever the header or the stream claims.
+pub fn gunzip(bytes: &[u8], cap: u64) -> Result<Vec<u8>> {
+    const OP: &str = "gunzip";
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| format_err(OP, e.to_string()))?;
+    if out.len() as u64 > cap {
+        return Err(Error::TooLarge {
+            op: OP,
+            what: "bytes inflated from gzip data",
+            requested: out.len() as u64,
+            limit: cap,
+        });
+    }
+    Ok(out)
+}
+
 fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
-    let io_err = |e: std::io::Error| Error::Io {
+    let raw = std::fs::read(path).map_err(|e| Error::Io {
         op: "Dataset::load_idx",
         path: path.display().to_string(),
         message: e.to_string(),
-    };
-    let raw = std::fs::read(path).map_err(io_err)?;
+    })?;
     if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(io_err)?;
-        Ok(out)
+        gunzip(&raw, MAX_INFLATED_BYTES).map_err(|e| match e {
+            Error::Format { message, .. } => Error::Io {
+                op: "Dataset::load_idx",
+                path: path.display().to_string(),
+                message,
+            },
+            other => other,
+        })
     } else {
         Ok(raw)
     }

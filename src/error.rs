@@ -126,7 +126,48 @@ pub enum Error {
         message: String,
     },
 
-    /// The device reported an error (validation, out of memory, device lost, mapping).
+    /// The device ran out of memory for this op (after the crate released its idle buffers
+    /// and tried once more), or the op would exceed the budget set with
+    /// [`crate::Gpu::set_memory_budget`].
+    #[error("{op}: out of GPU memory: {message}")]
+    OutOfMemory {
+        /// The operation whose allocation failed.
+        op: &'static str,
+        /// What was asked for and what is held.
+        message: String,
+    },
+
+    /// The device rejected this op's own work (a bug in the crate, or in work recorded with
+    /// [`crate::Gpu::encode`]). Nothing of the op was run.
+    #[error("{op}: GPU validation error: {message}")]
+    Validation {
+        /// The operation that made the invalid call.
+        op: &'static str,
+        /// wgpu's description.
+        message: String,
+    },
+
+    /// The device is lost (destroyed, reset, or its driver crashed). Sticky: every later call
+    /// on the same [`crate::Gpu`] returns this; open a new one.
+    #[error("{op}: GPU device lost: {message}")]
+    DeviceLost {
+        /// The operation that noticed it.
+        op: &'static str,
+        /// The reason the driver gave.
+        message: String,
+    },
+
+    /// The device did not finish the work a call waits for within the [`crate::Gpu`]'s
+    /// timeout ([`crate::Gpu::set_timeout`]); the work may still finish later.
+    #[error("{op}: the GPU did not finish within {seconds} s")]
+    Timeout {
+        /// The operation that waited.
+        op: &'static str,
+        /// The timeout, in seconds.
+        seconds: f64,
+    },
+
+    /// Any other device error (an internal error of the driver, a failed mapping).
     #[error("{op}: GPU device error: {message}")]
     Device {
         /// The operation during which it was noticed.

@@ -22,10 +22,23 @@ pub trait Layer: Send + Sync {
     /// ∂y/∂x of the last forward as a matrix [output elements, input elements].
     fn jacobian(&self) -> Result<Tensor>;
 
-    /// Trainable parameters with the gradients of the last backward (`None` before any).
-    /// Empty for nodes. Optimizers update these tensors in place.
+    /// Trainable parameters with the gradients of the last backward (`None` before any), to
+    /// read. Empty for nodes.
     fn parameters(&self) -> Vec<Parameter<'_>> {
         Vec::new()
+    }
+
+    /// The same parameters, for an optimizer to update in place: the only way to write
+    /// them. A layer with parameters implements both, in the same order.
+    fn parameters_mut(&mut self) -> Vec<ParameterMut<'_>> {
+        Vec::new()
+    }
+
+    /// A copy of this layer as a box, for [`crate::model::Sequential::try_clone`]; `None`
+    /// (the default) if the layer cannot be copied. The copy never changes when the original
+    /// is trained, nor the other way round.
+    fn boxed_clone(&self) -> Option<Box<dyn Layer>> {
+        None
     }
 
     /// How the layer is written in a saved model: `relu`, `softmax`, `linear(64,128)`.
@@ -42,6 +55,17 @@ pub struct Parameter<'a> {
     /// The parameter itself (optimizers update it in place).
     pub value: &'a Tensor,
     /// dL/d(value) from the last backward; overwritten (not accumulated) by each backward.
+    pub grad: Option<&'a Tensor>,
+}
+
+/// A trainable tensor of a layer, writable, and its gradient: what optimizers take.
+#[derive(Debug)]
+pub struct ParameterMut<'a> {
+    /// `"weight"`, `"bias"`, …
+    pub name: &'static str,
+    /// The parameter itself, updated in place (copied first if a clone shares it).
+    pub value: &'a mut Tensor,
+    /// dL/d(value) from the last backward.
     pub grad: Option<&'a Tensor>,
 }
 

@@ -33,6 +33,7 @@ mod tensor;
 /// GPU-timed benchmark cases for the demo's `bench` and `cargo bench`; not a stable API.
 #[doc(hidden)]
 pub mod bench;
+pub mod checkpoint;
 pub mod data;
 pub mod gradcheck;
 pub mod loss;
@@ -50,9 +51,9 @@ pub mod rng;
 pub mod train;
 
 pub use error::{Error, Result, INSTALL_HINT};
-pub use gpu::{Gpu, GpuOptions};
+pub use gpu::{Gpu, GpuOptions, DEFAULT_TIMEOUT};
 pub use gradcheck::gradcheck;
-pub use layer::{Layer, Parameter};
+pub use layer::{Layer, Parameter, ParameterMut};
 pub use pool::MemoryStats;
 pub use tensor::Tensor;
 

@@ -2,17 +2,39 @@
 //! momentum and [`Adam`] with bias correction. Their state (velocities, moments) lives on the
 //! GPU too, one tensor per parameter, matched by position.
 
+use crate::checkpoint::{NamedTensor, OptimizerState};
 use crate::error::{Error, Result};
+use crate::gpu::Gpu;
 use crate::kernels::{params, Dispatch, Kernel, ADAM, SGD};
-use crate::layer::Parameter;
+use crate::layer::ParameterMut;
 use crate::ops::u32_of;
 use crate::tensor::Tensor;
 
 /// Updates parameters from their gradients.
 pub trait Optimizer {
-    /// One update of every parameter from its gradient (recorded, not waited for). The same
-    /// parameters, in the same order, must be passed at every step.
-    fn step(&mut self, params: &[Parameter<'_>]) -> Result<()>;
+    /// One update of every parameter from its gradient (recorded, not waited for), in place:
+    /// a parameter whose buffer a clone shares is copied first, so clones keep their values.
+    /// The same parameters, in the same order, must be passed at every step
+    /// (`opt.step(&mut model.parameters_mut())`).
+    fn step(&mut self, params: &mut [ParameterMut<'_>]) -> Result<()>;
+
+    /// The whole state (hyperparameters, step count, state tensors read back from the GPU),
+    /// for a checkpoint. The default: `Err`, this optimizer cannot be checkpointed.
+    fn state(&self) -> Result<OptimizerState> {
+        Err(Error::InvalidArgument {
+            op: "Optimizer::state",
+            message: "this optimizer does not implement checkpoints".into(),
+        })
+    }
+
+    /// Restores a state from [`Optimizer::state`] (of the same kind of optimizer).
+    fn load_state(&mut self, gpu: &Gpu, state: &OptimizerState) -> Result<()> {
+        let _ = (gpu, state);
+        Err(Error::InvalidArgument {
+            op: "Optimizer::load_state",
+            message: "this optimizer does not implement checkpoints".into(),
+        })
+    }
 }
 
 /// Stochastic gradient descent with momentum (PyTorch's rule, no dampening):
@@ -41,7 +63,7 @@ impl Sgd {
 }
 
 impl Optimizer for Sgd {
-    fn step(&mut self, params: &[Parameter<'_>]) -> Result<()> {
+    fn step(&mut self, params: &mut [ParameterMut<'_>]) -> Result<()> {
         const OP: &str = "Sgd::step";
         ensure_state(OP, &mut self.velocity, params)?;
         let words = [
@@ -54,9 +76,31 @@ impl Optimizer for Sgd {
             0,
             self.weight_decay.to_bits(),
         ];
-        for (p, v) in params.iter().zip(&self.velocity) {
-            update(OP, &SGD, p, &[v], words)?;
+        for (p, v) in params.iter_mut().zip(&mut self.velocity) {
+            update(OP, &SGD, p, &mut [v], words)?;
         }
+        Ok(())
+    }
+
+    fn state(&self) -> Result<OptimizerState> {
+        Ok(OptimizerState {
+            kind: "sgd".into(),
+            scalars: scalars(&[
+                ("lr", self.lr),
+                ("momentum", self.momentum),
+                ("weight_decay", self.weight_decay),
+            ]),
+            tensors: named("velocity", &self.velocity)?,
+        })
+    }
+
+    fn load_state(&mut self, gpu: &Gpu, state: &OptimizerState) -> Result<()> {
+        const OP: &str = "Sgd::load_state";
+        expect_kind(OP, state, "sgd")?;
+        self.lr = state.scalar(OP, "lr")? as f32;
+        self.momentum = state.scalar(OP, "momentum")? as f32;
+        self.weight_decay = state.scalar(OP, "weight_decay")? as f32;
+        self.velocity = unnamed(gpu, state, "velocity")?;
         Ok(())
     }
 }
@@ -102,7 +146,7 @@ impl Adam {
 }
 
 impl Optimizer for Adam {
-    fn step(&mut self, params: &[Parameter<'_>]) -> Result<()> {
+    fn step(&mut self, params: &mut [ParameterMut<'_>]) -> Result<()> {
         const OP: &str = "Adam::step";
         ensure_state(OP, &mut self.m, params)?;
         ensure_state(OP, &mut self.v, params)?;
@@ -120,15 +164,94 @@ impl Optimizer for Adam {
             (c2 as f32).to_bits(),
             self.weight_decay.to_bits(),
         ];
-        for ((p, m), v) in params.iter().zip(&self.m).zip(&self.v) {
-            update(OP, &ADAM, p, &[m, v], words)?;
+        for ((p, m), v) in params.iter_mut().zip(&mut self.m).zip(&mut self.v) {
+            update(OP, &ADAM, p, &mut [m, v], words)?;
+        }
+        Ok(())
+    }
+
+    fn state(&self) -> Result<OptimizerState> {
+        let mut state = OptimizerState {
+            kind: "adam".into(),
+            scalars: scalars(&[
+                ("lr", self.lr),
+                ("beta1", self.beta1),
+                ("beta2", self.beta2),
+                ("eps", self.eps),
+                ("weight_decay", self.weight_decay),
+            ]),
+            tensors: named("m", &self.m)?,
+        };
+        state.scalars.push(("t".into(), f64::from(self.t)));
+        state.tensors.extend(named("v", &self.v)?);
+        Ok(state)
+    }
+
+    fn load_state(&mut self, gpu: &Gpu, state: &OptimizerState) -> Result<()> {
+        const OP: &str = "Adam::load_state";
+        expect_kind(OP, state, "adam")?;
+        let f = |name| state.scalar(OP, name).map(|v| v as f32);
+        (self.lr, self.beta1, self.beta2) = (f("lr")?, f("beta1")?, f("beta2")?);
+        (self.eps, self.weight_decay) = (f("eps")?, f("weight_decay")?);
+        self.t = state.scalar(OP, "t")? as u32;
+        (self.m, self.v) = (unnamed(gpu, state, "m")?, unnamed(gpu, state, "v")?);
+        if self.m.len() != self.v.len() {
+            return Err(Error::Format {
+                op: OP,
+                message: format!("{} first moments but {} second", self.m.len(), self.v.len()),
+            });
         }
         Ok(())
     }
 }
 
+/// f32 hyperparameters as exact f64 scalars.
+fn scalars(values: &[(&str, f32)]) -> Vec<(String, f64)> {
+    values
+        .iter()
+        .map(|&(n, v)| (n.to_string(), f64::from(v)))
+        .collect()
+}
+
+/// State tensors read back as `prefix.0`, `prefix.1`, … (zero-padded so names sort in order).
+fn named(prefix: &str, tensors: &[Tensor]) -> Result<Vec<NamedTensor>> {
+    tensors
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Ok((format!("{prefix}.{i:04}"), t.shape().to_vec(), t.to_vec()?)))
+        .collect()
+}
+
+/// The tensors `prefix.*` of `state`, uploaded, in order.
+fn unnamed(gpu: &Gpu, state: &OptimizerState, prefix: &str) -> Result<Vec<Tensor>> {
+    let mut found: Vec<&NamedTensor> = state
+        .tensors
+        .iter()
+        .filter(|(n, _, _)| n.strip_prefix(prefix).is_some_and(|r| r.starts_with('.')))
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+        .into_iter()
+        .map(|(_, shape, values)| Tensor::from_slice(gpu, values, shape))
+        .collect()
+}
+
+fn expect_kind(op: &'static str, state: &OptimizerState, kind: &str) -> Result<()> {
+    if state.kind == kind {
+        return Ok(());
+    }
+    Err(Error::InvalidArgument {
+        op,
+        message: format!("the saved state is of a '{}' optimizer", state.kind),
+    })
+}
+
 /// Creates zeroed state on the first step; afterwards checks that the parameters still match.
-fn ensure_state(op: &'static str, state: &mut Vec<Tensor>, params: &[Parameter<'_>]) -> Result<()> {
+fn ensure_state(
+    op: &'static str,
+    state: &mut Vec<Tensor>,
+    params: &[ParameterMut<'_>],
+) -> Result<()> {
     if state.is_empty() {
         for p in params {
             state.push(Tensor::zeros(p.value.gpu(), p.value.shape())?);
@@ -148,21 +271,22 @@ fn ensure_state(op: &'static str, state: &mut Vec<Tensor>, params: &[Parameter<'
     Ok(())
 }
 
-/// Records one in-place update of `p.value` with its gradient and optimizer state.
+/// Records one in-place update of `p.value` with its gradient and optimizer state (each made
+/// the sole owner of its buffer first).
 fn update(
     op: &'static str,
     kernel: &'static Kernel,
-    p: &Parameter<'_>,
-    state: &[&Tensor],
+    p: &mut ParameterMut<'_>,
+    state: &mut [&mut Tensor],
     mut words: [u32; 8],
 ) -> Result<()> {
     let grad = p.grad.ok_or(Error::BackwardBeforeForward { op })?;
     grad.check_gpu(op, p.value.gpu())?;
-    p.value.check_not_aliased(op, grad)?;
-    for s in state {
-        p.value.check_not_aliased(op, s)?;
-    }
     crate::ops::expect_shape(op, grad, p.value.shape())?;
+    p.value.make_unique(op)?; // the gradient may be a view of the value: it keeps the old one
+    for s in state.iter_mut() {
+        s.make_unique(op)?;
+    }
     let gpu = p.value.gpu();
     words[0] = u32_of(p.value.len());
     let mut buffers = vec![p.value.buffer(), grad.buffer()];

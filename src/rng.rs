@@ -10,6 +10,11 @@ impl Rng {
         Rng(seed)
     }
 
+    /// The whole state: `Rng::new(r.state())` continues where `r` stands.
+    pub fn state(&self) -> u64 {
+        self.0
+    }
+
     /// A seed from the process's hash randomness (different every run).
     pub fn random_seed() -> u64 {
         use std::hash::{BuildHasher, Hasher};

@@ -1,6 +1,8 @@
 //! `Tensor`: an f32 array of rank 1 or 2 whose data lives in a GPU buffer until `to_vec`.
-//! Clones and reshapes share the buffer; ops always write fresh tensors, so a tensor's contents
-//! never change behind its owner's back.
+//! Clones and reshapes share the buffer until one of them is written: ops write fresh tensors,
+//! and the only in-place writers (optimizers, `add_assign`) take `&mut Tensor` and copy a
+//! shared buffer first ([`Tensor::make_unique`]), so a tensor's contents never change behind
+//! its owner's back — a clone is a snapshot.
 
 use std::sync::Arc;
 
@@ -9,7 +11,8 @@ use crate::gpu::Gpu;
 use crate::pool::PooledBuffer;
 
 /// An f32 tensor of rank 1 (`[n]`) or 2 (`[rows, cols]`), row-major, stored on a [`Gpu`].
-/// Ops make new tensors; clones and reshapes share the buffer. Data comes back with
+/// Ops make new tensors; clones and reshapes are cheap snapshots (they share the buffer until
+/// an in-place writer copies it, copy-on-write). Data comes back with
 /// [`Tensor::to_vec`] (blocking) or [`Tensor::to_vec_async`].
 ///
 /// ```no_run
@@ -175,6 +178,22 @@ impl Tensor {
         })
     }
 
+    /// Makes this tensor the only owner of its buffer, copying the data to a new buffer (a
+    /// recorded GPU copy) if a clone or reshape shares it. In-place writers call this first,
+    /// so what they write is seen through this tensor only.
+    pub fn make_unique(&mut self, op: &'static str) -> Result<()> {
+        if Arc::strong_count(&self.buffer) == 1 {
+            return Ok(());
+        }
+        let bytes = padded_bytes(self.len());
+        let fresh = self.gpu.storage_buffer(op, bytes)?;
+        let (src, dst) = (self.buffer(), fresh.buffer());
+        self.gpu
+            .record(op, |enc| enc.copy_buffer_to_buffer(src, 0, dst, 0, bytes))?;
+        self.buffer = Arc::new(fresh);
+        Ok(())
+    }
+
     /// The GPU this tensor lives on.
     pub fn gpu(&self) -> &Gpu {
         &self.gpu
@@ -182,23 +201,6 @@ impl Tensor {
 
     pub(crate) fn buffer(&self) -> &wgpu::Buffer {
         self.buffer.buffer()
-    }
-
-    /// Whether both tensors are views of one buffer.
-    pub(crate) fn shares_buffer(&self, other: &Tensor) -> bool {
-        Arc::ptr_eq(&self.buffer, &other.buffer)
-    }
-
-    /// `Err` when `other` is a view of this tensor's buffer: `op` writes this one in place
-    /// while reading the other.
-    pub(crate) fn check_not_aliased(&self, op: &'static str, other: &Tensor) -> Result<()> {
-        if self.shares_buffer(other) {
-            return Err(Error::InvalidArgument {
-                op,
-                message: "the tensor updated in place is also an input (same buffer)".into(),
-            });
-        }
-        Ok(())
     }
 
     /// `Err` unless this tensor lives on `gpu`.

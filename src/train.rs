@@ -2,8 +2,10 @@
 //! cross-entropy → backward → optimizer step, all recorded on the GPU without reading anything
 //! back; the epoch's loss (summed on the GPU) and the test accuracy are read once per epoch.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::checkpoint::{self, Progress};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
@@ -79,35 +81,105 @@ pub fn fit(
     gpu: &Gpu,
     model: &mut Sequential,
     opt: &mut dyn Optimizer,
-    (train, test): (&Dataset, &Dataset),
+    data: (&Dataset, &Dataset),
     cfg: &TrainConfig,
     on_epoch: &mut dyn FnMut(&EpochReport),
 ) -> Result<Vec<EpochReport>> {
+    run(gpu, model, opt, data, cfg, on_epoch, None)
+}
+
+/// Checkpointing for [`fit_checkpointed`]: where, how often, and where to resume from.
+#[derive(Debug, Clone)]
+pub struct Checkpointing {
+    /// The directory that holds [`checkpoint::FILE_NAME`].
+    pub dir: PathBuf,
+    /// A checkpoint every this many optimizer steps (and at the end of every epoch).
+    pub every: usize,
+    /// What the run is (hyperparameters, data); a resumed run must say the same.
+    pub run: String,
+    /// Where to continue from ([`checkpoint::load`]'s progress); `None` starts afresh.
+    pub resume: Option<Progress>,
+}
+
+/// [`fit`] that writes checkpoints (model, optimizer state, progress) to `ck.dir` and can
+/// resume from one: with the model and optimizer restored from the checkpoint and the same
+/// config, the run ends with exactly the weights of a run never stopped (same adapter).
+pub fn fit_checkpointed(
+    gpu: &Gpu,
+    model: &mut Sequential,
+    opt: &mut dyn Optimizer,
+    data: (&Dataset, &Dataset),
+    cfg: &TrainConfig,
+    ck: &Checkpointing,
+    on_epoch: &mut dyn FnMut(&EpochReport),
+) -> Result<Vec<EpochReport>> {
+    if let Some(p) = &ck.resume {
+        if p.run != ck.run || p.epoch > cfg.epochs {
+            return Err(Error::InvalidArgument {
+                op: "fit_checkpointed",
+                message: format!(
+                    "the checkpoint is of another run ('{}' at epoch {}), not of '{}' for {} \
+                     epochs",
+                    p.run, p.epoch, ck.run, cfg.epochs
+                ),
+            });
+        }
+    }
+    run(gpu, model, opt, data, cfg, on_epoch, Some(ck))
+}
+
+/// The loop of [`fit`] and [`fit_checkpointed`].
+fn run(
+    gpu: &Gpu,
+    model: &mut Sequential,
+    opt: &mut dyn Optimizer,
+    (train, test): (&Dataset, &Dataset),
+    cfg: &TrainConfig,
+    on_epoch: &mut dyn FnMut(&EpochReport),
+    ck: Option<&Checkpointing>,
+) -> Result<Vec<EpochReport>> {
     check_outputs(gpu, model, train)?;
     check_outputs(gpu, model, test)?;
-    let mut rng = Rng::new(cfg.seed);
-    let mut reports = Vec::with_capacity(cfg.epochs);
-    for epoch in 1..=cfg.epochs {
+    let mut p = ck.and_then(|c| c.resume.clone()).unwrap_or(Progress {
+        epoch: 0,
+        step: 0,
+        steps: 0,
+        epoch_rng: Rng::new(cfg.seed).state(),
+        loss_sum: 0.0,
+        reports: Vec::new(),
+        run: ck.map(|c| c.run.clone()).unwrap_or_default(),
+    });
+    while p.epoch < cfg.epochs {
         let start = Instant::now();
-        let loss_sum = Tensor::zeros(gpu, &[1])?;
+        let mut rng = Rng::new(p.epoch_rng);
         let batches = train.batches(cfg.batch_size, &mut rng);
-        for (x, y) in &batches {
+        let mut loss_sum = Tensor::from_slice(gpu, &[p.loss_sum], &[1])?;
+        for (x, y) in &batches[p.step.min(batches.len())..] {
             let loss = train_step(gpu, model, opt, x, y, train.dim())?;
-            ops::add_assign(&loss_sum, &loss)?;
+            ops::add_assign(&mut loss_sum, &loss)?;
+            (p.step, p.steps) = (p.step + 1, p.steps + 1);
+            if let Some(c) = ck.filter(|c| p.steps.is_multiple_of(c.every.max(1) as u64)) {
+                p.loss_sum = loss_sum.to_vec()?[0];
+                checkpoint::save(&c.dir, model, opt, &p)?;
+            }
         }
         let loss = loss_sum.to_vec()?[0] / batches.len() as f32; // the epoch's one sync
         let train_seconds = start.elapsed().as_secs_f64();
         let report = EpochReport {
-            epoch,
+            epoch: p.epoch + 1,
             loss,
             test_accuracy: evaluate(gpu, model, test)?,
             train_seconds,
             samples: train.len(),
         };
         on_epoch(&report);
-        reports.push(report);
+        p.reports.push(report);
+        (p.epoch, p.step, p.epoch_rng, p.loss_sum) = (p.epoch + 1, 0, rng.state(), 0.0);
+        if let Some(c) = ck {
+            checkpoint::save(&c.dir, model, opt, &p)?;
+        }
     }
-    Ok(reports)
+    Ok(p.reports)
 }
 
 /// `Err` before any update when `data`'s rows do not fit the model or its labels reach past
@@ -141,7 +213,7 @@ pub fn train_step(
     let logits = model.forward(&xt)?;
     let (loss, grad) = SoftmaxCrossEntropy.forward_backward(&logits, &labels)?;
     model.backward(&grad)?;
-    opt.step(&model.parameters())?;
+    opt.step(&mut model.parameters_mut())?;
     Ok(loss)
 }
 

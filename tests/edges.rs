@@ -209,7 +209,7 @@ fn train_steps(gpu: &Gpu, model: &mut Sequential, opt: &mut Sgd, steps: usize) {
             .forward_backward(&y, &t)
             .unwrap();
         model.backward(&grad).unwrap();
-        opt.step(&model.parameters()).unwrap();
+        opt.step(&mut model.parameters_mut()).unwrap();
     }
 }
 
@@ -352,8 +352,11 @@ fn device_validation_errors_come_back_as_err() {
         mapped_at_creation: false,
     });
     match gpu.flush() {
-        Err(Error::Device { message, .. }) => assert!(!message.is_empty()),
-        other => panic!("expected a device error, got {other:?}"),
+        Err(Error::Validation { op, message }) => {
+            assert_eq!(op, "Gpu::flush");
+            assert!(message.contains("too big"), "{message}");
+        }
+        other => panic!("expected a validation error, got {other:?}"),
     }
     // Reported once; the device stays usable.
     gpu.flush().unwrap();

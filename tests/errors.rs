@@ -165,32 +165,31 @@ fn no_adapter_message_says_how_to_install_one() {
     );
 }
 
+/// An in-place writer given a view of its own target copies the target first: the view (what
+/// the user holds) keeps its value and the result is the one of distinct tensors. (Before
+/// copy-on-write this was an `Err`.)
 #[test]
-fn in_place_updates_refuse_aliased_inputs() {
+fn in_place_updates_of_aliased_inputs_copy_the_target_first() {
     let gpu = gpu();
-    let acc = Tensor::zeros(&gpu, &[4]).unwrap();
-    let e = wgpu_backprop::ops::add_assign(&acc, &acc.reshape(&[4]).unwrap()).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::InvalidArgument {
-                op: "add_assign",
-                ..
-            }
-        ),
-        "{e}"
-    );
-    let w = Tensor::zeros(&gpu, &[2, 2]).unwrap();
-    let p = wgpu_backprop::Parameter {
+    let mut acc = Tensor::from_slice(&gpu, &[1.0, 2.0, 3.0, 4.0], &[4]).unwrap();
+    let view = acc.reshape(&[4]).unwrap();
+    wgpu_backprop::ops::add_assign(&mut acc, &view).unwrap();
+    assert_eq!(acc.to_vec().unwrap(), vec![2.0, 4.0, 6.0, 8.0]);
+    assert_eq!(view.to_vec().unwrap(), vec![1.0, 2.0, 3.0, 4.0]);
+
+    let mut w = Tensor::from_slice(&gpu, &[1.0, -2.0, 4.0, 8.0], &[2, 2]).unwrap();
+    let snapshot = w.clone();
+    let mut p = [wgpu_backprop::ParameterMut {
         name: "w",
-        value: &w,
-        grad: Some(&w),
-    };
+        value: &mut w,
+        grad: Some(&snapshot),
+    }];
     use wgpu_backprop::optim::Optimizer;
-    let e = wgpu_backprop::optim::Sgd::new(0.1, 0.0)
-        .step(&[p])
-        .unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument { .. }), "{e}");
+    wgpu_backprop::optim::Sgd::new(0.5, 0.0)
+        .step(&mut p)
+        .unwrap();
+    assert_eq!(w.to_vec().unwrap(), vec![0.5, -1.0, 2.0, 4.0]);
+    assert_eq!(snapshot.to_vec().unwrap(), vec![1.0, -2.0, 4.0, 8.0]);
 }
 
 #[test]

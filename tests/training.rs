@@ -161,12 +161,12 @@ fn assert_parameters(what: &str, lin: &Linear, w: &[f64], b: &[f64]) {
 fn sgd_with_momentum_matches_reference_over_three_steps() {
     let gpu = gpu();
     let mut rng = Rng::new(42);
-    let (lin, w, gw, b, gb) = layer_with_grad(&gpu, &mut rng);
+    let (mut lin, w, gw, b, gb) = layer_with_grad(&gpu, &mut rng);
     let (lr, mu) = (0.1f64, 0.9f64);
     let mut opt = Sgd::new(lr as f32, mu as f32);
     let mut want = [(w, gw, vec![0.0; 35]), (b, gb, vec![0.0; 5])];
     for _ in 0..3 {
-        opt.step(&lin.parameters()).unwrap();
+        opt.step(&mut lin.parameters_mut()).unwrap();
         for (theta, g, v) in want.iter_mut() {
             for i in 0..theta.len() {
                 v[i] = mu * v[i] + g[i];
@@ -181,7 +181,7 @@ fn sgd_with_momentum_matches_reference_over_three_steps() {
 fn adam_matches_reference_over_three_steps() {
     let gpu = gpu();
     let mut rng = Rng::new(43);
-    let (lin, w, gw, b, gb) = layer_with_grad(&gpu, &mut rng);
+    let (mut lin, w, gw, b, gb) = layer_with_grad(&gpu, &mut rng);
     let (lr, b1, b2, eps) = (0.01f64, 0.9f64, 0.999f64, 1e-8f64);
     let mut opt = Adam::new(lr as f32);
     let mut want = [
@@ -189,7 +189,7 @@ fn adam_matches_reference_over_three_steps() {
         (b, gb, vec![0.0; 5], vec![0.0; 5]),
     ];
     for t in 1..=3 {
-        opt.step(&lin.parameters()).unwrap();
+        opt.step(&mut lin.parameters_mut()).unwrap();
         for (theta, g, m, v) in want.iter_mut() {
             for i in 0..theta.len() {
                 m[i] = b1 * m[i] + (1.0 - b1) * g[i];
@@ -206,8 +206,8 @@ fn adam_matches_reference_over_three_steps() {
 #[test]
 fn optimizer_before_backward_is_an_error() {
     let gpu = gpu();
-    let lin = Linear::with_seed(&gpu, 3, 2, 1).unwrap();
-    let e = Adam::new(0.1).step(&lin.parameters()).unwrap_err();
+    let mut lin = Linear::with_seed(&gpu, 3, 2, 1).unwrap();
+    let e = Adam::new(0.1).step(&mut lin.parameters_mut()).unwrap_err();
     assert!(matches!(e, Error::BackwardBeforeForward { .. }), "{e}");
 }
 

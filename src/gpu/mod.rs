@@ -1,15 +1,17 @@
-//! `Gpu`: the one shared context — adapter, device, queue, the kernel cache, the pending command
-//! encoder that ops record into, and the sink where device errors land.
+//! `Gpu`: the one shared context — adapter, device, queue, the kernel cache, the pending
+//! command buffers that ops record, and their submission. Errors are in `errors`, memory (the
+//! pool, the budget, uploads) in `memory`, reading back in `readback`.
 //!
 //! Ops never submit on their own: they record into the pending encoder, and the work is
 //! submitted when a result is read back (`Tensor::to_vec`), on an explicit [`Gpu::flush`], or
 //! when many dispatches have piled up. So forward → backward → read is one submit.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use wgpu::util::DeviceExt;
-
+mod errors;
+mod memory;
 mod open;
 mod readback;
 
@@ -17,10 +19,13 @@ pub use open::GpuOptions;
 
 use crate::error::{Error, Result};
 use crate::kernels::KernelCache;
-use crate::pool::{size_class, MemoryStats, Pool, PooledBuffer};
+use crate::pool::Pool;
 
-/// Dispatches recorded before the pending encoder is submitted on its own.
+/// Ops recorded before the pending command buffers are submitted on their own.
 const MAX_PENDING_DISPATCHES: usize = 512;
+
+/// How long a blocking call waits for the device by default (see [`Gpu::set_timeout`]).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
 static NEXT_GPU_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -49,14 +54,22 @@ pub(crate) struct Inner {
     pub(crate) info: wgpu::AdapterInfo,
     pub(crate) kernels: KernelCache,
     pending: Mutex<Pending>,
-    errors: Arc<Mutex<Vec<String>>>,
+    /// Why the device was lost, once it is.
+    lost: Arc<Mutex<Option<String>>>,
     pool: Arc<Mutex<Pool>>,
+    /// Mappable buffers for reading back, kept for reuse.
+    staging: Mutex<memory::Staging>,
+    /// The memory budget in bytes (`u64::MAX`: none).
+    budget: AtomicU64,
+    /// How long blocking calls wait for the device, in milliseconds.
+    timeout_ms: AtomicU64,
 }
 
+/// Command buffers recorded (each op its own, finished inside its error scope) and not yet
+/// submitted, in recording order.
 #[derive(Default)]
 struct Pending {
-    encoder: Option<wgpu::CommandEncoder>,
-    dispatches: usize,
+    buffers: Vec<wgpu::CommandBuffer>,
 }
 
 /// Locks a mutex, recovering the data if another thread panicked while holding it (the data
@@ -106,22 +119,41 @@ impl Gpu {
         self.inner.id == other.inner.id
     }
 
-    /// Records into the pending encoder; submits it when many dispatches have piled up.
+    /// How long blocking calls ([`Tensor::to_vec`](crate::Tensor::to_vec),
+    /// [`Gpu::synchronize`]) wait for the device before they return [`Error::Timeout`];
+    /// [`DEFAULT_TIMEOUT`] unless set.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.inner.timeout_ms.load(Ordering::Relaxed))
+    }
+
+    /// Sets [`Gpu::timeout`] for every handle on this device.
+    pub fn set_timeout(&self, timeout: Duration) {
+        let ms = u64::try_from(timeout.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.inner.timeout_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Records one op: `f` gets an encoder of its own, which is finished inside this thread's
+    /// error scopes (so the op's invalid calls are its own `Err`, and nothing of it is queued)
+    /// and queued after everything recorded before. Submits when many ops have piled up.
     pub(crate) fn record(
         &self,
         op: &'static str,
         f: impl FnOnce(&mut wgpu::CommandEncoder),
     ) -> Result<()> {
+        let buffer = self.scoped(op, || {
+            let mut encoder = self
+                .inner
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(op) });
+            f(&mut encoder);
+            encoder.finish()
+        })?;
         let full = {
             let mut pending = lock(&self.inner.pending);
-            let encoder = pending.encoder.get_or_insert_with(|| {
-                self.inner
-                    .device
-                    .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("ops") })
-            });
-            f(encoder);
-            pending.dispatches += 1;
-            pending.dispatches >= MAX_PENDING_DISPATCHES
+            pending.buffers.push(buffer);
+            pending.buffers.len() >= MAX_PENDING_DISPATCHES
         };
         if full {
             self.flush_op(op)?;
@@ -129,115 +161,92 @@ impl Gpu {
         Ok(())
     }
 
+    /// Records work of the caller's own into the same stream as the crate's ops: it runs after
+    /// every op recorded before and before every op recorded after. Device errors it raises
+    /// come back here as this call's `Err`, blamed on `op`, and then nothing of it is queued.
+    ///
+    /// ```no_run
+    /// # fn main() -> wgpu_backprop::Result<()> {
+    /// let gpu = wgpu_backprop::Gpu::new()?;
+    /// let buffer = |usage| {
+    ///     gpu.device().create_buffer(&wgpu::BufferDescriptor {
+    ///         label: Some("mine"),
+    ///         size: 64,
+    ///         usage,
+    ///         mapped_at_creation: false,
+    ///     })
+    /// };
+    /// let (src, dst) = (buffer(wgpu::BufferUsages::COPY_SRC), buffer(wgpu::BufferUsages::COPY_DST));
+    /// gpu.encode("my copy", |enc| enc.copy_buffer_to_buffer(&src, 0, &dst, 0, 64))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn encode(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&mut wgpu::CommandEncoder),
+    ) -> Result<()> {
+        self.record(op, f)
+    }
+
     /// Submits all recorded work to the queue (without waiting for it).
     pub fn flush(&self) -> Result<()> {
-        self.flush_op("Gpu::flush")
+        self.flush_op("Gpu::flush").map(|_| ())
     }
 
-    pub(crate) fn flush_op(&self, op: &'static str) -> Result<()> {
-        {
-            // Submit under the lock: work recorded after this point (by any thread) must reach
-            // the queue after this encoder, or a readback could overtake the op it reads.
-            let mut pending = lock(&self.inner.pending);
-            pending.dispatches = 0;
-            if let Some(encoder) = pending.encoder.take() {
-                self.inner.queue.submit([encoder.finish()]);
+    /// Submits the pending work; returns its submission (`None` if nothing was pending).
+    pub(crate) fn flush_op(&self, op: &'static str) -> Result<Option<wgpu::SubmissionIndex>> {
+        // Submit under the lock: work recorded after this point (by any thread) must reach
+        // the queue after these buffers, or a readback could overtake the op it reads.
+        let mut pending = lock(&self.inner.pending);
+        if pending.buffers.is_empty() {
+            drop(pending);
+            self.check_errors(op)?;
+            return Ok(None);
+        }
+        let buffers = std::mem::take(&mut pending.buffers);
+        let index = self.scoped(op, || self.inner.queue.submit(buffers))?;
+        Ok(Some(index))
+    }
+
+    /// Submits recorded work and blocks until the device has finished it (or the timeout).
+    pub fn synchronize(&self) -> Result<()> {
+        const OP: &str = "Gpu::synchronize";
+        let index = self.flush_op(OP)?;
+        self.wait(OP, index)
+    }
+
+    /// Waits for submission `index` (all submitted work if `None`), up to the timeout.
+    pub(crate) fn wait(
+        &self,
+        op: &'static str,
+        index: Option<wgpu::SubmissionIndex>,
+    ) -> Result<()> {
+        self.check_lost(op)?;
+        let timeout = self.timeout();
+        let polled = self.inner.device.poll(wgpu::PollType::Wait {
+            submission_index: index,
+            timeout: Some(timeout),
+        });
+        match polled {
+            Ok(_) => self.check_errors(op),
+            Err(wgpu::PollError::Timeout) => {
+                self.check_lost(op)?;
+                Err(Error::Timeout {
+                    op,
+                    seconds: timeout.as_secs_f64(),
+                })
+            }
+            Err(e) => {
+                // A submission to a lost device fails without a word; one more poll runs the
+                // device-lost callback, so the error says what happened.
+                let _ = self.inner.device.poll(wgpu::PollType::Poll);
+                self.check_lost(op)?;
+                Err(Error::Device {
+                    op,
+                    message: e.to_string(),
+                })
             }
         }
-        self.check_errors(op)
-    }
-
-    /// Submits recorded work and blocks until the device has finished it.
-    pub fn synchronize(&self) -> Result<()> {
-        self.flush_op("Gpu::synchronize")?;
-        self.wait("Gpu::synchronize")
-    }
-
-    pub(crate) fn wait(&self, op: &'static str) -> Result<()> {
-        self.inner
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Device {
-                op,
-                message: e.to_string(),
-            })?;
-        self.check_errors(op)
-    }
-
-    /// Returns the errors the device reported since the last check, as one `Err`.
-    pub(crate) fn check_errors(&self, op: &'static str) -> Result<()> {
-        let mut errors = lock(&self.inner.errors);
-        if errors.is_empty() {
-            return Ok(());
-        }
-        let message = errors.join("; ");
-        errors.clear();
-        Err(Error::Device { op, message })
-    }
-
-    /// GPU memory held by tensors and by the buffer pool.
-    pub fn memory_stats(&self) -> MemoryStats {
-        Pool::stats(&self.inner.pool)
-    }
-
-    /// Frees the idle buffers the pool keeps for reuse.
-    pub fn trim_pool(&self) {
-        Pool::trim(&self.inner.pool)
-    }
-
-    /// A storage buffer of at least `bytes` bytes from the pool (or new), checked against the
-    /// device's limits. Its contents are whatever the last user left.
-    pub(crate) fn storage_buffer(&self, op: &'static str, bytes: u64) -> Result<PooledBuffer> {
-        let limits = self.limits();
-        let limit = limits
-            .max_buffer_size
-            .min(limits.max_storage_buffer_binding_size);
-        if bytes > limit {
-            return Err(Error::TooLarge {
-                op,
-                what: "bytes in one storage buffer",
-                requested: bytes,
-                limit,
-            });
-        }
-        let class = size_class(bytes, limit);
-        if let Some(buffer) = Pool::take(&self.inner.pool, class) {
-            return Ok(buffer);
-        }
-        let buffer = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(op),
-            size: class,
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::COPY_SRC
-                | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        self.check_errors(op)?;
-        Ok(Pool::adopt(&self.inner.pool, buffer, class))
-    }
-
-    /// Records a copy of `data` into `dst` (in order with all other recorded work, so a
-    /// recycled buffer is never written before earlier work on it has run).
-    pub(crate) fn upload(&self, op: &'static str, dst: &wgpu::Buffer, data: &[u8]) -> Result<()> {
-        if data.is_empty() {
-            return Ok(());
-        }
-        let staging = self
-            .inner
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("upload"),
-                contents: data,
-                usage: wgpu::BufferUsages::COPY_SRC,
-            });
-        self.record(op, |enc| {
-            enc.copy_buffer_to_buffer(&staging, 0, dst, 0, data.len() as u64)
-        })
-    }
-
-    /// Records zero-filling `dst`.
-    pub(crate) fn clear(&self, op: &'static str, dst: &wgpu::Buffer) -> Result<()> {
-        self.record(op, |enc| enc.clear_buffer(dst, 0, None))
     }
 
     /// Records an empty compute pass that writes timestamp `index` of `queries`.

@@ -3,10 +3,11 @@
 //! already owns ([`Gpu::from_device`]). The async functions never block; [`Gpu::new`] and
 //! [`Gpu::with_options`] wait on them (which a browser cannot do: there, use the async ones).
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::{lock, Gpu, Inner, Pending, NEXT_GPU_ID};
+use super::memory::Staging;
+use super::{errors, Gpu, Inner, Pending, DEFAULT_TIMEOUT, NEXT_GPU_ID};
 use crate::error::{Error, Result};
 use crate::kernels::KernelCache;
 use crate::pool::Pool;
@@ -151,25 +152,21 @@ impl Gpu {
     /// GPU timing needs `TIMESTAMP_QUERY`. This installs the `Gpu`'s own uncaptured-error
     /// handler and device-lost callback on the device, replacing any the owner set.
     pub fn from_device(info: wgpu::AdapterInfo, device: wgpu::Device, queue: wgpu::Queue) -> Gpu {
-        let errors = Arc::new(Mutex::new(Vec::new()));
-        let sink = errors.clone();
-        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
-            lock(&sink).push(e.to_string())
-        }));
-        let sink = errors.clone();
-        device.set_device_lost_callback(move |reason, msg| {
-            lock(&sink).push(format!("device lost ({reason:?}): {msg}"))
-        });
+        let id = NEXT_GPU_ID.fetch_add(1, Ordering::Relaxed);
+        let lost = errors::install(&device, id);
         Gpu {
             inner: Arc::new(Inner {
-                id: NEXT_GPU_ID.fetch_add(1, Ordering::Relaxed),
+                id,
                 kernels: KernelCache::new(&device, &info),
                 device,
                 queue,
                 info,
                 pending: Mutex::new(Pending::default()),
-                errors,
+                lost,
                 pool: Arc::new(Mutex::new(Pool::default())),
+                staging: Mutex::new(Staging::default()),
+                budget: AtomicU64::new(u64::MAX),
+                timeout_ms: AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64),
             }),
         }
     }

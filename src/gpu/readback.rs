@@ -1,19 +1,17 @@
-//! Reading results back: a copy into a staging buffer, recorded after the work it reads and
-//! submitted with it, then mapped. The blocking read polls briefly before it blocks (small
-//! reads finish within microseconds, while a blocking wait costs a thread wake-up); the async
-//! read never blocks: in a browser the page's event loop maps the buffer, natively each poll of
-//! the future polls the device once.
+//! Reading results back: a copy into a (reused) staging buffer, recorded after the work it
+//! reads and submitted with it, then mapped. The blocking read waits for its own submission
+//! only, up to the `Gpu`'s timeout ([`Error::Timeout`] naming the op), asleep: it never spins
+//! while other threads record. The async read never blocks: in a browser the page's event
+//! loop maps the buffer, natively each poll of the future polls the device once.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use super::{lock, Gpu};
 use crate::error::{Error, Result};
-
-/// How long a blocking readback polls without blocking before it blocks on the device.
-const SPIN_BEFORE_WAIT: std::time::Duration = std::time::Duration::from_micros(200);
 
 /// Where a `map_async` callback leaves its result for [`Mapping`].
 #[derive(Default)]
@@ -30,17 +28,19 @@ struct Mapping {
 
 impl Mapping {
     /// Starts mapping `staging` for reading.
-    fn start(gpu: &Gpu, staging: &wgpu::Buffer) -> Mapping {
+    fn start(gpu: &Gpu, staging: &wgpu::Buffer, bytes: u64) -> Mapping {
         let state = Arc::new((Mutex::new(MapState::default()), Condvar::new()));
         let sink = state.clone();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let mut s = lock(&sink.0);
-            s.result = Some(r);
-            sink.1.notify_all();
-            if let Some(w) = s.waker.take() {
-                w.wake();
-            }
-        });
+        staging
+            .slice(..bytes)
+            .map_async(wgpu::MapMode::Read, move |r| {
+                let mut s = lock(&sink.0);
+                s.result = Some(r);
+                sink.1.notify_all();
+                if let Some(w) = s.waker.take() {
+                    w.wake();
+                }
+            });
         Mapping {
             gpu: gpu.clone(),
             state,
@@ -63,16 +63,24 @@ impl Mapping {
 }
 
 impl Mapping {
-    /// Blocks until the callback has run. Call after the device has finished the work: the
-    /// callback may then still be running on another thread's poll.
-    fn block(&self) -> std::result::Result<(), String> {
+    /// Blocks until the callback has run, or `timeout`. Call after the device has finished
+    /// the work: the callback may then still be running on another thread's poll.
+    fn block(&self, timeout: Duration) -> std::result::Result<bool, String> {
         let (state, ready) = &*self.state;
+        let deadline = Instant::now() + timeout;
         let mut s = lock(state);
         loop {
             if let Some(r) = s.result.take() {
-                return r.map_err(|e| e.to_string());
+                return r.map(|()| true).map_err(|e| e.to_string());
             }
-            s = ready.wait(s).unwrap_or_else(|p| p.into_inner());
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(false);
+            }
+            s = ready
+                .wait_timeout(s, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
     }
 }
@@ -113,11 +121,16 @@ impl Gpu {
         buffer: &wgpu::Buffer,
         len: usize,
     ) -> Result<Vec<f32>> {
-        let staging = self.stage(op, buffer, (len * 4) as u64)?;
-        Mapping::start(self, &staging)
+        let bytes = (len * 4) as u64;
+        let (staging, _) = self.stage(op, buffer, bytes)?;
+        Mapping::start(self, &staging, bytes)
             .await
-            .map_err(|message| Error::Device { op, message })?;
-        let bytes = self.take_mapped(op, &staging)?;
+            .map_err(|message| {
+                self.check_lost(op)
+                    .err()
+                    .unwrap_or(Error::Device { op, message })
+            })?;
+        let bytes = self.take_mapped(op, staging, bytes)?;
         Ok(bytemuck::pod_collect_to_vec(&bytes))
     }
 
@@ -133,26 +146,26 @@ impl Gpu {
     }
 
     /// A staging buffer with a copy of the first `bytes` bytes of `buffer` recorded into it,
-    /// and all pending work submitted.
-    fn stage(&self, op: &'static str, buffer: &wgpu::Buffer, bytes: u64) -> Result<wgpu::Buffer> {
-        let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+    /// and all pending work submitted; with that submission.
+    fn stage(
+        &self,
+        op: &'static str,
+        buffer: &wgpu::Buffer,
+        bytes: u64,
+    ) -> Result<(wgpu::Buffer, Option<wgpu::SubmissionIndex>)> {
+        let staging = self.take_staging(op, bytes)?;
         self.record(op, |enc| {
             enc.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes)
         })?;
-        self.flush_op(op)?;
-        Ok(staging)
+        let index = self.flush_op(op)?;
+        Ok((staging, index))
     }
 
-    /// The contents of a mapped staging buffer, after checking for device errors.
-    fn take_mapped(&self, op: &'static str, staging: &wgpu::Buffer) -> Result<Vec<u8>> {
+    /// The first `bytes` bytes of a mapped staging buffer, which goes back for reuse.
+    fn take_mapped(&self, op: &'static str, staging: wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
         self.check_errors(op)?;
         let out = staging
-            .slice(..)
+            .slice(..bytes)
             .get_mapped_range()
             .map_err(|e| Error::Device {
                 op,
@@ -160,26 +173,26 @@ impl Gpu {
             })?
             .to_vec();
         staging.unmap();
+        self.give_staging(staging);
         Ok(out)
     }
 
     /// Copies the first `bytes` bytes (a multiple of 4) of `buffer` back to the host.
     fn read_bytes(&self, op: &'static str, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
-        let staging = self.stage(op, buffer, bytes)?;
-        let mapping = Mapping::start(self, &staging);
-        let device_err = |message: String| Error::Device { op, message };
-        let spin_until = std::time::Instant::now() + SPIN_BEFORE_WAIT;
-        loop {
-            if mapping.try_take().map_err(device_err)?.is_some() {
-                break;
-            }
-            if std::time::Instant::now() >= spin_until {
-                self.wait(op)?;
-                mapping.block().map_err(device_err)?;
-                break;
-            }
-            std::hint::spin_loop();
+        let (staging, index) = self.stage(op, buffer, bytes)?;
+        let mapping = Mapping::start(self, &staging, bytes);
+        self.wait(op, index)?;
+        let mapped = mapping.block(self.timeout()).map_err(|message| {
+            self.check_lost(op)
+                .err()
+                .unwrap_or(Error::Device { op, message })
+        })?;
+        if !mapped {
+            return Err(Error::Timeout {
+                op,
+                seconds: self.timeout().as_secs_f64(),
+            });
         }
-        self.take_mapped(op, &staging)
+        self.take_mapped(op, staging, bytes)
     }
 }

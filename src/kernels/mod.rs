@@ -175,25 +175,27 @@ impl Gpu {
                 limit: u64::from(max),
             });
         }
-        let device = &self.inner.device;
-        let compiled = self.inner.kernels.compiled(device, d.kernel, d.spec);
-        let uniform = self.inner.kernels.uniform(device, d.params);
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: uniform.as_entire_binding(),
-        }];
-        for (i, b) in d.buffers.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry {
-                binding: i as u32 + 1,
-                resource: b.as_entire_binding(),
-            });
-        }
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(d.kernel.entry),
-            layout: &compiled.layout,
-            entries: &entries,
-        });
+        // Everything that touches the device happens inside `record`'s error scopes, so a
+        // failure here is this op's `Err`.
         self.record(op, |enc| {
+            let device = &self.inner.device;
+            let compiled = self.inner.kernels.compiled(device, d.kernel, d.spec);
+            let uniform = self.inner.kernels.uniform(device, d.params);
+            let mut entries = vec![wgpu::BindGroupEntry {
+                binding: 0,
+                resource: uniform.as_entire_binding(),
+            }];
+            for (i, b) in d.buffers.iter().enumerate() {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: i as u32 + 1,
+                    resource: b.as_entire_binding(),
+                });
+            }
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(d.kernel.entry),
+                layout: &compiled.layout,
+                entries: &entries,
+            });
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some(d.kernel.entry),
                 timestamp_writes: None,

@@ -18,6 +18,9 @@ use crate::tensor::Tensor;
 
 const FORMAT: &str = "wgpu-backprop/sequential";
 
+/// A tensor to serialize: (name, shape, little-endian f32 bytes).
+pub(crate) type RawTensor = (String, Vec<usize>, Vec<u8>);
+
 fn format_err(op: &'static str, message: impl Into<String>) -> Error {
     Error::Format {
         op,
@@ -28,8 +31,16 @@ fn format_err(op: &'static str, message: impl Into<String>) -> Error {
 impl Sequential {
     /// The model as safetensors bytes (reads the parameters back from the GPU).
     pub fn to_safetensors(&self) -> Result<Vec<u8>> {
-        const OP: &str = "Sequential::save";
-        let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+        serialize(
+            "Sequential::save",
+            &self.parameter_tensors()?,
+            self.metadata(),
+        )
+    }
+
+    /// Every parameter as (name, shape, little-endian f32 bytes), read back from the GPU.
+    pub(crate) fn parameter_tensors(&self) -> Result<Vec<RawTensor>> {
+        let mut tensors = Vec::new();
         for (i, layer) in self.layers().iter().enumerate() {
             for p in layer.parameters() {
                 let data = bytemuck::cast_slice(&p.value.to_vec()?).to_vec();
@@ -40,19 +51,15 @@ impl Sequential {
                 ));
             }
         }
-        let views = tensors
-            .iter()
-            .map(|(name, shape, data)| {
-                let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), data)
-                    .map_err(|e| format_err(OP, e.to_string()))?;
-                Ok((name.clone(), view))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let metadata = HashMap::from([
+        Ok(tensors)
+    }
+
+    /// The metadata that names the format and the layer stack.
+    pub(crate) fn metadata(&self) -> HashMap<String, String> {
+        HashMap::from([
             ("format".to_string(), FORMAT.to_string()),
             ("layers".to_string(), self.config()),
-        ]);
-        safetensors::serialize(views, Some(metadata)).map_err(|e| format_err(OP, e.to_string()))
+        ])
     }
 
     /// Writes the model to `path` in the safetensors format, atomically: the bytes go to a
@@ -97,16 +104,42 @@ impl Sequential {
         for (i, spec) in split_layers(layers).iter().enumerate() {
             model.push(build_layer(gpu, &st, i, spec)?);
         }
-        if model.parameters().len() != st.len() {
+        // A checkpoint (crate::checkpoint) also holds the optimizer's tensors.
+        let extra = match info.get("checkpoint") {
+            Some(_) => st
+                .names()
+                .iter()
+                .filter(|n| n.starts_with("optimizer."))
+                .count(),
+            None => 0,
+        };
+        if model.parameters().len() + extra != st.len() {
             return Err(format_err(OP, "the file holds tensors that no layer uses"));
         }
         Ok(model)
     }
 }
 
+/// F32 tensors (name, shape, bytes) and metadata as safetensors bytes.
+pub(crate) fn serialize(
+    op: &'static str,
+    tensors: &[RawTensor],
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let views = tensors
+        .iter()
+        .map(|(name, shape, data)| {
+            let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), data)
+                .map_err(|e| format_err(op, e.to_string()))?;
+            Ok((name.clone(), view))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    safetensors::serialize(views, Some(metadata)).map_err(|e| format_err(op, e.to_string()))
+}
+
 /// Writes `bytes` to a new file beside `path`, syncs it, renames it over `path` and syncs the
 /// folder; the temporary file is removed on failure.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let name = path.file_name().ok_or_else(|| {

@@ -2,10 +2,11 @@
 //! in reverse, the parameters of all for an optimizer — and its saved form (`io`).
 
 mod io;
+pub(crate) use io::{serialize, write_atomically};
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::layer::{Layer, Parameter};
+use crate::layer::{Layer, Parameter, ParameterMut};
 use crate::neurons::Linear;
 use crate::nodes::ReLU;
 use crate::ops;
@@ -36,6 +37,24 @@ impl Sequential {
     /// ```
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A copy of the model whose parameters never change when this one trains (nor the
+    /// other way round): a snapshot, say of the best epoch. Copies are cheap (parameters are
+    /// copied on the GPU the first time either side's optimizer writes them). `Err` names a
+    /// layer that cannot be copied (a custom layer without [`Layer::boxed_clone`]).
+    pub fn try_clone(&self) -> Result<Sequential> {
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                l.boxed_clone().ok_or_else(|| Error::InvalidArgument {
+                    op: "Sequential::try_clone",
+                    message: format!("layer {} does not implement Layer::boxed_clone", l.name()),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Sequential { layers })
     }
 
     /// Appends a layer (builder style).
@@ -165,6 +184,17 @@ impl Layer for Sequential {
 
     fn parameters(&self) -> Vec<Parameter<'_>> {
         self.layers.iter().flat_map(|l| l.parameters()).collect()
+    }
+
+    fn parameters_mut(&mut self) -> Vec<ParameterMut<'_>> {
+        self.layers
+            .iter_mut()
+            .flat_map(|l| l.parameters_mut())
+            .collect()
+    }
+
+    fn boxed_clone(&self) -> Option<Box<dyn Layer>> {
+        self.try_clone().ok().map(|m| Box::new(m) as Box<dyn Layer>)
     }
 
     fn config(&self) -> String {

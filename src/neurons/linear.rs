@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::layer::{check_grad, saved, Layer, Parameter};
+use crate::layer::{check_grad, saved, Layer, Parameter, ParameterMut};
 use crate::ops::{self, Transpose};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -240,6 +240,25 @@ impl Layer for Linear {
                 grad: self.gb.as_ref(),
             },
         ]
+    }
+
+    fn parameters_mut(&mut self) -> Vec<ParameterMut<'_>> {
+        vec![
+            ParameterMut {
+                name: "weight",
+                value: &mut self.w,
+                grad: self.gw.as_ref(),
+            },
+            ParameterMut {
+                name: "bias",
+                value: &mut self.b,
+                grad: self.gb.as_ref(),
+            },
+        ]
+    }
+
+    fn boxed_clone(&self) -> Option<Box<dyn Layer>> {
+        Some(Box::new(self.clone()))
     }
 
     fn config(&self) -> String {

@@ -35,6 +35,10 @@ impl Layer for SoftMax {
         "SoftMax"
     }
 
+    fn boxed_clone(&self) -> Option<Box<dyn Layer>> {
+        Some(Box::new(self.clone()))
+    }
+
     // x: (R, C) or [C] → y: same shape, each row sums to 1.
     fn forward(&mut self, x: &Tensor) -> Result<Tensor> {
         let y = ops::softmax_forward(x)?;
@@ -93,6 +97,10 @@ impl ReLU {
 impl Layer for ReLU {
     fn name(&self) -> &'static str {
         "ReLU"
+    }
+
+    fn boxed_clone(&self) -> Option<Box<dyn Layer>> {
+        Some(Box::new(self.clone()))
     }
 
     // x: any shape → y: same shape.

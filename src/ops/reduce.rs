@@ -41,12 +41,13 @@ pub fn sum_all(x: &Tensor) -> Result<Tensor> {
 }
 
 /// acc += x, in place on `acc` (same shape). For running sums kept on the GPU, such as an
-/// epoch's loss; every clone of `acc` sees the change.
-pub fn add_assign(acc: &Tensor, x: &Tensor) -> Result<()> {
+/// epoch's loss. Clones of `acc` taken before keep their value (copy-on-write).
+pub fn add_assign(acc: &mut Tensor, x: &Tensor) -> Result<()> {
     const OP: &str = "add_assign";
     same_gpu(OP, &[acc, x])?;
     expect_shape(OP, x, acc.shape())?;
-    acc.check_not_aliased(OP, x)?;
+    acc.make_unique(OP)?; // x may be a view of acc: it keeps the old value
+
     let gpu = acc.gpu();
     let grid = gpu.grid_1d(OP, acc.len().div_ceil(256) as u64)?;
     gpu.launch(

@@ -1,8 +1,9 @@
 //! Rust `Err`s as Python exceptions: `ValueError` for shapes, arguments and file contents,
-//! `RuntimeError` for the device and for calls in the wrong order, `OSError` for files. The
+//! `RuntimeError` for the device and for calls in the wrong order, `MemoryError` for out of GPU
+//! memory, `TimeoutError` for a GPU that did not finish in time, `OSError` for files. The
 //! message is the Rust one, which names the op and the shapes.
 
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyOSError, PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::PyErr;
 use wgpu_backprop::Error;
 
@@ -13,7 +14,11 @@ pub fn to_py(e: Error) -> PyErr {
         Error::NoAdapter { .. }
         | Error::DeviceRequest { .. }
         | Error::Device { .. }
+        | Error::Validation { .. }
+        | Error::DeviceLost { .. }
         | Error::BackwardBeforeForward { .. } => PyRuntimeError::new_err(message),
+        Error::OutOfMemory { .. } => PyMemoryError::new_err(message),
+        Error::Timeout { .. } => PyTimeoutError::new_err(message),
         Error::Io { .. } => PyOSError::new_err(message),
         _ => PyValueError::new_err(message),
     }

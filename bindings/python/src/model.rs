@@ -15,7 +15,7 @@ use pyo3::types::{PyDict, PyTuple};
 use wgpu_backprop::model::Sequential;
 use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::train::{self, TrainConfig};
-use wgpu_backprop::{Layer, Parameter, Tensor};
+use wgpu_backprop::{Layer, Parameter, ParameterMut, Tensor};
 
 use crate::convert::{ArrayIn, Declared, Host};
 use crate::data::{dataset_of, optimizer_of};
@@ -45,6 +45,9 @@ impl Layer for Held {
     }
     fn parameters(&self) -> Vec<Parameter<'_>> {
         self.0.parameters()
+    }
+    fn parameters_mut(&mut self) -> Vec<ParameterMut<'_>> {
+        self.0.parameters_mut()
     }
     fn config(&self) -> String {
         self.0.config()

@@ -6,10 +6,14 @@ use std::time::Instant;
 
 use clap::{Args, Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use wgpu_backprop::checkpoint;
 use wgpu_backprop::data::Dataset;
 use wgpu_backprop::model::Sequential;
 use wgpu_backprop::optim::{Adam, Optimizer, Sgd};
-use wgpu_backprop::train::{evaluate, fit, EpochReport, TrainConfig, DEFAULT_HIDDEN, DEFAULT_LR};
+use wgpu_backprop::train::{
+    evaluate, fit, fit_checkpointed, Checkpointing, EpochReport, TrainConfig, DEFAULT_HIDDEN,
+    DEFAULT_LR,
+};
 use wgpu_backprop::{Error, Gpu, Layer, Result};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -52,6 +56,17 @@ pub struct TrainArgs {
     /// Write the loss and accuracy curves here (PNG)
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Keep a checkpoint (model, optimizer state, progress) in this directory, replaced
+    /// atomically every --checkpoint-every steps and at the end of every epoch
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Optimizer steps between checkpoints
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: u64,
+    /// Continue the run whose checkpoint is in this directory (same options; --epochs may
+    /// grow); it keeps checkpointing there unless --checkpoint says elsewhere
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -130,25 +145,39 @@ pub fn run(gpu: &Gpu, args: &TrainArgs) -> Result<()> {
         seed: args.seed.wrapping_add(1),
     };
     let start = Instant::now();
-    let reports = fit(
-        gpu,
-        &mut model,
-        opt.as_mut(),
-        (&train, &test),
-        &cfg,
-        &mut |r: &EpochReport| {
-            let msg = format!(
-                "loss {:.4}  test accuracy {:.2}%",
-                r.loss,
-                100.0 * r.test_accuracy
-            );
-            if bar.is_hidden() {
-                println!("epoch {:>3}/{}: {msg}", r.epoch, args.epochs);
+    let mut on_epoch = |r: &EpochReport| {
+        let msg = format!(
+            "loss {:.4}  test accuracy {:.2}%",
+            r.loss,
+            100.0 * r.test_accuracy
+        );
+        if bar.is_hidden() {
+            println!("epoch {:>3}/{}: {msg}", r.epoch, args.epochs);
+        }
+        bar.set_message(msg);
+        bar.inc(1);
+    };
+    let data = (&train, &test);
+    let reports = match checkpointing(gpu, args, &run_name(args, &train, &source), &mut model)? {
+        Some((ck, state)) => {
+            if let Some(state) = state {
+                opt.load_state(gpu, &state)?;
             }
-            bar.set_message(msg);
-            bar.inc(1);
-        },
-    )?;
+            if let Some(p) = &ck.resume {
+                bar.inc(p.epoch as u64);
+            }
+            fit_checkpointed(
+                gpu,
+                &mut model,
+                opt.as_mut(),
+                data,
+                &cfg,
+                &ck,
+                &mut on_epoch,
+            )?
+        }
+        None => fit(gpu, &mut model, opt.as_mut(), data, &cfg, &mut on_epoch)?,
+    };
     bar.finish();
     let wall = start.elapsed().as_secs_f64();
     let train_secs: f64 = reports.iter().map(|r| r.train_seconds).sum();
@@ -172,6 +201,57 @@ pub fn run(gpu: &Gpu, args: &TrainArgs) -> Result<()> {
         println!("wrote plot to {}", path.display());
     }
     Ok(())
+}
+
+/// What makes two runs the same run (a resumed one must match its checkpoint).
+fn run_name(args: &TrainArgs, train: &Dataset, source: &str) -> String {
+    format!(
+        "data={source} rows={} dim={} hidden={:?} optimizer={:?} lr={} momentum={} batch={} \
+         seed={}",
+        train.len(),
+        train.dim(),
+        args.hidden,
+        args.optimizer,
+        args.lr,
+        args.momentum,
+        args.batch,
+        args.seed
+    )
+}
+
+/// The checkpointing `args` ask for; on `--resume`, `model` becomes the checkpoint's and the
+/// optimizer state to restore comes back too.
+fn checkpointing(
+    gpu: &Gpu,
+    args: &TrainArgs,
+    run: &str,
+    model: &mut Sequential,
+) -> Result<Option<(Checkpointing, Option<checkpoint::OptimizerState>)>> {
+    let Some(dir) = args.checkpoint.as_ref().or(args.resume.as_ref()) else {
+        return Ok(None);
+    };
+    let (resume, state) = match &args.resume {
+        Some(from) => {
+            let ck = checkpoint::load(gpu, from)?;
+            println!(
+                "resumed:   {} at epoch {}, step {} ({} steps in all)",
+                checkpoint::path(from).display(),
+                ck.progress.epoch,
+                ck.progress.step,
+                ck.progress.steps
+            );
+            *model = ck.model;
+            (Some(ck.progress), Some(ck.optimizer))
+        }
+        None => (None, None),
+    };
+    let ck = Checkpointing {
+        dir: dir.clone(),
+        every: usize::try_from(args.checkpoint_every).unwrap_or(usize::MAX),
+        run: run.to_string(),
+        resume,
+    };
+    Ok(Some((ck, state)))
 }
 
 pub fn eval(gpu: &Gpu, args: &EvalArgs) -> Result<()> {

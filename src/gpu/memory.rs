@@ -1,0 +1,167 @@
+//! GPU memory: storage buffers from the pool (under an optional budget, with one retry after
+//! releasing idle buffers when the device runs out), uploads and clears recorded in order, and
+//! the reusable staging buffers that readbacks map.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use super::{lock, Gpu};
+use crate::error::{Error, Result};
+use crate::pool::{size_class, MemoryStats, Pool, PooledBuffer};
+
+/// Idle staging bytes kept for reuse; beyond that, returned ones are dropped.
+const MAX_STAGING_BYTES: u64 = 256 << 20;
+
+/// Mappable readback buffers by size, each idle and unmapped.
+#[derive(Default)]
+pub(crate) struct Staging {
+    free: HashMap<u64, Vec<wgpu::Buffer>>,
+    bytes: u64,
+}
+
+impl Gpu {
+    /// GPU memory held by tensors and by the buffer pool.
+    pub fn memory_stats(&self) -> MemoryStats {
+        Pool::stats(&self.inner.pool)
+    }
+
+    /// Frees the idle buffers the pool (and the readback staging) keep for reuse.
+    pub fn trim_pool(&self) {
+        Pool::trim(&self.inner.pool);
+        *lock(&self.inner.staging) = Staging::default();
+    }
+
+    /// Caps the bytes of storage buffers this `Gpu` holds (live tensors and idle pooled ones);
+    /// `None` (the default) leaves it to the device. An allocation that would pass the cap
+    /// first releases the idle buffers, then fails with [`Error::OutOfMemory`].
+    pub fn set_memory_budget(&self, bytes: Option<u64>) {
+        let value = bytes.unwrap_or(u64::MAX);
+        self.inner.budget.store(value, Ordering::Relaxed);
+    }
+
+    /// The budget set by [`Gpu::set_memory_budget`].
+    pub fn memory_budget(&self) -> Option<u64> {
+        Some(self.inner.budget.load(Ordering::Relaxed)).filter(|&b| b != u64::MAX)
+    }
+
+    /// A storage buffer of at least `bytes` bytes from the pool (or new), checked against the
+    /// device's limits and the budget. Its contents are whatever the last user left.
+    pub(crate) fn storage_buffer(&self, op: &'static str, bytes: u64) -> Result<PooledBuffer> {
+        self.check_lost(op)?;
+        let limits = self.limits();
+        let limit = limits
+            .max_buffer_size
+            .min(limits.max_storage_buffer_binding_size);
+        if bytes > limit {
+            return Err(Error::TooLarge {
+                op,
+                what: "bytes in one storage buffer",
+                requested: bytes,
+                limit,
+            });
+        }
+        let class = size_class(bytes, limit);
+        if let Some(buffer) = Pool::take(&self.inner.pool, class) {
+            return Ok(buffer);
+        }
+        self.within_budget(op, class)?;
+        let create = || {
+            self.scoped(op, || {
+                self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(op),
+                    size: class,
+                    usage: wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_SRC
+                        | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                })
+            })
+        };
+        let buffer = match create() {
+            Err(Error::OutOfMemory { .. }) => {
+                self.trim_pool();
+                create()?
+            }
+            other => other?,
+        };
+        Ok(Pool::adopt(&self.inner.pool, buffer, class))
+    }
+
+    /// `Ok` if `class` more bytes fit the budget, after releasing idle buffers if need be.
+    fn within_budget(&self, op: &'static str, class: u64) -> Result<()> {
+        let Some(budget) = self.memory_budget() else {
+            return Ok(());
+        };
+        let held = |s: MemoryStats| s.live_bytes + s.pooled_bytes;
+        if held(self.memory_stats()).saturating_add(class) > budget {
+            Pool::trim(&self.inner.pool);
+        }
+        let stats = self.memory_stats();
+        if held(stats).saturating_add(class) > budget {
+            return Err(Error::OutOfMemory {
+                op,
+                message: format!(
+                    "{class} more bytes would pass the memory budget of {budget} bytes \
+                     ({} bytes are held by live tensors)",
+                    stats.live_bytes
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records a copy of `data` into `dst` (in order with all other recorded work, so a
+    /// recycled buffer is never written before earlier work on it has run).
+    pub(crate) fn upload(&self, op: &'static str, dst: &wgpu::Buffer, data: &[u8]) -> Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.record(op, |enc| {
+            use wgpu::util::DeviceExt;
+            let staging = self
+                .inner
+                .device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("upload"),
+                    contents: data,
+                    usage: wgpu::BufferUsages::COPY_SRC,
+                });
+            enc.copy_buffer_to_buffer(&staging, 0, dst, 0, data.len() as u64)
+        })
+    }
+
+    /// Records zero-filling `dst`.
+    pub(crate) fn clear(&self, op: &'static str, dst: &wgpu::Buffer) -> Result<()> {
+        self.record(op, |enc| enc.clear_buffer(dst, 0, None))
+    }
+
+    /// An idle mappable buffer of `bytes` bytes (reused, or new).
+    pub(crate) fn take_staging(&self, op: &'static str, bytes: u64) -> Result<wgpu::Buffer> {
+        let class = size_class(bytes, u64::MAX);
+        {
+            let mut staging = lock(&self.inner.staging);
+            if let Some(buffer) = staging.free.get_mut(&class).and_then(Vec::pop) {
+                staging.bytes -= class;
+                return Ok(buffer);
+            }
+        }
+        self.scoped(op, || {
+            self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("readback"),
+                size: class,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        })
+    }
+
+    /// Returns an unmapped staging buffer for reuse.
+    pub(crate) fn give_staging(&self, buffer: wgpu::Buffer) {
+        let class = buffer.size();
+        let mut staging = lock(&self.inner.staging);
+        if staging.bytes + class <= MAX_STAGING_BYTES {
+            staging.bytes += class;
+            staging.free.entry(class).or_default().push(buffer);
+        }
+    }
+}
