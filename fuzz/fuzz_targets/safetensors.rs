@@ -1,22 +1,16 @@
-//! `Sequential::from_safetensors` on arbitrary bytes, on one shared `Gpu`: it returns `Ok` or
-//! `Err`, never panics; a model it accepts saves to bytes that load back to the same bytes.
+//! Fuzzes `Sequential::from_safetensors` on one shared `Gpu` (lavapipe will do): see
+//! `checks::safetensors` in fuzz/checks.rs for what must hold.
 #![no_main]
 
 use std::sync::OnceLock;
 
-use libfuzzer_sys::fuzz_target;
-use wgpu_backprop::model::Sequential;
-use wgpu_backprop::Gpu;
+include!("../checks.rs");
 
-fn gpu() -> &'static Gpu {
-    static GPU: OnceLock<Gpu> = OnceLock::new();
-    GPU.get_or_init(|| Gpu::new().expect("the fuzz target needs a GPU adapter (lavapipe will do)"))
+fn gpu() -> &'static wgpu_backprop::Gpu {
+    static GPU: OnceLock<wgpu_backprop::Gpu> = OnceLock::new();
+    GPU.get_or_init(|| {
+        wgpu_backprop::Gpu::new().expect("the fuzz target needs a GPU adapter (lavapipe will do)")
+    })
 }
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(model) = Sequential::from_safetensors(gpu(), data) {
-        let saved = model.to_safetensors().expect("a loaded model saves");
-        let again = Sequential::from_safetensors(gpu(), &saved).expect("a saved model loads");
-        assert_eq!(again.to_safetensors().expect("saves again"), saved);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::safetensors(gpu(), data));
