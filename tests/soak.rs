@@ -87,7 +87,10 @@ fn eight_threads_train_for_minutes_and_match_their_solo_reruns() {
                 s.spawn(move || train(&gpu, id, usize::MAX, until))
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("no panic")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
     });
     gpu.synchronize().expect("sync");
     let (after, after_rss) = (gpu.memory_stats(), resident_bytes());

@@ -2,7 +2,7 @@
 //! command buffers that ops record, and their submission. Errors are in `errors`, memory (the
 //! pool, the budget, uploads) in `memory`, reading back in `readback`.
 //!
-//! Ops never submit on their own: they record into the pending encoder, and the work is
+//! Ops never submit on their own: they record command buffers into the pending list, and it is
 //! submitted when a result is read back (`Tensor::to_vec`), on an explicit [`Gpu::flush`], or
 //! when many dispatches have piled up. So forward → backward → read is one submit.
 

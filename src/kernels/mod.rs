@@ -150,7 +150,7 @@ fn bind_group_layout(device: &wgpu::Device, kernel: &Kernel) -> wgpu::BindGroupL
 }
 
 impl Gpu {
-    /// Records one dispatch into the pending encoder (nothing is submitted here).
+    /// Records one dispatch into the pending work (nothing is submitted here).
     pub(crate) fn launch(&self, op: &'static str, d: Dispatch<'_>) -> Result<()> {
         if d.buffers.len() != d.kernel.bindings.len() {
             return Err(Error::InvalidArgument {

@@ -1,5 +1,5 @@
 //! The functional layer: one launch function per kernel. Each checks its inputs (rank, shapes,
-//! same `Gpu`), allocates the output and records one dispatch into the `Gpu`'s pending encoder.
+//! same `Gpu`), allocates the output and records one dispatch into the `Gpu`'s pending work.
 //! Layers in `nodes` and `neurons` are built from these; users may call them directly.
 
 mod jacobian;
