@@ -53,6 +53,7 @@ pub mod train;
 pub use error::{Error, Result, INSTALL_HINT};
 pub use gpu::{Gpu, GpuOptions, DEFAULT_TIMEOUT};
 pub use gradcheck::gradcheck;
+pub use kernels::Tuned;
 pub use layer::{Layer, Parameter, ParameterMut};
 pub use pool::MemoryStats;
 pub use tensor::Tensor;

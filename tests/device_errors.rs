@@ -7,7 +7,6 @@ use common::*;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 use wgpu_backprop::ops;
-use wgpu_backprop::reference as cpu;
 use wgpu_backprop::rng::Rng;
 use wgpu_backprop::{Error, Gpu, Tensor};
 
@@ -42,7 +41,7 @@ fn checked_matmul(gpu: &Gpu, rng: &mut Rng, m: usize, k: usize, n: usize) {
     let c = ops::matmul(&upload(gpu, &a, &[m, k]), &upload(gpu, &b, &[k, n]))
         .and_then(|c| c.to_vec())
         .expect("the well-behaved thread never sees the other's error");
-    assert_close("matmul", &c, &cpu::matmul(&a, &b, m, k, n), F32_TOL);
+    assert_matmul_close("matmul", &c, &a, &b, [m, k, n]);
 }
 
 /// Before error scopes, one process-wide list held every device error and whichever thread

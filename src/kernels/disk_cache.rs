@@ -16,7 +16,8 @@ pub(crate) struct DiskCache {
     dirty: AtomicBool,
 }
 
-fn cache_dir() -> Option<PathBuf> {
+/// The folder of the on-disk caches (pipelines, autotuning).
+pub(crate) fn cache_dir() -> Option<PathBuf> {
     let env = |k: &str| {
         std::env::var_os(k)
             .filter(|v| !v.is_empty())

@@ -17,9 +17,12 @@ mod disk_cache;
 mod registry;
 #[cfg(test)]
 mod translate;
+mod tune;
 
 use disk_cache::DiskCache;
 pub(crate) use registry::*;
+pub use tune::Tuned;
+use tune::Tuner;
 
 /// A compiled pipeline and the explicit bind-group layout that mirrors its WGSL bindings.
 struct Compiled {
@@ -36,6 +39,7 @@ pub(crate) struct KernelCache {
     pipelines: Mutex<HashMap<PipelineKey, Arc<Compiled>>>,
     uniforms: Mutex<HashMap<[u32; 8], wgpu::Buffer>>,
     disk: Option<DiskCache>,
+    tuner: Tuner,
 }
 
 /// Uniform buffers kept before the cache is emptied (they are tiny; shapes repeat in training).
@@ -57,6 +61,7 @@ impl KernelCache {
             pipelines: Mutex::new(HashMap::new()),
             uniforms: Mutex::new(HashMap::new()),
             disk: DiskCache::open(device, info),
+            tuner: Tuner::new(info),
         }
     }
 

@@ -31,10 +31,29 @@ fn auto_register(ta: Transpose, tb: Transpose, fmas: usize) -> bool {
     !(ta == Transpose::Yes && tb == Transpose::No) || fmas >= 1 << 27
 }
 
+/// Products smaller than this many multiply-adds take the static choice untuned.
+const TUNE_MIN_FMAS: usize = 1 << 16;
+
+/// The autotuner's shape class: the transposes and each dimension rounded up to a power of 2.
+fn tune_class((ta, tb): (Transpose, Transpose), m: usize, n: usize, k: usize) -> String {
+    let t = |t: Transpose| if t == Transpose::Yes { 'T' } else { 'N' };
+    let p = |d: usize| d.next_power_of_two();
+    format!(
+        "matmul {}{} m<={} n<={} k<={}",
+        t(ta),
+        t(tb),
+        p(m),
+        p(n),
+        p(k)
+    )
+}
+
 /// Which matmul kernel runs (see `shaders/matmul.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatmulKernel {
-    /// The one suited to the adapter: `Register` on CPU devices, `Tiled` on GPUs.
+    /// The faster on this adapter for this shape class, measured by the autotuner the first
+    /// time the class comes up (see [`crate::Gpu::tuned`]); untuned (small products, tuning
+    /// off or over budget): `Register` on CPU devices, `Tiled` on GPUs.
     Auto,
     /// 64×64 tiles through workgroup memory, 4×4 per invocation.
     Tiled,
@@ -120,19 +139,29 @@ pub fn gemm_with(
         None => a.buffer(),
     };
     let gpu = a.gpu();
-    let c = Tensor::empty(gpu, OP, &[m, n])?;
     // The register kernel reads whole vec4s: K, N and (transposed A) M must be multiples of 4.
     let aligned =
         k % 4 == 0 && n % 4 == 0 && (ta == Transpose::No || m % 4 == 0) && k <= REGISTER_MAX_K;
     let register = aligned
         && match kernel {
             MatmulKernel::Auto => {
-                gpu.adapter_info().device_type == wgpu::DeviceType::Cpu
-                    && auto_register(ta, tb, m * n * k)
+                let fallback = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu
+                    && auto_register(ta, tb, m * n * k);
+                if m * n * k < TUNE_MIN_FMAS {
+                    fallback
+                } else {
+                    let class = tune_class((ta, tb), m, n, k);
+                    let run = |i: usize| {
+                        let forced = [MatmulKernel::Tiled, MatmulKernel::Register][i];
+                        gemm_with(forced, (a, ta), (b, tb), bias).map(drop)
+                    };
+                    gpu.pick(&class, &["tiled", "register"], usize::from(fallback), run)? == 1
+                }
             }
             MatmulKernel::Tiled => false,
             MatmulKernel::Register => true,
         };
+    let c = Tensor::empty(gpu, OP, &[m, n])?;
     let (kernel, grid) = if register {
         (&MATMUL_REGISTER, [n.div_ceil(64), m.div_ceil(256)])
     } else {

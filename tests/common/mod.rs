@@ -159,3 +159,18 @@ pub fn relu_backward_ref(x: &[f64], g: &[f64]) -> Vec<f64> {
 pub fn matmul_ref(a: &Array2<f64>, b: &Array2<f64>) -> (Array2<f64>, Array2<f64>) {
     (a.dot(b), a.mapv(f64::abs).dot(&b.mapv(f64::abs)))
 }
+
+/// Asserts a product C = A·B (A: m×k, B: k×n, row-major, values exact in f32) against f64,
+/// each element within 1e-5 of Σ|a||b| — the quantity that bounds a dot product's rounding (a
+/// tolerance relative to |c| fails wherever the terms cancel).
+pub fn assert_matmul_close(what: &str, got: &[f32], a: &[f64], b: &[f64], mkn: [usize; 3]) {
+    let [m, k, n] = mkn;
+    let abs = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| x.abs()).collect() };
+    let want = wgpu_backprop::reference::matmul(a, b, m, k, n);
+    let scale = wgpu_backprop::reference::matmul(&abs(a), &abs(b), m, k, n);
+    let tol = Tol {
+        abs: 1e-30,
+        rel: 1e-5,
+    };
+    assert_close_scaled(what, got, &want, &scale, tol);
+}

@@ -59,6 +59,9 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
             },
         );
     }
+    if wanted("op_chain") {
+        op_chain(gpu, args, &adapter)?;
+    }
     for case in suite(gpu, args.large) {
         let mut case = match case {
             Ok(case) => case,
@@ -90,7 +93,69 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
             Err(e) => eprintln!("{} {}: {e}", case.op, case.shape),
         }
     }
+    print_tuned(gpu, args.json, &adapter);
     Ok(())
+}
+
+/// Per-op cost on the host and device together: 1,000 dependent ReLUs of 5 floats recorded
+/// and run, then one readback; reported per op.
+fn op_chain(gpu: &Gpu, args: &BenchArgs, adapter: &str) -> Result<()> {
+    const OPS: usize = 1000;
+    let x = Tensor::from_slice(gpu, &[0.0, -1.0, 2.0, -1.0, 4.0], &[5])?;
+    let m = measure_host(args.runs.clamp(3, 20), || {
+        let mut y = x.clone();
+        for _ in 0..OPS {
+            y = ops::relu_forward(&y)?;
+        }
+        y.to_vec().map(drop)
+    })?;
+    let per_op = Measurement {
+        median_s: m.median_s / OPS as f64,
+        min_s: m.min_s / OPS as f64,
+        ..m
+    };
+    let row = Row {
+        op: "op_chain",
+        shape: "1000 x relu[5]",
+        m: &per_op,
+        rate: ("us", per_op.median_s * 1e6),
+    };
+    print_row(args.json, adapter, &row);
+    Ok(())
+}
+
+/// The autotuner's choices on this run (or read from its file), one line each.
+fn print_tuned(gpu: &Gpu, json: bool, adapter: &str) {
+    for t in gpu.tuned() {
+        let timings: Vec<String> = t
+            .timings_ms
+            .iter()
+            .map(|(v, ms)| {
+                if json {
+                    format!("\"{v}\":{ms:.6}")
+                } else {
+                    format!("{v} {ms:.4} ms")
+                }
+            })
+            .collect();
+        if json {
+            println!(
+                "{{\"adapter\":\"{}\",\"tuned\":\"{}\",\"variant\":\"{}\",\"timings_ms\":{{{}}}}}",
+                escape(adapter),
+                t.class,
+                t.variant,
+                timings.join(",")
+            );
+        } else if timings.is_empty() {
+            println!(
+                "autotuned: {} -> {} (from the tune file)",
+                t.class, t.variant
+            );
+        } else {
+            let timed = timings.join(", ");
+            println!("autotuned: {} -> {} ({timed})", t.class, t.variant);
+        }
+    }
 }
 
 /// Time from process start to the first op's result on the host (device creation, shader

@@ -192,6 +192,7 @@ pub fn run(gpu: &Gpu, args: &TrainArgs) -> Result<()> {
         wall,
         samples as f64 / train_secs.max(1e-9)
     );
+    print_tuned(gpu);
     if let Some(path) = &args.save {
         model.save(path)?;
         println!("saved model to {}", path.display());
@@ -201,6 +202,29 @@ pub fn run(gpu: &Gpu, args: &TrainArgs) -> Result<()> {
         println!("wrote plot to {}", path.display());
     }
     Ok(())
+}
+
+/// The autotuner's work in this run: what it timed (a first run on an adapter), in how long.
+fn print_tuned(gpu: &Gpu) {
+    let tuned = gpu.tuned();
+    let timed: Vec<_> = tuned.iter().filter(|t| !t.timings_ms.is_empty()).collect();
+    if timed.is_empty() {
+        return;
+    }
+    println!(
+        "autotuned: {} of {} shape classes timed in {:.0} ms (kept for the next run):",
+        timed.len(),
+        tuned.len(),
+        gpu.tuning_time().as_secs_f64() * 1e3
+    );
+    for t in timed {
+        let ms: Vec<String> = t
+            .timings_ms
+            .iter()
+            .map(|(v, ms)| format!("{v} {ms:.3} ms"))
+            .collect();
+        println!("  {} -> {} ({})", t.class, t.variant, ms.join(", "));
+    }
 }
 
 /// What makes two runs the same run (a resumed one must match its checkpoint).

@@ -1,0 +1,128 @@
+//! The autotuner: a shape class is timed once, the choice persisted, read back by a second
+//! `Gpu` without timing, ignored when the file is of another adapter or driver; with
+//! `WGPU_BACKPROP_AUTOTUNE=off` nothing is timed and the static choice runs. One test: the
+//! cache folder is set through the environment, which all threads of a process share.
+
+mod common;
+use common::*;
+use wgpu_backprop::ops;
+use wgpu_backprop::rng::Rng;
+use wgpu_backprop::Gpu;
+
+fn fresh_gpu() -> Gpu {
+    let (info, device, queue) = own_device(|limits| limits);
+    Gpu::from_device(info, device, queue)
+}
+
+/// A 128×96 · 96×64 product, checked against f64; returns the result's bits.
+fn product(gpu: &Gpu) -> Vec<u32> {
+    let mut rng = Rng::new(9);
+    let (m, k, n) = (128, 96, 64);
+    let a = rand_vec(&mut rng, m * k, -1.0, 1.0);
+    let b = rand_vec(&mut rng, k * n, -1.0, 1.0);
+    let c = ops::matmul(&upload(gpu, &a, &[m, k]), &upload(gpu, &b, &[k, n])).unwrap();
+    let got = read(&c);
+    assert_matmul_close("tuned matmul", &got, &a, &b, [m, k, n]);
+    got.iter().map(|v| v.to_bits()).collect()
+}
+
+const CLASS: &str = "matmul NN m<=128 n<=64 k<=128";
+
+#[test]
+fn choices_are_timed_once_persisted_and_tied_to_the_adapter() {
+    let dir = std::env::temp_dir().join(format!("wgpu-backprop-tune-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::env::set_var("WGPU_BACKPROP_CACHE_DIR", &dir);
+    std::env::remove_var("WGPU_BACKPROP_AUTOTUNE");
+
+    // First Gpu: the class is new, both candidates are timed, the choice lands in a file.
+    let first = fresh_gpu();
+    product(&first);
+    let tuned = first.tuned();
+    let t = tuned
+        .iter()
+        .find(|t| t.class == CLASS)
+        .expect("the class was tuned");
+    assert_eq!(t.timings_ms.len(), 2, "both candidates timed: {t:?}");
+    let fastest = t
+        .timings_ms
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(v, _)| v.clone());
+    assert_eq!(Some(t.variant.clone()), fastest, "the fastest won: {t:?}");
+    if first.adapter_info().device_type == wgpu::DeviceType::Cpu {
+        assert_eq!(t.variant, "register", "llvmpipe's measured choice: {t:?}");
+    }
+    assert!(first.tuning_time() < std::time::Duration::from_secs(1));
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let file = files
+        .iter()
+        .find(|p| p.to_string_lossy().contains("autotune-"))
+        .expect("a tune file")
+        .clone();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(&format!("{CLASS}\t{}", t.variant)), "{text}");
+
+    // Second Gpu, same adapter: the choice is read, nothing is timed.
+    let second = fresh_gpu();
+    let again = second.tuned();
+    let read_back = again
+        .iter()
+        .find(|t| t.class == CLASS)
+        .expect("read from the file");
+    assert_eq!(read_back.variant, t.variant);
+    assert!(read_back.timings_ms.is_empty());
+    product(&second);
+    assert_eq!(second.tuning_time(), std::time::Duration::ZERO);
+
+    // A file of another driver (same name, other adapter line) is ignored: timed anew.
+    let other = text.replacen("adapter ", "adapter another driver ", 1);
+    std::fs::write(&file, other).unwrap();
+    let third = fresh_gpu();
+    assert!(
+        third.tuned().is_empty(),
+        "another adapter's choices were used"
+    );
+    product(&third);
+    let retimed = third.tuned();
+    assert_eq!(
+        retimed
+            .iter()
+            .find(|t| t.class == CLASS)
+            .unwrap()
+            .timings_ms
+            .len(),
+        2
+    );
+
+    // Off: nothing timed, nothing read, the static choice every time (bit for bit).
+    std::env::set_var("WGPU_BACKPROP_AUTOTUNE", "off");
+    let off = fresh_gpu();
+    let (x, y) = (product(&off), product(&off));
+    assert_eq!(x, y);
+    let mut rng = Rng::new(9);
+    let a = upload(&off, &rand_vec(&mut rng, 128 * 96, -1.0, 1.0), &[128, 96]);
+    let b = upload(&off, &rand_vec(&mut rng, 96 * 64, -1.0, 1.0), &[96, 64]);
+    let cpu_device = off.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let fixed = if cpu_device {
+        ops::MatmulKernel::Register
+    } else {
+        ops::MatmulKernel::Tiled
+    };
+    let want = ops::gemm_with(
+        fixed,
+        (&a, ops::Transpose::No),
+        (&b, ops::Transpose::No),
+        None,
+    );
+    let want: Vec<u32> = read(&want.unwrap()).iter().map(|v| v.to_bits()).collect();
+    assert_eq!(x, want, "AUTOTUNE=off runs the static choice");
+    assert!(off.tuned().is_empty());
+    assert_eq!(off.tuning_time(), std::time::Duration::ZERO);
+    std::env::remove_var("WGPU_BACKPROP_AUTOTUNE");
+    std::env::remove_var("WGPU_BACKPROP_CACHE_DIR");
+    let _ = std::fs::remove_dir_all(&dir);
+}
