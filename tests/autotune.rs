@@ -53,6 +53,22 @@ fn choices_are_timed_once_persisted_and_tied_to_the_adapter() {
     if first.adapter_info().device_type == wgpu::DeviceType::Cpu {
         assert_eq!(t.variant, "register", "llvmpipe's measured choice: {t:?}");
     }
+    // Softmax rows of 512 (both row kernels take them): tuned the same way, results right.
+    let x = rand_vec(&mut Rng::new(4), 128 * 512, -5.0, 5.0);
+    let y = ops::softmax_forward(&upload(&first, &x, &[128, 512])).unwrap();
+    let sm = "softmax_forward r<=128 c<=512";
+    let s = first
+        .tuned()
+        .into_iter()
+        .find(|t| t.class == sm)
+        .expect("softmax tuned");
+    assert_eq!(s.timings_ms.len(), 2, "{s:?}");
+    assert_close(
+        "tuned softmax",
+        &read(&y),
+        &wgpu_backprop::reference::softmax(&x, 512),
+        F32_TOL,
+    );
     assert!(first.tuning_time() < std::time::Duration::from_secs(1));
     let files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

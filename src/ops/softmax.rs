@@ -15,8 +15,9 @@ use crate::tensor::Tensor;
 /// Which row kernel runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowKernel {
-    /// Chunked for rows longer than 16,384; otherwise per invocation on CPU devices and for
-    /// rows of at most 32, and per workgroup on GPUs.
+    /// Chunked for rows longer than 16,384; per invocation for rows of at most 32; otherwise
+    /// the faster on this adapter for the shape class, measured by the autotuner (untuned:
+    /// per invocation on CPU devices, per workgroup on GPUs).
     Auto,
     /// One 256-wide workgroup per row, tree reductions in workgroup memory.
     PerWorkgroup,
@@ -122,6 +123,35 @@ pub(crate) fn per_invocation(gpu: &Gpu, kernel: RowKernel, cols: usize) -> bool 
         }
 }
 
+/// `Auto` resolved by the autotuner for rows both row kernels take (33..=16,384 long) in
+/// work of 65,536 elements or more; otherwise `choice` as given.
+fn tuned(
+    op: &'static str,
+    kernels: [&'static Kernel; 2],
+    choice: RowKernel,
+    x: &Tensor,
+    g: &Tensor,
+) -> Result<RowKernel> {
+    let (rows, cols) = x.rows_cols();
+    let gpu = x.gpu();
+    if choice != RowKernel::Auto || cols <= 32 || cols > PER_INVOCATION_MAX_COLS {
+        return Ok(choice);
+    }
+    if rows * cols < 1 << 16 {
+        return Ok(choice);
+    }
+    let fallback = usize::from(per_invocation(gpu, RowKernel::Auto, cols));
+    let class = format!(
+        "{op} r<={} c<={}",
+        rows.next_power_of_two(),
+        cols.next_power_of_two()
+    );
+    let forced = [RowKernel::PerWorkgroup, RowKernel::PerInvocation];
+    let run = |i: usize| rowwise(op, kernels, forced[i], x, g).map(drop);
+    let names = ["per_workgroup", "per_invocation"];
+    Ok(forced[gpu.pick(&class, &names, fallback, run)?])
+}
+
 fn rowwise(
     op: &'static str,
     [per_wg, per_inv]: [&'static Kernel; 2],
@@ -131,6 +161,7 @@ fn rowwise(
 ) -> Result<Tensor> {
     let (rows, cols) = x.rows_cols();
     let gpu = x.gpu();
+    let choice = tuned(op, [per_wg, per_inv], choice, x, g)?;
     let out = Tensor::empty(gpu, op, x.shape())?;
     let (kernel, groups) = if per_invocation(gpu, choice, cols) {
         (per_inv, rows.div_ceil(ROWS_WG))
