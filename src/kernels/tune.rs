@@ -4,11 +4,12 @@
 //! cache, one per adapter and driver, so the next process starts tuned. A file of another
 //! adapter or driver is ignored.
 //!
-//! Bounded: only work above the caller's threshold is tuned; timing a class stops once its runs
-//! have taken [`CLASS_BUDGET`] of device time (the static choice is timed first, so it stays
-//! unless something faster was measured; pipeline compilation is host time, outside the
-//! timestamps); a `Gpu` spends at most [`TOTAL_BUDGET`] of wall time tuning in all. Past that,
-//! and with `WGPU_BACKPROP_AUTOTUNE=off`, every choice is the static one.
+//! Bounded: only work above the caller's threshold is tuned. Each candidate gets a warm-up and
+//! one timed run, and a batch of 3 more while the class's runs stay within [`CLASS_BUDGET`] of
+//! device time; once one run took [`GIANT`], no further candidate is tried (the static choice
+//! is timed first, so it stays unless something faster was measured). A `Gpu` spends at most
+//! [`TOTAL_BUDGET`] of wall time tuning in all. Past that, and with
+//! `WGPU_BACKPROP_AUTOTUNE=off`, every choice is the static one.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -18,11 +19,15 @@ use std::time::{Duration, Instant};
 use crate::error::Result;
 use crate::gpu::{lock, Gpu};
 
-/// Device time the timed runs of one shape class may take.
+/// Device time the timed runs of one shape class may take: past it, each further candidate
+/// gets one timed run only.
 pub(crate) const CLASS_BUDGET: Duration = Duration::from_millis(50);
+/// Device time after which no further candidate of a class is tried (one run of the first
+/// took this long: a huge product on a slow device).
+const GIANT: Duration = Duration::from_millis(500);
 /// Time one `Gpu` may spend tuning in all.
 pub(crate) const TOTAL_BUDGET: Duration = Duration::from_secs(1);
-/// Runs per candidate in its one timed batch (their mean counts).
+/// Runs per candidate in its timed batch (their mean counts), where the class budget allows.
 const RUNS: usize = 3;
 const HEADER: &str = "# wgpu-backprop autotune v1";
 
@@ -168,17 +173,21 @@ impl Gpu {
         order.swap(0, fallback);
         let (mut timings, mut device_time) = (Vec::new(), 0.0);
         for i in order {
-            if device_time >= CLASS_BUDGET.as_secs_f64() {
-                break;
+            if device_time >= GIANT.as_secs_f64() {
+                break; // a single run is so long that trying others costs too much
             }
             // Warm-up, untimed: compiles the pipeline, and some drivers (llvmpipe) compile
             // more on a pipeline's first dispatch.
             run(i)?;
-            // One timed batch of RUNS back-to-back runs: one round trip to the device per
-            // candidate (a round trip costs more than small work on some drivers).
-            let t = self.time_once(|| (0..RUNS).try_for_each(|_| run(i)))?;
+            // One timed run, then, if the class budget allows, a batch of RUNS back-to-back
+            // (one round trip to the device per batch: it costs more than small work).
+            let mut t = self.time_once(|| run(i))?;
             device_time += t;
-            timings.push((i, t / RUNS as f64));
+            if device_time + t * RUNS as f64 <= CLASS_BUDGET.as_secs_f64() {
+                let batch = self.time_once(|| (0..RUNS).try_for_each(|_| run(i)))?;
+                (t, device_time) = (batch / RUNS as f64, device_time + batch);
+            }
+            timings.push((i, t));
             if lock(&tuner.state).spent + start.elapsed() >= TOTAL_BUDGET {
                 break;
             }
