@@ -3,7 +3,9 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::kernels::{params, Dispatch, Kernel, CROSS_ENTROPY, CROSS_ENTROPY_ROWS, MSE};
+use crate::kernels::{
+    Dispatch, Kernel, LossParams, Uniform, CROSS_ENTROPY, CROSS_ENTROPY_ROWS, MSE,
+};
 use crate::ops::{expect_shape, same_gpu, sum_all, u32_of};
 use crate::ops::{per_invocation, RowKernel};
 use crate::tensor::Tensor;
@@ -129,7 +131,13 @@ fn loss_pass(
         Dispatch {
             kernel,
             spec: 0,
-            params: params(&[u32_of(rows), u32_of(cols), inv.to_bits()]),
+            params: LossParams {
+                rows: u32_of(rows),
+                cols: u32_of(cols),
+                inv_count: inv,
+                _pad: 0,
+            }
+            .words(),
             buffers: &[
                 input.buffer(),
                 target.buffer(),

@@ -5,7 +5,7 @@
 use crate::checkpoint::{NamedTensor, OptimizerState};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::kernels::{params, Dispatch, Kernel, ADAM, SGD};
+use crate::kernels::{Dispatch, Kernel, OptimParams, Uniform, ADAM, SGD};
 use crate::layer::ParameterMut;
 use crate::ops::u32_of;
 use crate::tensor::Tensor;
@@ -66,16 +66,12 @@ impl Optimizer for Sgd {
     fn step(&mut self, params: &mut [ParameterMut<'_>]) -> Result<()> {
         const OP: &str = "Sgd::step";
         ensure_state(OP, &mut self.velocity, params)?;
-        let words = [
-            0,
-            self.lr.to_bits(),
-            self.momentum.to_bits(),
-            0,
-            0,
-            0,
-            0,
-            self.weight_decay.to_bits(),
-        ];
+        let words = OptimParams {
+            lr: self.lr,
+            beta1: self.momentum,
+            weight_decay: self.weight_decay,
+            ..OptimParams::default()
+        };
         for (p, v) in params.iter_mut().zip(&mut self.velocity) {
             update(OP, &SGD, p, &mut [v], words)?;
         }
@@ -154,16 +150,16 @@ impl Optimizer for Adam {
         let t = self.t as i32;
         let c1 = 1.0 / (1.0 - f64::from(self.beta1).powi(t));
         let c2 = 1.0 / (1.0 - f64::from(self.beta2).powi(t));
-        let words = [
-            0,
-            self.lr.to_bits(),
-            self.beta1.to_bits(),
-            self.beta2.to_bits(),
-            self.eps.to_bits(),
-            (c1 as f32).to_bits(),
-            (c2 as f32).to_bits(),
-            self.weight_decay.to_bits(),
-        ];
+        let words = OptimParams {
+            n: 0,
+            lr: self.lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            correction1: c1 as f32,
+            correction2: c2 as f32,
+            weight_decay: self.weight_decay,
+        };
         for ((p, m), v) in params.iter_mut().zip(&mut self.m).zip(&mut self.v) {
             update(OP, &ADAM, p, &mut [m, v], words)?;
         }
@@ -278,7 +274,7 @@ fn update(
     kernel: &'static Kernel,
     p: &mut ParameterMut<'_>,
     state: &mut [&mut Tensor],
-    mut words: [u32; 8],
+    mut words: OptimParams,
 ) -> Result<()> {
     let grad = p.grad.ok_or(Error::BackwardBeforeForward { op })?;
     grad.check_gpu(op, p.value.gpu())?;
@@ -288,7 +284,7 @@ fn update(
         s.make_unique(op)?;
     }
     let gpu = p.value.gpu();
-    words[0] = u32_of(p.value.len());
+    words.n = u32_of(p.value.len());
     let mut buffers = vec![p.value.buffer(), grad.buffer()];
     buffers.extend(state.iter().map(|s| s.buffer()));
     let grid = gpu.grid_1d(op, p.value.len().div_ceil(256) as u64)?;
@@ -297,7 +293,7 @@ fn update(
         Dispatch {
             kernel,
             spec: 0,
-            params: params(&words),
+            params: words.words(),
             buffers: &buffers,
             grid,
         },

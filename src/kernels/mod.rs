@@ -14,12 +14,14 @@ use crate::error::{Error, Result};
 use crate::gpu::{lock, Gpu};
 
 mod disk_cache;
+mod params;
 mod registry;
 #[cfg(test)]
 mod translate;
 mod tune;
 
 use disk_cache::DiskCache;
+pub(crate) use params::*;
 pub(crate) use registry::*;
 pub use tune::Tuned;
 use tune::Tuner;
@@ -49,6 +51,7 @@ const MAX_CACHED_UNIFORMS: usize = 4096;
 pub(crate) struct Dispatch<'a> {
     pub kernel: &'static Kernel,
     pub spec: u32,
+    /// The kernel's uniform, from its typed struct (`params.rs`): `XParams { .. }.words()`.
     pub params: [u32; 8],
     pub buffers: &'a [&'a wgpu::Buffer],
     pub grid: [u32; 3],
@@ -248,13 +251,4 @@ impl Gpu {
         }
         Ok([nx.max(1) as u32, y as u32, z as u32])
     }
-}
-
-/// Packs parameters into the 8-word uniform (unused words are zero).
-pub(crate) fn params(words: &[u32]) -> [u32; 8] {
-    let mut p = [0u32; 8];
-    for (dst, src) in p.iter_mut().zip(words) {
-        *dst = *src;
-    }
-    p
 }

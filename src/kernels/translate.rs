@@ -128,3 +128,69 @@ fn every_kernel_translates_for_every_backend() {
         failures.join("\n")
     );
 }
+
+/// `Err` unless the `Params` struct of `T::SOURCE` has `T`'s fields, offsets and size.
+fn check_uniform<T: super::params::Uniform>() -> Result<(), String> {
+    let source = T::SOURCE;
+    let wgsl = source.wgsl();
+    let module = naga::front::wgsl::parse_str(&wgsl).map_err(|e| e.emit_to_string(&wgsl))?;
+    let (_, ty) = module
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some("Params"))
+        .ok_or_else(|| format!("{source:?} has no Params struct"))?;
+    let naga::TypeInner::Struct { members, span } = &ty.inner else {
+        return Err(format!("{source:?}: Params is not a struct"));
+    };
+    let wgsl_fields: Vec<(String, u32)> = members
+        .iter()
+        .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
+        .collect();
+    let host_fields: Vec<(String, u32)> = T::FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.to_string(), 4 * i as u32))
+        .collect();
+    let host_size = std::mem::size_of::<T>() as u32;
+    if wgsl_fields != host_fields || *span != host_size {
+        return Err(format!(
+            "{source:?}: WGSL Params {wgsl_fields:?} ({span} bytes) but the host struct has \
+             {host_fields:?} ({host_size} bytes)"
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn every_uniform_struct_mirrors_its_wgsl_params() {
+    use super::params::*;
+    let checks = [
+        check_uniform::<MatmulParams>(),
+        check_uniform::<MatmulRegisterParams>(),
+        check_uniform::<ReduceParams>(),
+        check_uniform::<SoftmaxParams>(),
+        check_uniform::<ReluParams>(),
+        check_uniform::<JacobianParams>(),
+        check_uniform::<LossParams>(),
+        check_uniform::<OptimParams>(),
+    ];
+    let failures: Vec<String> = checks.into_iter().filter_map(Result::err).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Every source with a Params struct is covered.
+    let covered = [
+        Source::Matmul,
+        Source::MatmulRegister,
+        Source::Reduce,
+        Source::Softmax,
+        Source::Relu,
+        Source::Jacobian,
+        Source::Loss,
+        Source::Optim,
+    ];
+    for source in Source::ALL {
+        assert!(
+            covered.contains(&source),
+            "{source:?} has no host uniform struct"
+        );
+    }
+}

@@ -4,8 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::kernels::{
-    params, Dispatch, Kernel, LINEAR_DB_JACOBIAN, LINEAR_DW_JACOBIAN, LINEAR_DX_JACOBIAN,
-    RELU_JACOBIAN, SOFTMAX_JACOBIAN,
+    Dispatch, JacobianParams, Kernel, Uniform, LINEAR_DB_JACOBIAN, LINEAR_DW_JACOBIAN,
+    LINEAR_DX_JACOBIAN, RELU_JACOBIAN, SOFTMAX_JACOBIAN,
 };
 use crate::ops::{matmul, u32_of};
 use crate::tensor::Tensor;
@@ -105,7 +105,13 @@ fn build(
         Dispatch {
             kernel,
             spec: 0,
-            params: params(&[u32_of(rows), u32_of(cols), u32_of(a), u32_of(b)]),
+            params: JacobianParams {
+                rows: u32_of(rows),
+                cols: u32_of(cols),
+                a: u32_of(a),
+                b: u32_of(b),
+            }
+            .words(),
             buffers: &[src.buffer(), jac.buffer()],
             grid,
         },

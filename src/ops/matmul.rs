@@ -2,7 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::kernels::{
-    params, Dispatch, ACCUMULATE, HAS_BIAS, MATMUL, MATMUL_REGISTER, TRANS_A, TRANS_B,
+    Dispatch, MatmulParams, MatmulRegisterParams, Uniform, ACCUMULATE, HAS_BIAS, MATMUL,
+    MATMUL_REGISTER, TRANS_A, TRANS_B,
 };
 use crate::ops::{same_gpu, u32_of};
 use crate::tensor::Tensor;
@@ -168,7 +169,6 @@ pub fn gemm_with(
         (&MATMUL, [n.div_ceil(64), m.div_ceil(64)])
     };
     let buffers = [a.buffer(), b.buffer(), bias_buffer, c.buffer()];
-    let dims = [u32_of(m), u32_of(n), u32_of(k)];
     let grid = gpu.grid_2d(OP, grid[0] as u64, grid[1] as u64)?;
     if register {
         return gpu
@@ -177,7 +177,13 @@ pub fn gemm_with(
                 Dispatch {
                     kernel,
                     spec,
-                    params: params(&dims),
+                    params: MatmulRegisterParams {
+                        m: u32_of(m),
+                        n: u32_of(n),
+                        k: u32_of(k),
+                        ..Default::default()
+                    }
+                    .words(),
                     buffers: &buffers,
                     grid,
                 },
@@ -187,13 +193,20 @@ pub fn gemm_with(
     for (i, k0) in (0..k.max(1)).step_by(TILED_K_CHUNK).enumerate() {
         let k1 = (k0 + TILED_K_CHUNK).min(k);
         let spec = if i == 0 { spec } else { spec | ACCUMULATE };
-        let words = [dims[0], dims[1], dims[2], u32_of(k0), u32_of(k1)];
+        let words = MatmulParams {
+            m: u32_of(m),
+            n: u32_of(n),
+            k: u32_of(k),
+            k0: u32_of(k0),
+            k1: u32_of(k1),
+            ..Default::default()
+        };
         gpu.launch(
             OP,
             Dispatch {
                 kernel,
                 spec,
-                params: params(&words),
+                params: words.words(),
                 buffers: &buffers,
                 grid,
             },

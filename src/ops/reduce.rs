@@ -2,7 +2,7 @@
 //! mean loss, and the in-place accumulation (`shaders/optim.wgsl`) of running sums.
 
 use crate::error::Result;
-use crate::kernels::{params, Dispatch, ADD_ASSIGN, COLUMN_SUM};
+use crate::kernels::{Dispatch, OptimParams, ReduceParams, Uniform, ADD_ASSIGN, COLUMN_SUM};
 use crate::ops::{expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
 
@@ -23,7 +23,13 @@ pub fn column_sum(x: &Tensor) -> Result<Tensor> {
         Dispatch {
             kernel: &COLUMN_SUM,
             spec: 0,
-            params: params(&[u32_of(rows), u32_of(cols), u32_of(CHUNK_ROWS)]),
+            params: ReduceParams {
+                rows: u32_of(rows),
+                cols: u32_of(cols),
+                chunk: u32_of(CHUNK_ROWS),
+                _pad: 0,
+            }
+            .words(),
             buffers: &[x.buffer(), out.buffer()],
             grid: [gx, gy, u32_of(chunks)],
         },
@@ -55,7 +61,11 @@ pub fn add_assign(acc: &mut Tensor, x: &Tensor) -> Result<()> {
         Dispatch {
             kernel: &ADD_ASSIGN,
             spec: 0,
-            params: params(&[u32_of(acc.len())]),
+            params: OptimParams {
+                n: u32_of(acc.len()),
+                ..Default::default()
+            }
+            .words(),
             buffers: &[acc.buffer(), x.buffer()],
             grid,
         },

@@ -1,7 +1,7 @@
 //! ReLU forward and backward (`shaders/relu.wgsl`), element-wise on vec4s.
 
 use crate::error::Result;
-use crate::kernels::{params, Dispatch, Kernel, RELU_BACKWARD, RELU_FORWARD};
+use crate::kernels::{Dispatch, Kernel, ReluParams, Uniform, RELU_BACKWARD, RELU_FORWARD};
 use crate::ops::{expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
 
@@ -33,7 +33,11 @@ fn elementwise(
         Dispatch {
             kernel,
             spec: 0,
-            params: params(&[u32_of(n4)]),
+            params: ReluParams {
+                n4: u32_of(n4),
+                ..Default::default()
+            }
+            .words(),
             buffers: &[x.buffer(), g.buffer(), out.buffer()],
             grid,
         },

@@ -6,8 +6,8 @@
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::kernels::{
-    params, Dispatch, Kernel, SOFTMAX_BACKWARD, SOFTMAX_BACKWARD_ROWS, SOFTMAX_CHUNKED_BACKWARD,
-    SOFTMAX_CHUNKED_FORWARD, SOFTMAX_FORWARD, SOFTMAX_FORWARD_ROWS,
+    Dispatch, Kernel, SoftmaxParams, Uniform, SOFTMAX_BACKWARD, SOFTMAX_BACKWARD_ROWS,
+    SOFTMAX_CHUNKED_BACKWARD, SOFTMAX_CHUNKED_FORWARD, SOFTMAX_FORWARD, SOFTMAX_FORWARD_ROWS,
 };
 use crate::ops::{expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
@@ -101,7 +101,12 @@ fn chunked_passes(
             Dispatch {
                 kernel,
                 spec: 0,
-                params: params(&[u32_of(rows), u32_of(cols)]),
+                params: SoftmaxParams {
+                    rows: u32_of(rows),
+                    cols: u32_of(cols),
+                    ..Default::default()
+                }
+                .words(),
                 buffers: &[x.buffer(), g.buffer(), out.buffer(), stats.buffer()],
                 grid,
             },
@@ -181,7 +186,12 @@ fn rowwise(
         Dispatch {
             kernel,
             spec: 0,
-            params: params(&[u32_of(rows), u32_of(cols)]),
+            params: SoftmaxParams {
+                rows: u32_of(rows),
+                cols: u32_of(cols),
+                ..Default::default()
+            }
+            .words(),
             buffers: &[x.buffer(), g.buffer(), out.buffer()],
             grid,
         },

@@ -1,0 +1,82 @@
+//! The uniform of every kernel family (binding 0) as a typed `#[repr(C)]` struct that mirrors
+//! the `Params` struct of its WGSL source field by field. `kernels::translate` checks each
+//! against naga's layout of the shader (names, offsets, size), so the two cannot drift apart.
+
+use super::registry::Source;
+
+/// A kernel family's uniform: plain 4-byte fields, at most eight.
+pub(crate) trait Uniform: bytemuck::Pod {
+    /// The WGSL source whose `Params` this mirrors.
+    #[cfg_attr(not(test), allow(dead_code))]
+    const SOURCE: Source;
+    /// Its field names, in order.
+    #[cfg_attr(not(test), allow(dead_code))]
+    const FIELDS: &'static [&'static str];
+
+    /// The eight words a dispatch carries (zero past the struct's end).
+    fn words(&self) -> [u32; 8] {
+        let mut words = [0u32; 8];
+        let bytes = bytemuck::bytes_of(self);
+        bytemuck::cast_slice_mut::<u32, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
+        words
+    }
+}
+
+macro_rules! uniform {
+    ($(#[$doc:meta])* $name:ident for $source:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[repr(C)]
+        #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+        pub(crate) struct $name {
+            $(pub $field: $ty),*
+        }
+
+        impl Uniform for $name {
+            const SOURCE: Source = Source::$source;
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
+        }
+    };
+}
+
+uniform! {
+    /// `matmul.wgsl`: C (m, n) over the inner range k0..k1 of k.
+    MatmulParams for Matmul { m: u32, n: u32, k: u32, k0: u32, k1: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+}
+
+uniform! {
+    /// `matmul_register.wgsl`: C (m, n), inner dimension k.
+    MatmulRegisterParams for MatmulRegister { m: u32, n: u32, k: u32, _pad: u32 }
+}
+
+uniform! {
+    /// `reduce.wgsl`: column sums of (rows, cols), `chunk` rows per invocation.
+    ReduceParams for Reduce { rows: u32, cols: u32, chunk: u32, _pad: u32 }
+}
+
+uniform! {
+    /// `softmax.wgsl`: rows of `cols`.
+    SoftmaxParams for Softmax { rows: u32, cols: u32, _pad0: u32, _pad1: u32 }
+}
+
+uniform! {
+    /// `relu.wgsl`: `n4` vec4s.
+    ReluParams for Relu { n4: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+}
+
+uniform! {
+    /// `jacobian.wgsl`: a Jacobian of (rows, cols); `a`, `b` depend on the kernel.
+    JacobianParams for Jacobian { rows: u32, cols: u32, a: u32, b: u32 }
+}
+
+uniform! {
+    /// `loss.wgsl`: (rows, cols) and 1 / count.
+    LossParams for Loss { rows: u32, cols: u32, inv_count: f32, _pad: u32 }
+}
+
+uniform! {
+    /// `optim.wgsl`: `n` elements; the optimizer's hyperparameters (SGD: `beta1` = momentum).
+    OptimParams for Optim {
+        n: u32, lr: f32, beta1: f32, beta2: f32, eps: f32,
+        correction1: f32, correction2: f32, weight_decay: f32,
+    }
+}
