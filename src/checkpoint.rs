@@ -118,7 +118,7 @@ pub fn save(
         message: e.to_string(),
     };
     std::fs::create_dir_all(dir).map_err(io_err)?;
-    crate::model::write_atomically(&path(dir), &bytes).map_err(io_err)
+    crate::files::write_atomically(&path(dir), &bytes).map_err(io_err)
 }
 
 /// Reads the checkpoint in `dir`.

@@ -22,12 +22,14 @@
 #![warn(missing_docs)]
 
 mod error;
+mod files;
 mod gpu;
 #[cfg(feature = "ndarray")]
 mod interop;
 mod kernels;
 mod layer;
 mod pool;
+mod sync;
 mod tensor;
 
 /// GPU-timed benchmark cases for the demo's `bench` and `cargo bench`; not a stable API.

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
-use crate::gpu::lock;
+use crate::sync::lock;
 
 /// Idle bytes the pool keeps; beyond that, returned buffers are destroyed.
 pub(crate) const MAX_POOLED_BYTES: u64 = 1 << 30;

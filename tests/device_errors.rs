@@ -34,6 +34,14 @@ fn bad_copy(gpu: &Gpu) -> Result<(), Error> {
     })
 }
 
+/// A raw dispatch the device rejects: no pipeline set.
+fn bad_dispatch(gpu: &Gpu) -> Result<(), Error> {
+    gpu.encode("bad dispatch", |enc| {
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+        pass.dispatch_workgroups(1, 1, 1);
+    })
+}
+
 /// A matmul checked against the f64 reference; returns the worst error (it must stay small).
 fn checked_matmul(gpu: &Gpu, rng: &mut Rng, m: usize, k: usize, n: usize) {
     let a = rand_vec(rng, m * k, -1.0, 1.0);
@@ -61,13 +69,18 @@ fn a_validation_error_is_the_erring_threads_and_ops_own() {
         })
     };
     start.wait();
-    for _ in 0..40 {
-        match bad_copy(&gpu) {
-            Err(Error::Validation { op, message }) => {
-                assert_eq!(op, "bad copy");
+    for i in 0..40 {
+        let (op, got) = if i % 2 == 0 {
+            ("bad copy", bad_copy(&gpu))
+        } else {
+            ("bad dispatch", bad_dispatch(&gpu))
+        };
+        match got {
+            Err(Error::Validation { op: blamed, message }) => {
+                assert_eq!(blamed, op);
                 assert!(!message.is_empty());
             }
-            other => panic!("expected the bad copy's own validation error, got {other:?}"),
+            other => panic!("expected {op}'s own validation error, got {other:?}"),
         }
     }
     good.join()

@@ -7,19 +7,22 @@
 //! when many dispatches have piled up. So forward → backward → read is one submit.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod errors;
+mod launch;
 mod memory;
 mod open;
 mod readback;
+mod tune;
 
 pub use open::GpuOptions;
 
 use crate::error::{Error, Result};
 use crate::kernels::KernelCache;
 use crate::pool::Pool;
+pub(crate) use crate::sync::lock;
 
 /// Ops recorded before the pending command buffers are submitted on their own.
 const MAX_PENDING_DISPATCHES: usize = 512;
@@ -70,12 +73,6 @@ pub(crate) struct Inner {
 #[derive(Default)]
 struct Pending {
     buffers: Vec<wgpu::CommandBuffer>,
-}
-
-/// Locks a mutex, recovering the data if another thread panicked while holding it (the data
-/// guarded here stays consistent: encoders and caches are only appended to).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Gpu {

@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use wgpu::util::DeviceExt;
 
-use crate::error::{Error, Result};
-use crate::gpu::{lock, Gpu};
+use crate::sync::lock;
 
 mod disk_cache;
 mod params;
@@ -24,12 +23,12 @@ use disk_cache::DiskCache;
 pub(crate) use params::*;
 pub(crate) use registry::*;
 pub use tune::Tuned;
-use tune::Tuner;
+pub(crate) use tune::Tuner;
 
 /// A compiled pipeline and the explicit bind-group layout that mirrors its WGSL bindings.
-struct Compiled {
-    pipeline: wgpu::ComputePipeline,
-    layout: wgpu::BindGroupLayout,
+pub(crate) struct Compiled {
+    pub(crate) pipeline: wgpu::ComputePipeline,
+    pub(crate) layout: wgpu::BindGroupLayout,
 }
 
 /// A pipeline's identity: its kernel family, entry point and specialisation bits.
@@ -41,7 +40,8 @@ pub(crate) struct KernelCache {
     pipelines: Mutex<HashMap<PipelineKey, Arc<Compiled>>>,
     uniforms: Mutex<HashMap<[u32; 8], wgpu::Buffer>>,
     disk: Option<DiskCache>,
-    tuner: Tuner,
+    /// The autotuner's choices (timed by `gpu/tune.rs`).
+    pub(crate) tuner: Tuner,
 }
 
 /// Uniform buffers kept before the cache is emptied (they are tiny; shapes repeat in training).
@@ -68,7 +68,13 @@ impl KernelCache {
         }
     }
 
-    fn compiled(&self, device: &wgpu::Device, kernel: &'static Kernel, spec: u32) -> Arc<Compiled> {
+    /// The pipeline for `kernel` specialised by `spec`, compiled on first use.
+    pub(crate) fn compiled(
+        &self,
+        device: &wgpu::Device,
+        kernel: &'static Kernel,
+        spec: u32,
+    ) -> Arc<Compiled> {
         let key = (kernel.source, kernel.entry, spec);
         if let Some(c) = lock(&self.pipelines).get(&key) {
             return c.clone();
@@ -113,7 +119,8 @@ impl KernelCache {
         compiled
     }
 
-    fn uniform(&self, device: &wgpu::Device, params: [u32; 8]) -> wgpu::Buffer {
+    /// The uniform buffer holding `params` (cached: shapes repeat).
+    pub(crate) fn uniform(&self, device: &wgpu::Device, params: [u32; 8]) -> wgpu::Buffer {
         let mut uniforms = lock(&self.uniforms);
         if uniforms.len() >= MAX_CACHED_UNIFORMS {
             uniforms.clear();
@@ -155,100 +162,4 @@ fn bind_group_layout(device: &wgpu::Device, kernel: &Kernel) -> wgpu::BindGroupL
         label: Some(kernel.entry),
         entries: &entries,
     })
-}
-
-impl Gpu {
-    /// Records one dispatch into the pending work (nothing is submitted here).
-    pub(crate) fn launch(&self, op: &'static str, d: Dispatch<'_>) -> Result<()> {
-        if d.buffers.len() != d.kernel.bindings.len() {
-            return Err(Error::InvalidArgument {
-                op,
-                message: format!(
-                    "kernel {} takes {} buffers, got {}",
-                    d.kernel.entry,
-                    d.kernel.bindings.len(),
-                    d.buffers.len()
-                ),
-            });
-        }
-        if d.grid.contains(&0) {
-            return Ok(());
-        }
-        let max = self.limits().max_compute_workgroups_per_dimension;
-        if let Some(&too_many) = d.grid.iter().find(|&&g| g > max) {
-            return Err(Error::TooLarge {
-                op,
-                what: "workgroups along one dimension of a dispatch",
-                requested: u64::from(too_many),
-                limit: u64::from(max),
-            });
-        }
-        // Everything that touches the device happens inside `record`'s error scopes, so a
-        // failure here is this op's `Err`.
-        self.record(op, |enc| {
-            let device = &self.inner.device;
-            let compiled = self.inner.kernels.compiled(device, d.kernel, d.spec);
-            let uniform = self.inner.kernels.uniform(device, d.params);
-            let mut entries = vec![wgpu::BindGroupEntry {
-                binding: 0,
-                resource: uniform.as_entire_binding(),
-            }];
-            for (i, b) in d.buffers.iter().enumerate() {
-                entries.push(wgpu::BindGroupEntry {
-                    binding: i as u32 + 1,
-                    resource: b.as_entire_binding(),
-                });
-            }
-            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(d.kernel.entry),
-                layout: &compiled.layout,
-                entries: &entries,
-            });
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(d.kernel.entry),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&compiled.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(d.grid[0], d.grid[1], d.grid[2]);
-        })
-    }
-
-    /// A grid of `groups` workgroups folded into x and y so that no dimension exceeds the
-    /// device's limit. Kernels rebuild the linear index as `wg.y * num_workgroups.x + wg.x` and
-    /// ignore indices past their work.
-    pub(crate) fn grid_1d(&self, op: &'static str, groups: u64) -> Result<[u32; 3]> {
-        let max = u64::from(self.limits().max_compute_workgroups_per_dimension.max(1));
-        let x = groups.clamp(1, max);
-        let y = groups.div_ceil(x);
-        if y > max {
-            return Err(Error::TooLarge {
-                op,
-                what: "workgroups in one dispatch",
-                requested: groups,
-                limit: max * max,
-            });
-        }
-        Ok([x as u32, y as u32, 1])
-    }
-}
-
-impl Gpu {
-    /// A grid of `nx` × `ny` workgroups with y folded into y and z so that no dimension
-    /// exceeds the device's limit. Kernels rebuild the y index as
-    /// `wg.z * num_workgroups.y + wg.y` and skip indices past their work.
-    pub(crate) fn grid_2d(&self, op: &'static str, nx: u64, ny: u64) -> Result<[u32; 3]> {
-        let max = u64::from(self.limits().max_compute_workgroups_per_dimension.max(1));
-        let y = ny.clamp(1, max);
-        let z = ny.div_ceil(y);
-        if nx > max || z > max {
-            return Err(Error::TooLarge {
-                op,
-                what: "workgroups in one dispatch",
-                requested: nx.saturating_mul(ny),
-                limit: max * max * max,
-            });
-        }
-        Ok([nx.max(1) as u32, y as u32, z as u32])
-    }
 }

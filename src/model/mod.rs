@@ -2,7 +2,7 @@
 //! in reverse, the parameters of all for an optimizer — and its saved form (`io`).
 
 mod io;
-pub(crate) use io::{serialize, write_atomically};
+pub(crate) use io::serialize;
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;

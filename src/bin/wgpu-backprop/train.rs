@@ -110,35 +110,14 @@ pub fn run(gpu: &Gpu, args: &TrainArgs) -> Result<()> {
         OptimizerKind::Adam => Box::new(Adam::new(args.lr)),
         OptimizerKind::Sgd => Box::new(Sgd::new(args.lr, args.momentum)),
     };
-    println!(
-        "data:      {source}: {} train, {} test, {} features, {} classes",
-        train.len(),
-        test.len(),
-        train.dim(),
-        sizes[sizes.len() - 1]
+    print_banner(
+        gpu,
+        args,
+        (&train, &test, &source),
+        &model,
+        sizes[sizes.len() - 1],
     );
-    println!(
-        "model:     {} ({:?}, lr {}, batch {})",
-        model.config(),
-        args.optimizer,
-        args.lr,
-        args.batch
-    );
-    println!(
-        "adapter:   {} ({:?})",
-        gpu.adapter_name(),
-        gpu.adapter_info().backend
-    );
-
-    let bar = ProgressBar::new(args.epochs as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] epoch {pos}/{len} {msg}")
-            .map_err(|e| Error::InvalidArgument {
-                op: "train",
-                message: e.to_string(),
-            })?
-            .progress_chars("=> "),
-    );
+    let bar = progress_bar(args.epochs)?;
     let cfg = TrainConfig {
         epochs: args.epochs,
         batch_size: args.batch,
@@ -179,19 +158,7 @@ pub fn run(gpu: &Gpu, args: &TrainArgs) -> Result<()> {
         None => fit(gpu, &mut model, opt.as_mut(), data, &cfg, &mut on_epoch)?,
     };
     bar.finish();
-    let wall = start.elapsed().as_secs_f64();
-    let train_secs: f64 = reports.iter().map(|r| r.train_seconds).sum();
-    let samples: usize = reports.iter().map(|r| r.samples).sum();
-    let acc = reports.last().map_or(0.0, |r| r.test_accuracy);
-    println!(
-        "test accuracy {:.2}% ({} of {}) after {} epochs, {:.1} s; {:.0} samples/s training",
-        100.0 * acc,
-        (acc * test.len() as f64).round(),
-        test.len(),
-        args.epochs,
-        wall,
-        samples as f64 / train_secs.max(1e-9)
-    );
+    print_summary(&reports, test.len(), start.elapsed().as_secs_f64());
     print_tuned(gpu);
     if let Some(path) = &args.save {
         model.save(path)?;
@@ -202,6 +169,63 @@ pub fn run(gpu: &Gpu, args: &TrainArgs) -> Result<()> {
         println!("wrote plot to {}", path.display());
     }
     Ok(())
+}
+
+/// What is about to run: data, model, adapter.
+fn print_banner(
+    gpu: &Gpu,
+    args: &TrainArgs,
+    (train, test, source): (&Dataset, &Dataset, &str),
+    model: &Sequential,
+    classes: usize,
+) {
+    println!(
+        "data:      {source}: {} train, {} test, {} features, {classes} classes",
+        train.len(),
+        test.len(),
+        train.dim(),
+    );
+    println!(
+        "model:     {} ({:?}, lr {}, batch {})",
+        model.config(),
+        args.optimizer,
+        args.lr,
+        args.batch
+    );
+    println!(
+        "adapter:   {} ({:?})",
+        gpu.adapter_name(),
+        gpu.adapter_info().backend
+    );
+}
+
+fn progress_bar(epochs: usize) -> Result<ProgressBar> {
+    let bar = ProgressBar::new(epochs as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] epoch {pos}/{len} {msg}")
+            .map_err(|e| Error::InvalidArgument {
+                op: "train",
+                message: e.to_string(),
+            })?
+            .progress_chars("=> "),
+    );
+    Ok(bar)
+}
+
+/// The last epoch's accuracy, the wall time and the training throughput.
+fn print_summary(reports: &[EpochReport], test_len: usize, wall: f64) {
+    let train_secs: f64 = reports.iter().map(|r| r.train_seconds).sum();
+    let samples: usize = reports.iter().map(|r| r.samples).sum();
+    let acc = reports.last().map_or(0.0, |r| r.test_accuracy);
+    println!(
+        "test accuracy {:.2}% ({} of {}) after {} epochs, {:.1} s; {:.0} samples/s training",
+        100.0 * acc,
+        (acc * test_len as f64).round(),
+        test_len,
+        reports.len(),
+        wall,
+        samples as f64 / train_secs.max(1e-9)
+    );
 }
 
 /// The autotuner's work in this run: what it timed (a first run on an adapter), in how long.

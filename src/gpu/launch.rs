@@ -1,0 +1,103 @@
+//! Launching kernels: [`Gpu::launch`] records one dispatch (pipeline and uniform from the
+//! kernel cache, a bind group, a compute pass) into the pending work, inside the op's error
+//! scopes; `grid_1d` and `grid_2d` fold big grids under the device's per-dimension limit.
+
+use super::Gpu;
+use crate::error::{Error, Result};
+use crate::kernels::Dispatch;
+
+impl Gpu {
+    /// Records one dispatch into the pending work (nothing is submitted here).
+    pub(crate) fn launch(&self, op: &'static str, d: Dispatch<'_>) -> Result<()> {
+        if d.buffers.len() != d.kernel.bindings.len() {
+            return Err(Error::InvalidArgument {
+                op,
+                message: format!(
+                    "kernel {} takes {} buffers, got {}",
+                    d.kernel.entry,
+                    d.kernel.bindings.len(),
+                    d.buffers.len()
+                ),
+            });
+        }
+        if d.grid.contains(&0) {
+            return Ok(());
+        }
+        let max = self.limits().max_compute_workgroups_per_dimension;
+        if let Some(&too_many) = d.grid.iter().find(|&&g| g > max) {
+            return Err(Error::TooLarge {
+                op,
+                what: "workgroups along one dimension of a dispatch",
+                requested: u64::from(too_many),
+                limit: u64::from(max),
+            });
+        }
+        // Everything that touches the device happens inside `record`'s error scopes, so a
+        // failure here is this op's `Err`.
+        self.record(op, |enc| {
+            let device = &self.inner.device;
+            let compiled = self.inner.kernels.compiled(device, d.kernel, d.spec);
+            let uniform = self.inner.kernels.uniform(device, d.params);
+            let mut entries = vec![wgpu::BindGroupEntry {
+                binding: 0,
+                resource: uniform.as_entire_binding(),
+            }];
+            for (i, b) in d.buffers.iter().enumerate() {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: i as u32 + 1,
+                    resource: b.as_entire_binding(),
+                });
+            }
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(d.kernel.entry),
+                layout: &compiled.layout,
+                entries: &entries,
+            });
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(d.kernel.entry),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&compiled.pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(d.grid[0], d.grid[1], d.grid[2]);
+        })
+    }
+
+    /// A grid of `groups` workgroups folded into x and y so that no dimension exceeds the
+    /// device's limit. Kernels rebuild the linear index as `wg.y * num_workgroups.x + wg.x` and
+    /// ignore indices past their work.
+    pub(crate) fn grid_1d(&self, op: &'static str, groups: u64) -> Result<[u32; 3]> {
+        let max = u64::from(self.limits().max_compute_workgroups_per_dimension.max(1));
+        let x = groups.clamp(1, max);
+        let y = groups.div_ceil(x);
+        if y > max {
+            return Err(Error::TooLarge {
+                op,
+                what: "workgroups in one dispatch",
+                requested: groups,
+                limit: max * max,
+            });
+        }
+        Ok([x as u32, y as u32, 1])
+    }
+}
+
+impl Gpu {
+    /// A grid of `nx` × `ny` workgroups with y folded into y and z so that no dimension
+    /// exceeds the device's limit. Kernels rebuild the y index as
+    /// `wg.z * num_workgroups.y + wg.y` and skip indices past their work.
+    pub(crate) fn grid_2d(&self, op: &'static str, nx: u64, ny: u64) -> Result<[u32; 3]> {
+        let max = u64::from(self.limits().max_compute_workgroups_per_dimension.max(1));
+        let y = ny.clamp(1, max);
+        let z = ny.div_ceil(y);
+        if nx > max || z > max {
+            return Err(Error::TooLarge {
+                op,
+                what: "workgroups in one dispatch",
+                requested: nx.saturating_mul(ny),
+                limit: max * max * max,
+            });
+        }
+        Ok([nx.max(1) as u32, y as u32, z as u32])
+    }
+}

@@ -1,0 +1,148 @@
+//! Autotuning: the first time a kernel family meets a shape class on an adapter, the candidate
+//! variants run on the real operands, timed on the GPU (timestamp queries; wall clock where the
+//! adapter has none), and the fastest is kept (`kernels/tune.rs` remembers it, in memory and
+//! on disk).
+//!
+//! Bounded: only work above the caller's threshold is tuned. Each candidate gets a warm-up and
+//! one timed run, and a batch of 3 more while the class's runs stay within [`CLASS_BUDGET`] of
+//! device time; once one run took [`GIANT`], no further candidate is tried (the static choice
+//! is timed first, so it stays unless something faster was measured). A `Gpu` spends at most
+//! [`TOTAL_BUDGET`] of wall time tuning in all. Past that, and with
+//! `WGPU_BACKPROP_AUTOTUNE=off`, every choice is the static one.
+
+use std::time::{Duration, Instant};
+
+use super::Gpu;
+use crate::error::Result;
+use crate::kernels::Tuned;
+
+/// Device time the timed runs of one shape class may take: past it, each further candidate
+/// gets one timed run only.
+const CLASS_BUDGET: Duration = Duration::from_millis(50);
+/// Device time after which no further candidate of a class is tried (one run of the first
+/// took this long: a huge product on a slow device).
+const GIANT: Duration = Duration::from_millis(500);
+/// Time one `Gpu` may spend tuning in all.
+const TOTAL_BUDGET: Duration = Duration::from_secs(1);
+/// Runs per candidate in its timed batch (their mean counts), where the class budget allows.
+const RUNS: usize = 3;
+
+impl Gpu {
+    /// The choices the autotuner has made or read on this `Gpu`, sorted by class.
+    pub fn tuned(&self) -> Vec<Tuned> {
+        self.inner.kernels.tuner.all()
+    }
+
+    /// Time spent timing candidates on this `Gpu`.
+    pub fn tuning_time(&self) -> Duration {
+        self.inner.kernels.tuner.spent()
+    }
+
+    /// The index of the candidate to run for `class`: the tuned one (timing the candidates
+    /// with `run(i)` if this class is new), or `fallback` when tuning is off.
+    /// `candidates[fallback]` is the static choice and is timed first.
+    pub(crate) fn pick(
+        &self,
+        class: &str,
+        candidates: &[&'static str],
+        fallback: usize,
+        mut run: impl FnMut(usize) -> Result<()>,
+    ) -> Result<usize> {
+        let tuner = &self.inner.kernels.tuner;
+        let index_of = |variant: &str| candidates.iter().position(|&c| c == variant);
+        if let Some(i) = tuner.choice(class).and_then(|v| index_of(&v)) {
+            return Ok(i);
+        }
+        if !tuner.enabled() || candidates.len() < 2 {
+            return Ok(fallback);
+        }
+        if tuner.spent() >= TOTAL_BUDGET {
+            // Over budget: the static choice, kept like a tuned one so that every later call
+            // and process makes the same choice (a resumed run stays bit-identical).
+            let chosen = tuner.settle(class, candidates[fallback], Vec::new());
+            return Ok(index_of(&chosen).unwrap_or(fallback));
+        }
+        let start = Instant::now();
+        let timings = self.time_candidates(candidates.len(), fallback, start, &mut run)?;
+        tuner.add_spent(start.elapsed());
+        let winner = timings
+            .iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(fallback, |t| t.0);
+        let timings_ms = timings
+            .iter()
+            .map(|&(i, s)| (candidates[i].to_string(), s * 1e3))
+            .collect();
+        let chosen = tuner.settle(class, candidates[winner], timings_ms);
+        Ok(index_of(&chosen).unwrap_or(winner))
+    }
+
+    /// (candidate, seconds per run) for as many of `count` candidates as the budgets allow,
+    /// `fallback` first.
+    fn time_candidates(
+        &self,
+        count: usize,
+        fallback: usize,
+        start: Instant,
+        run: &mut impl FnMut(usize) -> Result<()>,
+    ) -> Result<Vec<(usize, f64)>> {
+        let mut order: Vec<usize> = (0..count).collect();
+        order.swap(0, fallback);
+        let (mut timings, mut device_time) = (Vec::new(), 0.0);
+        for i in order {
+            if device_time >= GIANT.as_secs_f64() {
+                break; // a single run is so long that trying others costs too much
+            }
+            // Warm-up, untimed: compiles the pipeline, and some drivers (llvmpipe) compile
+            // more on a pipeline's first dispatch.
+            run(i)?;
+            // One timed run, then, if the class budget allows, a batch of RUNS back-to-back
+            // (one round trip to the device per batch: it costs more than small work).
+            let mut t = self.time_once(|| run(i))?;
+            device_time += t;
+            if device_time + t * RUNS as f64 <= CLASS_BUDGET.as_secs_f64() {
+                let batch = self.time_once(|| (0..RUNS).try_for_each(|_| run(i)))?;
+                (t, device_time) = (batch / RUNS as f64, device_time + batch);
+            }
+            timings.push((i, t));
+            if self.inner.kernels.tuner.spent() + start.elapsed() >= TOTAL_BUDGET {
+                break;
+            }
+        }
+        Ok(timings)
+    }
+
+    /// Seconds the work `record` records takes on the device.
+    fn time_once(&self, record: impl FnOnce() -> Result<()>) -> Result<f64> {
+        const OP: &str = "autotune";
+        if !self.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
+            self.synchronize()?;
+            let start = Instant::now();
+            record()?;
+            self.synchronize()?;
+            return Ok(start.elapsed().as_secs_f64());
+        }
+        let queries = self.device().create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some(OP),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2,
+        });
+        let resolved = self.scoped(OP, || {
+            self.device().create_buffer(&wgpu::BufferDescriptor {
+                label: Some(OP),
+                size: 16,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            })
+        })?;
+        self.timestamp(OP, &queries, 0)?;
+        record()?;
+        self.timestamp(OP, &queries, 1)?;
+        self.record(OP, |enc| {
+            enc.resolve_query_set(&queries, 0..2, &resolved, 0)
+        })?;
+        let ticks = self.read_u64(OP, &resolved, 2)?;
+        let period = f64::from(self.queue().get_timestamp_period());
+        Ok(ticks[1].saturating_sub(ticks[0]) as f64 * period * 1e-9)
+    }
+}
