@@ -3,6 +3,8 @@
 // of several chunks again (some drivers cap the iterations of a loop, so no invocation loops
 // over more than `chunk` rows). One invocation per column and chunk; consecutive invocations
 // read consecutive addresses of a row.
+//
+// The registry puts workgroup_reduce.wgsl (reduce_sum) in front of this file.
 
 struct Params {
     rows: u32,
@@ -32,4 +34,36 @@ fn column_sum(
         sum += x[r * p.cols + col];
     }
     out[wg.z * p.cols + col] = sum;
+}
+
+// Tree sum of all n = p.rows elements (GPUs, where one invocation looping over thousands of
+// elements leaves the device idle): each 256-wide workgroup adds a block of 4,096 consecutive
+// elements, 16 per invocation with consecutive invocations at consecutive addresses, then its
+// 256 partial sums through workgroup memory; out[g] is block g's sum. The host repeats over
+// the partials until one is left. Spare groups of a folded grid return as a whole.
+const TREE_PER_LANE: u32 = 16u;
+
+@compute @workgroup_size(256, 1, 1)
+fn sum_tree(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let g = wg.y * nwg.x + wg.x;
+    let block = WG * TREE_PER_LANE;
+    if (g >= (p.rows + block - 1u) / block) {
+        return;
+    }
+    let base = g * block;
+    var s = 0.0;
+    for (var i = 0u; i < TREE_PER_LANE; i++) {
+        let idx = base + i * WG + li;
+        if (idx < p.rows) {
+            s += x[idx];
+        }
+    }
+    let total = reduce_sum(li, s);
+    if (li == 0u) {
+        out[g] = total;
+    }
 }

@@ -76,7 +76,10 @@ fn a_validation_error_is_the_erring_threads_and_ops_own() {
             ("bad dispatch", bad_dispatch(&gpu))
         };
         match got {
-            Err(Error::Validation { op: blamed, message }) => {
+            Err(Error::Validation {
+                op: blamed,
+                message,
+            }) => {
                 assert_eq!(blamed, op);
                 assert!(!message.is_empty());
             }

@@ -37,7 +37,7 @@ impl Source {
     /// The module's WGSL: the family's file, after the shared reductions where it uses them.
     pub(crate) fn wgsl(self) -> Cow<'static, str> {
         match self {
-            Source::Softmax | Source::Loss => {
+            Source::Softmax | Source::Loss | Source::Reduce => {
                 Cow::Owned(format!("{WORKGROUP_REDUCE}\n{}", self.file()))
             }
             _ => Cow::Borrowed(self.file()),
@@ -99,6 +99,7 @@ pub(crate) const MATMUL_REGISTER: Kernel = def(
 );
 /// Partial column sums over chunks of rows: bindings x, out.
 pub(crate) const COLUMN_SUM: Kernel = def(Source::Reduce, "column_sum", &[Read, ReadWrite], &[]);
+pub(crate) const SUM_TREE: Kernel = def(Source::Reduce, "sum_tree", &[Read, ReadWrite], &[]);
 const LOSS_LAYOUT: &[Access] = &[Read, Read, ReadWrite, ReadWrite];
 /// Cross-entropy terms and gradient: bindings logits, labels, grad, terms.
 pub(crate) const CROSS_ENTROPY: Kernel = def(Source::Loss, "cross_entropy", LOSS_LAYOUT, &[]);
@@ -163,10 +164,11 @@ const fn jacobian(entry: &'static str) -> Kernel {
 /// Every kernel above, for tests that go over them all (the translation test checks that each
 /// entry point of every source is listed here).
 #[cfg(test)]
-pub(crate) const ALL: [&Kernel; 26] = [
+pub(crate) const ALL: [&Kernel; 27] = [
     &MATMUL,
     &MATMUL_REGISTER,
     &COLUMN_SUM,
+    &SUM_TREE,
     &CROSS_ENTROPY,
     &CROSS_ENTROPY_ROWS,
     &MSE,

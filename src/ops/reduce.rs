@@ -2,7 +2,9 @@
 //! mean loss, and the in-place accumulation (`shaders/optim.wgsl`) of running sums.
 
 use crate::error::Result;
-use crate::kernels::{Dispatch, OptimParams, ReduceParams, Uniform, ADD_ASSIGN, COLUMN_SUM};
+use crate::kernels::{
+    Dispatch, OptimParams, ReduceParams, Uniform, ADD_ASSIGN, COLUMN_SUM, SUM_TREE,
+};
 use crate::ops::{expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
 
@@ -41,9 +43,77 @@ pub fn column_sum(x: &Tensor) -> Result<Tensor> {
     }
 }
 
+/// Which kernel [`sum_all_with`] runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SumKernel {
+    /// The faster on this adapter, measured by the autotuner for sums of 65,536 elements or
+    /// more; otherwise (and untuned) `Columns` on CPU devices, `Tree` on GPUs.
+    Auto,
+    /// As a column sum of one column: one invocation per chunk of 16,384 elements.
+    Columns,
+    /// 256-wide workgroups, each adding 4,096 elements and then its lanes through workgroup
+    /// memory, repeated over the partial sums.
+    Tree,
+}
+
+/// Elements one workgroup of the tree sum adds (`WG * TREE_PER_LANE` in the shader).
+const TREE_BLOCK: usize = 4096;
+
 /// The sum of all elements, as a tensor of shape `[1]`.
 pub fn sum_all(x: &Tensor) -> Result<Tensor> {
-    column_sum(&x.reshape(&[x.len(), 1])?)
+    sum_all_with(SumKernel::Auto, x)
+}
+
+/// [`sum_all`] on a chosen kernel, for tests and benchmarks.
+pub fn sum_all_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
+    let n = x.len();
+    let gpu = x.gpu();
+    let tree = match kernel {
+        SumKernel::Columns => false,
+        SumKernel::Tree => true,
+        SumKernel::Auto => {
+            let fallback = gpu.adapter_info().device_type != wgpu::DeviceType::Cpu;
+            if n < 1 << 16 {
+                fallback
+            } else {
+                let class = format!("sum_all n<={}", n.next_power_of_two());
+                let forced = [SumKernel::Columns, SumKernel::Tree];
+                let run = |i: usize| sum_all_with(forced[i], x).map(drop);
+                let names = ["columns", "tree"];
+                gpu.pick(&class, &names, usize::from(fallback), run)? == 1
+            }
+        }
+    };
+    if !tree {
+        return column_sum(&x.reshape(&[n, 1])?);
+    }
+    const OP: &str = "sum_all";
+    let mut partial = x.reshape(&[n])?;
+    loop {
+        let len = partial.len();
+        let blocks = len.div_ceil(TREE_BLOCK);
+        let out = Tensor::empty(gpu, OP, &[blocks])?;
+        let grid = gpu.grid_1d(OP, blocks as u64)?;
+        gpu.launch(
+            OP,
+            Dispatch {
+                kernel: &SUM_TREE,
+                spec: 0,
+                params: ReduceParams {
+                    rows: u32_of(len),
+                    cols: 1,
+                    ..Default::default()
+                }
+                .words(),
+                buffers: &[partial.buffer(), out.buffer()],
+                grid,
+            },
+        )?;
+        if blocks == 1 {
+            return Ok(out);
+        }
+        partial = out;
+    }
 }
 
 /// acc += x, in place on `acc` (same shape). For running sums kept on the GPU, such as an
