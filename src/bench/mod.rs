@@ -9,7 +9,7 @@ mod suite;
 
 use std::time::Instant;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::gpu::Gpu;
 
 pub use suite::{suite, Case, Work};
@@ -100,34 +100,8 @@ fn timed_batch_host(
 }
 
 fn timed_batch_gpu(gpu: &Gpu, reps: usize, record: &mut impl FnMut() -> Result<()>) -> Result<f64> {
-    const OP: &str = "bench::measure";
-    let device = gpu.device();
-    let queries = device.create_query_set(&wgpu::QuerySetDescriptor {
-        label: Some("bench"),
-        ty: wgpu::QueryType::Timestamp,
-        count: 2,
-    });
-    let resolved = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("bench timestamps"),
-        size: 16,
-        usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
     gpu.synchronize()?;
-    gpu.timestamp(OP, &queries, 0)?;
-    for _ in 0..reps {
-        record()?;
-    }
-    gpu.timestamp(OP, &queries, 1)?;
-    gpu.record(OP, |enc| {
-        enc.resolve_query_set(&queries, 0..2, &resolved, 0)
-    })?;
-    let words = gpu.read_u64(OP, &resolved, 2)?;
-    let ticks = words[1].checked_sub(words[0]).ok_or(Error::Device {
-        op: OP,
-        message: "timestamps went backwards".into(),
-    })?;
-    Ok(ticks as f64 * f64::from(gpu.queue().get_timestamp_period()) * 1e-9)
+    gpu.device_seconds("bench::measure", || (0..reps).try_for_each(|_| record()))
 }
 
 /// Host wall time of `f` per call: median over `runs` calls after one warm-up.

@@ -13,7 +13,7 @@
 use std::time::{Duration, Instant};
 
 use super::Gpu;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kernels::Tuned;
 
 /// Device time the timed runs of one shape class may take: past it, each further candidate
@@ -114,7 +114,6 @@ impl Gpu {
 
     /// Seconds the work `record` records takes on the device.
     fn time_once(&self, record: impl FnOnce() -> Result<()>) -> Result<f64> {
-        const OP: &str = "autotune";
         if !self.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
             self.synchronize()?;
             let start = Instant::now();
@@ -122,27 +121,40 @@ impl Gpu {
             self.synchronize()?;
             return Ok(start.elapsed().as_secs_f64());
         }
+        self.device_seconds("autotune", record)
+    }
+
+    /// Device seconds between two timestamps written before and after the work `record`
+    /// records (needs `TIMESTAMP_QUERY`); reads the timestamps back.
+    pub(crate) fn device_seconds(
+        &self,
+        op: &'static str,
+        record: impl FnOnce() -> Result<()>,
+    ) -> Result<f64> {
         let queries = self.device().create_query_set(&wgpu::QuerySetDescriptor {
-            label: Some(OP),
+            label: Some(op),
             ty: wgpu::QueryType::Timestamp,
             count: 2,
         });
-        let resolved = self.scoped(OP, || {
+        let resolved = self.scoped(op, || {
             self.device().create_buffer(&wgpu::BufferDescriptor {
-                label: Some(OP),
+                label: Some(op),
                 size: 16,
                 usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
                 mapped_at_creation: false,
             })
         })?;
-        self.timestamp(OP, &queries, 0)?;
+        self.timestamp(op, &queries, 0)?;
         record()?;
-        self.timestamp(OP, &queries, 1)?;
-        self.record(OP, |enc| {
+        self.timestamp(op, &queries, 1)?;
+        self.record(op, |enc| {
             enc.resolve_query_set(&queries, 0..2, &resolved, 0)
         })?;
-        let ticks = self.read_u64(OP, &resolved, 2)?;
-        let period = f64::from(self.queue().get_timestamp_period());
-        Ok(ticks[1].saturating_sub(ticks[0]) as f64 * period * 1e-9)
+        let words = self.read_u64(op, &resolved, 2)?;
+        let ticks = words[1].checked_sub(words[0]).ok_or(Error::Device {
+            op,
+            message: "timestamps went backwards".into(),
+        })?;
+        Ok(ticks as f64 * f64::from(self.queue().get_timestamp_period()) * 1e-9)
     }
 }
