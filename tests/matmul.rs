@@ -15,9 +15,15 @@ const DOT_TOL: Tol = Tol {
     rel: 1e-5,
 };
 
-/// Variant bits: 1 = A transposed, 2 = B transposed, 4 = with bias. Runs both kernels.
+/// Variant bits: 1 = A transposed, 2 = B transposed, 4 = with bias. Runs every kernel
+/// (forced; shapes the vec4 kernels cannot take run tiled) and `Auto`.
 fn check_gemm(gpu: &Gpu, rng: &mut Rng, mkn: [usize; 3], scale: f32, variant: usize) {
-    for kernel in [MatmulKernel::Tiled, MatmulKernel::Register] {
+    for kernel in [
+        MatmulKernel::Tiled,
+        MatmulKernel::Register,
+        MatmulKernel::Vec4,
+        MatmulKernel::Auto,
+    ] {
         check_gemm_on(gpu, rng, kernel, mkn, scale, variant);
     }
 }
@@ -86,8 +92,8 @@ fn tile_edges_and_primes_all_variants() {
     }
 }
 
-/// Shapes the register kernel takes (K, N and M multiples of 4) around its 256×64 block and
-/// its 32×8 per-invocation block.
+/// Shapes the vec4-loading kernels take (K, N and M multiples of 4) around the register
+/// kernel's 256×64 block and 32×8 per-invocation block and the vec4 kernel's 64×64 block.
 #[test]
 fn register_kernel_aligned_edges_all_variants() {
     let gpu = gpu();
@@ -105,7 +111,9 @@ fn register_kernel_aligned_edges_all_variants() {
     ];
     for (m, k, n) in shapes {
         for v in 0..8 {
-            check_gemm_on(&gpu, &mut rng, MatmulKernel::Register, [m, k, n], 1.0, v);
+            for kernel in [MatmulKernel::Register, MatmulKernel::Vec4] {
+                check_gemm_on(&gpu, &mut rng, kernel, [m, k, n], 1.0, v);
+            }
         }
     }
 }

@@ -46,7 +46,11 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
         cases.push(matmul_case(gpu, &mut rng, n, MatmulKernel::Auto));
     }
     // The kernel variants side by side at 1024³.
-    for kernel in [MatmulKernel::Tiled, MatmulKernel::Register] {
+    for kernel in [
+        MatmulKernel::Tiled,
+        MatmulKernel::Register,
+        MatmulKernel::Vec4,
+    ] {
         cases.push(matmul_case(gpu, &mut rng, 1024, kernel));
     }
     let mut linears = vec![(1024, 1024, 1024)];
@@ -78,6 +82,7 @@ fn matmul_case(gpu: &Gpu, rng: &mut Rng, n: usize, kernel: MatmulKernel) -> Resu
             MatmulKernel::Auto => "matmul",
             MatmulKernel::Tiled => "matmul_tiled",
             MatmulKernel::Register => "matmul_register",
+            MatmulKernel::Vec4 => "matmul_vec4",
         },
         shape: format!("{n}x{n}x{n}"),
         work: Work::Flops(2.0 * (n as f64).powi(3)),

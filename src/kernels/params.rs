@@ -49,6 +49,11 @@ uniform! {
 }
 
 uniform! {
+    /// `matmul_vec4.wgsl`: C (m, n), inner dimension k.
+    MatmulVec4Params for MatmulVec4 { m: u32, n: u32, k: u32, _pad: u32 }
+}
+
+uniform! {
     /// `reduce.wgsl`: column sums of (rows, cols), `chunk` rows per invocation.
     ReduceParams for Reduce { rows: u32, cols: u32, chunk: u32, _pad: u32 }
 }

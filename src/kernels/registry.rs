@@ -9,6 +9,7 @@ use std::borrow::Cow;
 pub(crate) enum Source {
     Matmul,
     MatmulRegister,
+    MatmulVec4,
     Reduce,
     Softmax,
     Relu,
@@ -23,9 +24,10 @@ const WORKGROUP_REDUCE: &str = include_str!("../../shaders/workgroup_reduce.wgsl
 impl Source {
     /// Every source file, for tests that go over them all.
     #[cfg(test)]
-    pub(crate) const ALL: [Source; 8] = [
+    pub(crate) const ALL: [Source; 9] = [
         Source::Matmul,
         Source::MatmulRegister,
+        Source::MatmulVec4,
         Source::Reduce,
         Source::Softmax,
         Source::Relu,
@@ -48,6 +50,7 @@ impl Source {
         match self {
             Source::Matmul => include_str!("../../shaders/matmul.wgsl"),
             Source::MatmulRegister => include_str!("../../shaders/matmul_register.wgsl"),
+            Source::MatmulVec4 => include_str!("../../shaders/matmul_vec4.wgsl"),
             Source::Reduce => include_str!("../../shaders/reduce.wgsl"),
             Source::Softmax => include_str!("../../shaders/softmax.wgsl"),
             Source::Relu => include_str!("../../shaders/relu.wgsl"),
@@ -94,6 +97,14 @@ pub(crate) const MATMUL: Kernel = def(
 pub(crate) const MATMUL_REGISTER: Kernel = def(
     Source::MatmulRegister,
     "matmul_register",
+    &[Read, Read, Read, ReadWrite],
+    &["TRANS_A", "TRANS_B", "HAS_BIAS"],
+);
+/// The same product by the vec4 kernel (4×4 per invocation, no workgroup memory; meant for
+/// GPUs, aligned shapes): same bindings and flags as the register kernel.
+pub(crate) const MATMUL_VEC4: Kernel = def(
+    Source::MatmulVec4,
+    "matmul_vec4",
     &[Read, Read, Read, ReadWrite],
     &["TRANS_A", "TRANS_B", "HAS_BIAS"],
 );
@@ -164,9 +175,10 @@ const fn jacobian(entry: &'static str) -> Kernel {
 /// Every kernel above, for tests that go over them all (the translation test checks that each
 /// entry point of every source is listed here).
 #[cfg(test)]
-pub(crate) const ALL: [&Kernel; 27] = [
+pub(crate) const ALL: [&Kernel; 28] = [
     &MATMUL,
     &MATMUL_REGISTER,
+    &MATMUL_VEC4,
     &COLUMN_SUM,
     &SUM_TREE,
     &CROSS_ENTROPY,

@@ -170,6 +170,10 @@ fn every_uniform_struct_mirrors_its_wgsl_params() {
             MatmulRegisterParams::SOURCE,
             check_uniform::<MatmulRegisterParams>(),
         ),
+        (
+            MatmulVec4Params::SOURCE,
+            check_uniform::<MatmulVec4Params>(),
+        ),
         (ReduceParams::SOURCE, check_uniform::<ReduceParams>()),
         (SoftmaxParams::SOURCE, check_uniform::<SoftmaxParams>()),
         (ReluParams::SOURCE, check_uniform::<ReluParams>()),

@@ -2,8 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::kernels::{
-    Dispatch, MatmulParams, MatmulRegisterParams, Uniform, ACCUMULATE, HAS_BIAS, MATMUL,
-    MATMUL_REGISTER, TRANS_A, TRANS_B,
+    Dispatch, MatmulParams, MatmulRegisterParams, MatmulVec4Params, Uniform, ACCUMULATE, HAS_BIAS,
+    MATMUL, MATMUL_REGISTER, MATMUL_VEC4, TRANS_A, TRANS_B,
 };
 use crate::ops::{same_gpu, u32_of};
 use crate::tensor::Tensor;
@@ -49,7 +49,7 @@ fn tune_class((ta, tb): (Transpose, Transpose), m: usize, n: usize, k: usize) ->
     )
 }
 
-/// Which matmul kernel runs (see `shaders/matmul.wgsl`).
+/// Which matmul kernel runs (see `shaders/matmul*.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatmulKernel {
     /// The faster on this adapter for this shape class, measured by the autotuner the first
@@ -58,8 +58,12 @@ pub enum MatmulKernel {
     Auto,
     /// 64×64 tiles through workgroup memory, 4×4 per invocation.
     Tiled,
-    /// No workgroup memory: an 8×8 block per invocation read straight from memory.
+    /// No workgroup memory: a 32×8 block per invocation in 64 vec4 registers (built for CPU
+    /// devices). Shapes it cannot take (see [`gemm_with`]) run on `Tiled`.
     Register,
+    /// No workgroup memory: a 4×4 block per invocation, vec4 loads (built for GPUs). Shapes it
+    /// cannot take run on `Tiled`.
+    Vec4,
 }
 
 /// C = A·B for A (M, K) and B (K, N).
@@ -140,56 +144,90 @@ pub fn gemm_with(
         None => a.buffer(),
     };
     let gpu = a.gpu();
-    // The register kernel reads whole vec4s: K, N and (transposed A) M must be multiples of 4.
+    let kernel = choose(kernel, (a, ta), (b, tb), bias, (m, n, k))?;
+    let c = Tensor::empty(gpu, OP, &[m, n])?;
+    let buffers = [a.buffer(), b.buffer(), bias_buffer, c.buffer()];
+    let (m32, n32, k32) = (u32_of(m), u32_of(n), u32_of(k));
+    let (which, rows, words) = match kernel {
+        MatmulKernel::Register => {
+            let p = MatmulRegisterParams {
+                m: m32,
+                n: n32,
+                k: k32,
+                _pad: 0,
+            };
+            (&MATMUL_REGISTER, 256, p.words())
+        }
+        MatmulKernel::Vec4 => {
+            let p = MatmulVec4Params {
+                m: m32,
+                n: n32,
+                k: k32,
+                _pad: 0,
+            };
+            (&MATMUL_VEC4, 64, p.words())
+        }
+        _ => return launch_tiled((gpu, &buffers), spec, (m, n, k)).map(|()| c),
+    };
+    let grid = gpu.grid_2d(OP, n.div_ceil(64) as u64, m.div_ceil(rows) as u64)?;
+    let dispatch = Dispatch {
+        kernel: which,
+        spec,
+        params: words,
+        buffers: &buffers,
+        grid,
+    };
+    gpu.launch(OP, dispatch).map(|()| c)
+}
+
+/// The kernel that runs: as asked, or for `Auto` the tuned (or static) one. The vec4 kernels
+/// (register, vec4) read whole vec4s: K, N and (transposed A) M must be multiples of 4, or
+/// the tiled kernel runs.
+fn choose(
+    kernel: MatmulKernel,
+    (a, ta): (&Tensor, Transpose),
+    (b, tb): (&Tensor, Transpose),
+    bias: Option<&Tensor>,
+    (m, n, k): (usize, usize, usize),
+) -> Result<MatmulKernel> {
     let aligned =
         k % 4 == 0 && n % 4 == 0 && (ta == Transpose::No || m % 4 == 0) && k <= REGISTER_MAX_K;
-    let register = aligned
-        && match kernel {
-            MatmulKernel::Auto => {
-                let fallback = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu
-                    && auto_register(ta, tb, m * n * k);
-                if m * n * k < TUNE_MIN_FMAS {
-                    fallback
-                } else {
-                    let class = tune_class((ta, tb), m, n, k);
-                    let run = |i: usize| {
-                        let forced = [MatmulKernel::Tiled, MatmulKernel::Register][i];
-                        gemm_with(forced, (a, ta), (b, tb), bias).map(drop)
-                    };
-                    gpu.pick(&class, &["tiled", "register"], usize::from(fallback), run)? == 1
-                }
-            }
-            MatmulKernel::Tiled => false,
-            MatmulKernel::Register => true,
-        };
-    let c = Tensor::empty(gpu, OP, &[m, n])?;
-    let (kernel, grid) = if register {
-        (&MATMUL_REGISTER, [n.div_ceil(64), m.div_ceil(256)])
-    } else {
-        (&MATMUL, [n.div_ceil(64), m.div_ceil(64)])
-    };
-    let buffers = [a.buffer(), b.buffer(), bias_buffer, c.buffer()];
-    let grid = gpu.grid_2d(OP, grid[0] as u64, grid[1] as u64)?;
-    if register {
-        return gpu
-            .launch(
-                OP,
-                Dispatch {
-                    kernel,
-                    spec,
-                    params: MatmulRegisterParams {
-                        m: u32_of(m),
-                        n: u32_of(n),
-                        k: u32_of(k),
-                        ..Default::default()
-                    }
-                    .words(),
-                    buffers: &buffers,
-                    grid,
-                },
-            )
-            .map(|()| c);
+    if !aligned {
+        return Ok(MatmulKernel::Tiled);
     }
+    if kernel != MatmulKernel::Auto {
+        return Ok(kernel);
+    }
+    let gpu = a.gpu();
+    let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let fallback = if cpu && auto_register(ta, tb, m * n * k) {
+        MatmulKernel::Register
+    } else {
+        MatmulKernel::Tiled
+    };
+    if m * n * k < TUNE_MIN_FMAS {
+        return Ok(fallback);
+    }
+    let forced = [
+        MatmulKernel::Tiled,
+        MatmulKernel::Register,
+        MatmulKernel::Vec4,
+    ];
+    let run = |i: usize| gemm_with(forced[i], (a, ta), (b, tb), bias).map(drop);
+    let names = ["tiled", "register", "vec4"];
+    let static_choice = forced.iter().position(|&f| f == fallback).unwrap_or(0);
+    let class = tune_class((ta, tb), m, n, k);
+    Ok(forced[gpu.pick(&class, &names, static_choice, run)?])
+}
+
+/// The tiled kernel, K in chunks of [`TILED_K_CHUNK`] that accumulate.
+fn launch_tiled(
+    (gpu, buffers): (&crate::gpu::Gpu, &[&wgpu::Buffer; 4]),
+    spec: u32,
+    (m, n, k): (usize, usize, usize),
+) -> Result<()> {
+    const OP: &str = "matmul";
+    let grid = gpu.grid_2d(OP, n.div_ceil(64) as u64, m.div_ceil(64) as u64)?;
     for (i, k0) in (0..k.max(1)).step_by(TILED_K_CHUNK).enumerate() {
         let k1 = (k0 + TILED_K_CHUNK).min(k);
         let spec = if i == 0 { spec } else { spec | ACCUMULATE };
@@ -204,13 +242,13 @@ pub fn gemm_with(
         gpu.launch(
             OP,
             Dispatch {
-                kernel,
+                kernel: &MATMUL,
                 spec,
                 params: words.words(),
-                buffers: &buffers,
+                buffers,
                 grid,
             },
         )?;
     }
-    Ok(c)
+    Ok(())
 }
