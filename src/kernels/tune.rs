@@ -12,7 +12,7 @@ use crate::sync::lock;
 
 const HEADER: &str = "# wgpu-backprop autotune v1";
 
-/// A choice the tuner made, for [`Gpu::tuned`].
+/// A choice the tuner made, for [`crate::Gpu::tuned`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tuned {
     /// The kernel family and shape class, e.g. `"matmul NN m<=64 n<=128 k<=64"`.
