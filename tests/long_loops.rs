@@ -123,3 +123,24 @@ fn softmax_of_one_row_of_ten_million() {
     let total: f64 = y.iter().map(|&v| f64::from(v)).sum();
     assert!((total - 1.0).abs() < 1e-3, "sum {total}");
 }
+
+/// On a device that does not cap loops (the same adapter, under another name), a K beyond one
+/// llvmpipe chunk runs as one tiled dispatch; the result is the same.
+#[test]
+fn matmul_k_in_one_dispatch_where_loops_are_not_capped() {
+    let (mut info, device, queue) = own_device(|limits| limits);
+    info.name = "a device without a loop cap".into();
+    let gpu = wgpu_backprop::Gpu::from_device(info, device, queue);
+    let mut rng = Rng::new(31);
+    let (m, k, n) = (3, 20_001, 5);
+    let a = rand_vec(&mut rng, m * k, -1.0, 1.0);
+    let b = rand_vec(&mut rng, k * n, -1.0, 1.0);
+    let c = gemm_with(
+        MatmulKernel::Tiled,
+        (&upload(&gpu, &a, &[m, k]), Transpose::No),
+        (&upload(&gpu, &b, &[k, n]), Transpose::No),
+        None,
+    )
+    .unwrap();
+    assert_matmul_close("K = 20,001 in one dispatch", &read(&c), &a, &b, [m, k, n]);
+}

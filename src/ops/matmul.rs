@@ -17,9 +17,9 @@ pub enum Transpose {
     Yes,
 }
 
-/// The longest range of k one tiled dispatch covers (~21 loop iterations per 16 k); a longer
-/// K is split into dispatches that accumulate, since llvmpipe stops any invocation's loops
-/// after 65,535 iterations.
+/// On drivers that stop loops after 65,535 iterations (llvmpipe), the longest range of k one
+/// tiled dispatch covers (~21 loop iterations per 16 k); a longer K is split into dispatches
+/// that accumulate. Other devices take any K in one dispatch.
 const TILED_K_CHUNK: usize = 16_384;
 /// The longest K the register kernel takes (K/4 + 256 loop iterations per invocation).
 const REGISTER_MAX_K: usize = 131_072;
@@ -220,7 +220,8 @@ fn choose(
     Ok(forced[gpu.pick(&class, &names, static_choice, run)?])
 }
 
-/// The tiled kernel, K in chunks of [`TILED_K_CHUNK`] that accumulate.
+/// The tiled kernel; on loop-capping drivers K in chunks of [`TILED_K_CHUNK`] that
+/// accumulate.
 fn launch_tiled(
     (gpu, buffers): (&crate::gpu::Gpu, &[&wgpu::Buffer; 4]),
     spec: u32,
@@ -228,8 +229,14 @@ fn launch_tiled(
 ) -> Result<()> {
     const OP: &str = "matmul";
     let grid = gpu.grid_2d(OP, n.div_ceil(64) as u64, m.div_ceil(64) as u64)?;
-    for (i, k0) in (0..k.max(1)).step_by(TILED_K_CHUNK).enumerate() {
-        let k1 = (k0 + TILED_K_CHUNK).min(k);
+    // Only drivers that cap loops need K cut into accumulating dispatches.
+    let chunk = if gpu.caps_loops() {
+        TILED_K_CHUNK
+    } else {
+        k.max(1)
+    };
+    for (i, k0) in (0..k.max(1)).step_by(chunk).enumerate() {
+        let k1 = (k0 + chunk).min(k);
         let spec = if i == 0 { spec } else { spec | ACCUMULATE };
         let words = MatmulParams {
             m: u32_of(m),

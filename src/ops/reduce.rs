@@ -8,8 +8,9 @@ use crate::kernels::{
 use crate::ops::{expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
 
-/// Rows one invocation of `column_sum` adds up; more rows are summed in partial chunks first
-/// (llvmpipe stops any invocation's loops after 65,535 iterations).
+/// Rows one invocation of `column_sum` adds up; more rows are summed in partial chunks first.
+/// Needed where the driver stops loops after 65,535 iterations (llvmpipe), and kept on every
+/// device: the chunks run in parallel, one long loop would not.
 const CHUNK_ROWS: usize = 16_384;
 
 /// `out[j] = Σ_i x[i, j]` for x (rows, cols); a vector is one row. Returns `[cols]`.
