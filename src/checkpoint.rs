@@ -222,23 +222,19 @@ fn read_progress(op: &'static str, meta: &HashMap<String, String>) -> Result<Pro
         let bad = || format_err(op, format!("bad epoch report '{item}'"));
         reports.push(EpochReport {
             epoch: epoch.parse().map_err(|_| bad())?,
-            loss: f32::from_bits(u32::from_str_radix(loss, 16).map_err(|_| bad())?),
+            loss: f32_bits(op, loss)?,
             test_accuracy: f64_bits(op, acc)?,
             train_seconds: f64_bits(op, secs)?,
             samples: samples.parse().map_err(|_| bad())?,
         });
     }
-    let loss_bits = get(op, meta, "progress.loss_sum")?;
     Ok(Progress {
         epoch: num("progress.epoch")? as usize,
         step: num("progress.step")? as usize,
         steps: num("progress.steps")?,
         epoch_rng: u64::from_str_radix(get(op, meta, "progress.epoch_rng")?, 16)
             .map_err(|_| format_err(op, "progress.epoch_rng is not hex"))?,
-        loss_sum: f32::from_bits(
-            u32::from_str_radix(loss_bits, 16)
-                .map_err(|_| format_err(op, "progress.loss_sum is not hex"))?,
-        ),
+        loss_sum: f32_bits(op, get(op, meta, "progress.loss_sum")?)?,
         reports,
         run: get(op, meta, "progress.run")?.to_string(),
     })
@@ -248,6 +244,12 @@ fn get<'a>(op: &'static str, meta: &'a HashMap<String, String>, key: &str) -> Re
     meta.get(key)
         .map(String::as_str)
         .ok_or_else(|| format_err(op, format!("no '{key}' in the checkpoint")))
+}
+
+fn f32_bits(op: &'static str, hex: &str) -> Result<f32> {
+    u32::from_str_radix(hex, 16)
+        .map(f32::from_bits)
+        .map_err(|_| format_err(op, format!("'{hex}' is not a hex f32")))
 }
 
 fn f64_bits(op: &'static str, hex: &str) -> Result<f64> {

@@ -71,8 +71,7 @@ fn clones_keep_their_values_while_the_original_trains() {
 
 #[test]
 fn with_nothing_shared_a_step_copies_nothing() {
-    let (info, device, queue) = own_device(|limits| limits); // no other test's buffers
-    let gpu = wgpu_backprop::Gpu::from_device(info, device, queue);
+    let gpu = own_gpu(); // no other test's buffers
     let mut model = Sequential::mlp(&gpu, &[8, 16, 4], 2).unwrap();
     let mut opt = Adam::new(0.01);
     let (x, y) = batch(0);

@@ -9,11 +9,6 @@ use wgpu_backprop::ops;
 use wgpu_backprop::rng::Rng;
 use wgpu_backprop::Gpu;
 
-fn fresh_gpu() -> Gpu {
-    let (info, device, queue) = own_device(|limits| limits);
-    Gpu::from_device(info, device, queue)
-}
-
 /// A 128×96 · 96×64 product, checked against f64; returns the result's bits.
 fn product(gpu: &Gpu) -> Vec<u32> {
     let mut rng = Rng::new(9);
@@ -36,7 +31,7 @@ fn choices_are_timed_once_persisted_and_tied_to_the_adapter() {
     std::env::remove_var("WGPU_BACKPROP_AUTOTUNE");
 
     // First Gpu: the class is new, both candidates are timed, the choice lands in a file.
-    let first = fresh_gpu();
+    let first = own_gpu();
     product(&first);
     let tuned = first.tuned();
     let t = tuned
@@ -83,7 +78,7 @@ fn choices_are_timed_once_persisted_and_tied_to_the_adapter() {
     assert!(text.contains(&format!("{CLASS}\t{}", t.variant)), "{text}");
 
     // Second Gpu, same adapter: the choice is read, nothing is timed.
-    let second = fresh_gpu();
+    let second = own_gpu();
     let again = second.tuned();
     let read_back = again
         .iter()
@@ -97,7 +92,7 @@ fn choices_are_timed_once_persisted_and_tied_to_the_adapter() {
     // A file of another driver (same name, other adapter line) is ignored: timed anew.
     let other = text.replacen("adapter ", "adapter another driver ", 1);
     std::fs::write(&file, other).unwrap();
-    let third = fresh_gpu();
+    let third = own_gpu();
     assert!(
         third.tuned().is_empty(),
         "another adapter's choices were used"
@@ -112,7 +107,7 @@ fn choices_are_timed_once_persisted_and_tied_to_the_adapter() {
 
     // Off: nothing timed, nothing read, the static choice every time (bit for bit).
     std::env::set_var("WGPU_BACKPROP_AUTOTUNE", "off");
-    let off = fresh_gpu();
+    let off = own_gpu();
     let (x, y) = (product(&off), product(&off));
     assert_eq!(x, y);
     let mut rng = Rng::new(9);

@@ -10,11 +10,6 @@ use wgpu_backprop::ops;
 use wgpu_backprop::rng::Rng;
 use wgpu_backprop::{Error, Gpu, Tensor};
 
-fn own_gpu() -> Gpu {
-    let (info, device, queue) = own_device(|limits| limits);
-    Gpu::from_device(info, device, queue)
-}
-
 /// Work of the user's own that the device rejects: a copy past the end of a 16-byte buffer.
 fn bad_copy(gpu: &Gpu) -> Result<(), Error> {
     let buffer = |usage| {

@@ -103,6 +103,14 @@ impl Gpu {
         }
     }
 
+    /// The error for a failed wait or mapping: `DeviceLost` if that is what happened (the
+    /// usual reason), else `Device` with `message`.
+    pub(crate) fn lost_or(&self, op: &'static str, message: String) -> Error {
+        self.check_lost(op)
+            .err()
+            .unwrap_or(Error::Device { op, message })
+    }
+
     /// Runs `f`, which calls the device, inside this thread's error scopes: its value, or the
     /// first error it raised, typed and blamed on `op`.
     pub(crate) fn scoped<T>(&self, op: &'static str, f: impl FnOnce() -> T) -> Result<T> {

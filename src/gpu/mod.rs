@@ -237,11 +237,7 @@ impl Gpu {
                 // A submission to a lost device fails without a word; one more poll runs the
                 // device-lost callback, so the error says what happened.
                 let _ = self.inner.device.poll(wgpu::PollType::Poll);
-                self.check_lost(op)?;
-                Err(Error::Device {
-                    op,
-                    message: e.to_string(),
-                })
+                Err(self.lost_or(op, e.to_string()))
             }
         }
     }

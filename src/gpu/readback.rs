@@ -125,11 +125,7 @@ impl Gpu {
         let (staging, _) = self.stage(op, buffer, bytes)?;
         Mapping::start(self, &staging, bytes)
             .await
-            .map_err(|message| {
-                self.check_lost(op)
-                    .err()
-                    .unwrap_or(Error::Device { op, message })
-            })?;
+            .map_err(|message| self.lost_or(op, message))?;
         let bytes = self.take_mapped(op, staging, bytes)?;
         Ok(bytemuck::pod_collect_to_vec(&bytes))
     }
@@ -182,11 +178,9 @@ impl Gpu {
         let (staging, index) = self.stage(op, buffer, bytes)?;
         let mapping = Mapping::start(self, &staging, bytes);
         self.wait(op, index)?;
-        let mapped = mapping.block(self.timeout()).map_err(|message| {
-            self.check_lost(op)
-                .err()
-                .unwrap_or(Error::Device { op, message })
-        })?;
+        let mapped = mapping
+            .block(self.timeout())
+            .map_err(|message| self.lost_or(op, message))?;
         if !mapped {
             return Err(Error::Timeout {
                 op,

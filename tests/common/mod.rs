@@ -42,6 +42,13 @@ pub fn own_device(
     })
 }
 
+/// A `Gpu` of its own on the test adapter, with the adapter's limits: for tests whose
+/// settings, errors or memory counts must not touch the shared one.
+pub fn own_gpu() -> Gpu {
+    let (info, device, queue) = own_device(|limits| limits);
+    Gpu::from_device(info, device, queue)
+}
+
 /// Tolerance: |got − expected| ≤ abs + rel·scale, where scale is |expected| unless given.
 #[derive(Clone, Copy, Debug)]
 pub struct Tol {
