@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use ndarray::Array2;
-use wgpu_backprop::ops::{column_sum, gemm_with, matmul, MatmulKernel, Transpose};
+use wgpu_backprop::ops::{column_sum, gemm_relu_with, gemm_with, matmul, MatmulKernel, Transpose};
 use wgpu_backprop::rng::Rng;
 use wgpu_backprop::Gpu;
 
@@ -15,15 +15,11 @@ const DOT_TOL: Tol = Tol {
     rel: 1e-5,
 };
 
-/// Variant bits: 1 = A transposed, 2 = B transposed, 4 = with bias. Runs every kernel
-/// (forced; shapes the vec4 kernels cannot take run tiled) and `Auto`.
+/// Variant bits: 1 = A transposed, 2 = B transposed, 4 = with bias, 8 = ReLU epilogue
+/// (`gemm_relu`). Runs every kernel (forced; shapes the vec4 kernels cannot take run tiled)
+/// and `Auto`.
 fn check_gemm(gpu: &Gpu, rng: &mut Rng, mkn: [usize; 3], scale: f32, variant: usize) {
-    for kernel in [
-        MatmulKernel::Tiled,
-        MatmulKernel::Register,
-        MatmulKernel::Vec4,
-        MatmulKernel::Auto,
-    ] {
+    for kernel in MatmulKernel::FORCED.into_iter().chain([MatmulKernel::Auto]) {
         check_gemm_on(gpu, rng, kernel, mkn, scale, variant);
     }
 }
@@ -37,6 +33,7 @@ fn check_gemm_on(
     variant: usize,
 ) {
     let (ta, tb, bias) = (variant & 1 == 1, variant & 2 == 2, variant & 4 == 4);
+    let relu = variant & 8 == 8;
     let a = mat(&rand_vec(rng, m * k, -scale, scale), m, k);
     let b = mat(&rand_vec(rng, k * n, -scale, scale), k, n);
     let bias_v = rand_vec(rng, n, -scale, scale);
@@ -47,7 +44,8 @@ fn check_gemm_on(
     let gb = upload(gpu, &flat(&sb), &[sb.nrows(), sb.ncols()]);
     let gbias = upload(gpu, &bias_v, &[n]);
     let tr = |t: bool| if t { Transpose::Yes } else { Transpose::No };
-    let c = gemm_with(kernel, (&ga, tr(ta)), (&gb, tr(tb)), bias.then_some(&gbias)).unwrap();
+    let product = if relu { gemm_relu_with } else { gemm_with };
+    let c = product(kernel, (&ga, tr(ta)), (&gb, tr(tb)), bias.then_some(&gbias)).unwrap();
     assert_eq!(c.shape(), &[m, n]);
     let (mut want, mut err_scale) = matmul_ref(&a, &b);
     if bias {
@@ -55,7 +53,12 @@ fn check_gemm_on(
         want += &bv;
         err_scale += &bv.mapv(f64::abs);
     }
-    let what = format!("gemm {kernel:?} {m}x{k}x{n} ta={ta} tb={tb} bias={bias} scale={scale}");
+    if relu {
+        want.mapv_inplace(|v| v.max(0.0));
+    }
+    let what = format!(
+        "gemm {kernel:?} {m}x{k}x{n} ta={ta} tb={tb} bias={bias} relu={relu} scale={scale}"
+    );
     assert_close_scaled(&what, &read(&c), &flat(&want), &flat(&err_scale), DOT_TOL);
 }
 
@@ -67,7 +70,8 @@ fn every_small_shape_all_variants() {
         for m in 1..=17 {
             for n in 1..=17 {
                 let v = (m + n + k) % 4;
-                check_gemm(&gpu, &mut rng, [m, k, n], 1.0, v + 4 * ((m + n) % 2));
+                let extra = 4 * ((m + n) % 2) + 8 * ((m * n + k) % 3 == 0) as usize;
+                check_gemm(&gpu, &mut rng, [m, k, n], 1.0, v + extra);
             }
         }
     }
@@ -86,7 +90,7 @@ fn tile_edges_and_primes_all_variants() {
         (97, 101, 89),
     ];
     for (m, k, n) in sizes {
-        for v in 0..8 {
+        for v in 0..16 {
             check_gemm(&gpu, &mut rng, [m, k, n], 1.0, v);
         }
     }
@@ -112,6 +116,41 @@ fn register_kernel_aligned_edges_all_variants() {
     for (m, k, n) in shapes {
         for v in 0..8 {
             for kernel in [MatmulKernel::Register, MatmulKernel::Vec4] {
+                check_gemm_on(&gpu, &mut rng, kernel, [m, k, n], 1.0, v);
+            }
+        }
+    }
+}
+
+/// The blocked family where the shape fits its tiles exactly (no edge checks: 128×128×8,
+/// 128×64×8, 64×64×16 and multiples) and one off, and split-K with 2 to 9 ranges of K, the
+/// last one short, with bias and the ReLU epilogue.
+#[test]
+fn blocked_exact_tiles_and_split_k_all_variants() {
+    let gpu = gpu();
+    let mut rng = Rng::new(6);
+    let blocked = [
+        MatmulKernel::Blocked128,
+        MatmulKernel::Blocked128x64,
+        MatmulKernel::Blocked64,
+        MatmulKernel::SplitK,
+    ];
+    let shapes = [
+        (128, 8, 128),
+        (256, 16, 128),
+        (128, 32, 64),
+        (64, 16, 64),
+        (192, 48, 192),
+        (128, 9, 128),
+        (129, 8, 128),
+        (128, 8, 127),
+        (4, 5000, 4),
+        (3, 1031, 5),
+        (64, 4096, 68),
+    ];
+    for (m, k, n) in shapes {
+        for v in 0..16 {
+            for kernel in blocked {
                 check_gemm_on(&gpu, &mut rng, kernel, [m, k, n], 1.0, v);
             }
         }

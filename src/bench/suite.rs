@@ -45,13 +45,17 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
     for n in sizes {
         cases.push(matmul_case(gpu, &mut rng, n, MatmulKernel::Auto));
     }
-    // The kernel variants side by side at 1024³.
-    for kernel in [
-        MatmulKernel::Tiled,
-        MatmulKernel::Register,
-        MatmulKernel::Vec4,
-    ] {
-        cases.push(matmul_case(gpu, &mut rng, 1024, kernel));
+    // The kernel variants side by side at 1024³ (and 4096³ with `large`), and split-K
+    // against its plain tile on a small output with a long K.
+    for n in if large { vec![1024, 4096] } else { vec![1024] } {
+        for kernel in MatmulKernel::FORCED {
+            if kernel != MatmulKernel::SplitK {
+                cases.push(matmul_case(gpu, &mut rng, n, kernel));
+            }
+        }
+    }
+    for kernel in [MatmulKernel::Blocked64, MatmulKernel::SplitK] {
+        cases.push(long_k_case(gpu, &mut rng, [64, 65_536, 64], kernel));
     }
     let mut linears = vec![(1024, 1024, 1024)];
     if large {
@@ -78,16 +82,42 @@ fn matmul_case(gpu: &Gpu, rng: &mut Rng, n: usize, kernel: MatmulKernel) -> Resu
     let (a, b) = (random(gpu, rng, &[n, n])?, random(gpu, rng, &[n, n])?);
     let no = Transpose::No;
     Ok(Case {
-        op: match kernel {
-            MatmulKernel::Auto => "matmul",
-            MatmulKernel::Tiled => "matmul_tiled",
-            MatmulKernel::Register => "matmul_register",
-            MatmulKernel::Vec4 => "matmul_vec4",
-        },
+        op: matmul_op(kernel),
         shape: format!("{n}x{n}x{n}"),
         work: Work::Flops(2.0 * (n as f64).powi(3)),
         run: Box::new(move || ops::gemm_with(kernel, (&a, no), (&b, no), None).map(drop)),
     })
+}
+
+/// C (M, N) = A (M, K) · B (K, N) with a long K.
+fn long_k_case(
+    gpu: &Gpu,
+    rng: &mut Rng,
+    [m, k, n]: [usize; 3],
+    kernel: MatmulKernel,
+) -> Result<Case> {
+    let (a, b) = (random(gpu, rng, &[m, k])?, random(gpu, rng, &[k, n])?);
+    let no = Transpose::No;
+    Ok(Case {
+        op: matmul_op(kernel),
+        shape: format!("{m}x{k}x{n}"),
+        work: Work::Flops(2.0 * (m * k * n) as f64),
+        run: Box::new(move || ops::gemm_with(kernel, (&a, no), (&b, no), None).map(drop)),
+    })
+}
+
+/// The case's name: `matmul` for `Auto`, else `matmul_` and the kernel's name.
+fn matmul_op(kernel: MatmulKernel) -> &'static str {
+    match kernel {
+        MatmulKernel::Auto => "matmul",
+        MatmulKernel::Tiled => "matmul_tiled",
+        MatmulKernel::Register => "matmul_register",
+        MatmulKernel::Vec4 => "matmul_vec4",
+        MatmulKernel::Blocked128 => "matmul_blocked128",
+        MatmulKernel::Blocked128x64 => "matmul_blocked128x64",
+        MatmulKernel::Blocked64 => "matmul_blocked64",
+        MatmulKernel::SplitK => "matmul_splitk",
+    }
 }
 
 fn linear_case(gpu: &Gpu, rng: &mut Rng, [b, k, n]: [usize; 3], backward: bool) -> Result<Case> {

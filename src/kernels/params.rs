@@ -2,7 +2,7 @@
 //! the `Params` struct of its WGSL source field by field. `kernels::translate` checks each
 //! against naga's layout of the shader (names, offsets, size), so the two cannot drift apart.
 
-use super::registry::Source;
+use super::registry::{Source, Tile};
 
 /// A kernel family's uniform: plain 4-byte fields, at most eight.
 pub(crate) trait Uniform: bytemuck::Pod {
@@ -23,7 +23,7 @@ pub(crate) trait Uniform: bytemuck::Pod {
 }
 
 macro_rules! uniform {
-    ($(#[$doc:meta])* $name:ident for $source:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident for $source:expr => { $($field:ident: $ty:ty),* $(,)? }) => {
         $(#[$doc])*
         #[repr(C)]
         #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -32,7 +32,7 @@ macro_rules! uniform {
         }
 
         impl Uniform for $name {
-            const SOURCE: Source = Source::$source;
+            const SOURCE: Source = $source;
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
         }
     };
@@ -40,47 +40,60 @@ macro_rules! uniform {
 
 uniform! {
     /// `matmul.wgsl`: C (m, n) over the inner range k0..k1 of k.
-    MatmulParams for Matmul { m: u32, n: u32, k: u32, k0: u32, k1: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+    MatmulParams for Source::Matmul => { m: u32, n: u32, k: u32, k0: u32, k1: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+}
+
+uniform! {
+    /// `matmul_blocked.wgsl` (every tile): C (m, n), inner dimension k, cut into `splits`
+    /// ranges of `k_split`; `row_tiles` tiles of rows.
+    MatmulBlockedParams for Source::MatmulBlocked(Tile::T64x64) => {
+        m: u32, n: u32, k: u32, k_split: u32, row_tiles: u32, splits: u32, _pad0: u32, _pad1: u32,
+    }
+}
+
+uniform! {
+    /// `matmul_split.wgsl`: the `splits` partial products of `len` = M·N elements, rows of `n`.
+    MatmulSplitParams for Source::MatmulSplit => { len: u32, n: u32, splits: u32, _pad: u32 }
 }
 
 uniform! {
     /// `matmul_register.wgsl`: C (m, n), inner dimension k.
-    MatmulRegisterParams for MatmulRegister { m: u32, n: u32, k: u32, _pad: u32 }
+    MatmulRegisterParams for Source::MatmulRegister => { m: u32, n: u32, k: u32, _pad: u32 }
 }
 
 uniform! {
     /// `matmul_vec4.wgsl`: C (m, n), inner dimension k.
-    MatmulVec4Params for MatmulVec4 { m: u32, n: u32, k: u32, _pad: u32 }
+    MatmulVec4Params for Source::MatmulVec4 => { m: u32, n: u32, k: u32, _pad: u32 }
 }
 
 uniform! {
     /// `reduce.wgsl`: column sums of (rows, cols), `chunk` rows per invocation.
-    ReduceParams for Reduce { rows: u32, cols: u32, chunk: u32, _pad: u32 }
+    ReduceParams for Source::Reduce => { rows: u32, cols: u32, chunk: u32, _pad: u32 }
 }
 
 uniform! {
     /// `softmax.wgsl`: rows of `cols`.
-    SoftmaxParams for Softmax { rows: u32, cols: u32, _pad0: u32, _pad1: u32 }
+    SoftmaxParams for Source::Softmax => { rows: u32, cols: u32, _pad0: u32, _pad1: u32 }
 }
 
 uniform! {
     /// `relu.wgsl`: `n4` vec4s.
-    ReluParams for Relu { n4: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+    ReluParams for Source::Relu => { n4: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
 }
 
 uniform! {
     /// `jacobian.wgsl`: a Jacobian of (rows, cols); `a`, `b` depend on the kernel.
-    JacobianParams for Jacobian { rows: u32, cols: u32, a: u32, b: u32 }
+    JacobianParams for Source::Jacobian => { rows: u32, cols: u32, a: u32, b: u32 }
 }
 
 uniform! {
     /// `loss.wgsl`: (rows, cols) and 1 / count.
-    LossParams for Loss { rows: u32, cols: u32, inv_count: f32, _pad: u32 }
+    LossParams for Source::Loss => { rows: u32, cols: u32, inv_count: f32, _pad: u32 }
 }
 
 uniform! {
     /// `optim.wgsl`: `n` elements; the optimizer's hyperparameters (SGD: `beta1` = momentum).
-    OptimParams for Optim {
+    OptimParams for Source::Optim => {
         n: u32, lr: f32, beta1: f32, beta2: f32, eps: f32,
         correction1: f32, correction2: f32, weight_decay: f32,
     }

@@ -8,6 +8,9 @@ use std::borrow::Cow;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub(crate) enum Source {
     Matmul,
+    /// The blocked family is one source per output tile: the tile's constants go in front.
+    MatmulBlocked(Tile),
+    MatmulSplit,
     MatmulRegister,
     MatmulVec4,
     Reduce,
@@ -24,8 +27,12 @@ const WORKGROUP_REDUCE: &str = include_str!("../../shaders/workgroup_reduce.wgsl
 impl Source {
     /// Every source file, for tests that go over them all.
     #[cfg(test)]
-    pub(crate) const ALL: [Source; 9] = [
+    pub(crate) const ALL: [Source; 13] = [
         Source::Matmul,
+        Source::MatmulBlocked(Tile::T128x128),
+        Source::MatmulBlocked(Tile::T128x64),
+        Source::MatmulBlocked(Tile::T64x64),
+        Source::MatmulSplit,
         Source::MatmulRegister,
         Source::MatmulVec4,
         Source::Reduce,
@@ -42,6 +49,13 @@ impl Source {
             Source::Softmax | Source::Loss | Source::Reduce => {
                 Cow::Owned(format!("{WORKGROUP_REDUCE}\n{}", self.file()))
             }
+            Source::MatmulBlocked(tile) => {
+                let (bm, bn, bk) = tile.dims();
+                Cow::Owned(format!(
+                    "const BM: u32 = {bm}u;\nconst BN: u32 = {bn}u;\nconst BK: u32 = {bk}u;\n{}",
+                    self.file()
+                ))
+            }
             _ => Cow::Borrowed(self.file()),
         }
     }
@@ -49,6 +63,8 @@ impl Source {
     fn file(self) -> &'static str {
         match self {
             Source::Matmul => include_str!("../../shaders/matmul.wgsl"),
+            Source::MatmulBlocked(_) => include_str!("../../shaders/matmul_blocked.wgsl"),
+            Source::MatmulSplit => include_str!("../../shaders/matmul_split.wgsl"),
             Source::MatmulRegister => include_str!("../../shaders/matmul_register.wgsl"),
             Source::MatmulVec4 => include_str!("../../shaders/matmul_vec4.wgsl"),
             Source::Reduce => include_str!("../../shaders/reduce.wgsl"),
@@ -57,6 +73,30 @@ impl Source {
             Source::Jacobian => include_str!("../../shaders/jacobian.wgsl"),
             Source::Loss => include_str!("../../shaders/loss.wgsl"),
             Source::Optim => include_str!("../../shaders/optim.wgsl"),
+        }
+    }
+}
+
+/// An output tile of the blocked matmul family (`matmul_blocked.wgsl`): BM × BN of C per
+/// 16×16 workgroup, K in slices of BK. Each fits WebGPU's minimum 16 KiB of workgroup memory
+/// with both tiles double-buffered (2 · BK · (BM + BN) · 4 bytes).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) enum Tile {
+    /// 8×8 per invocation: the most reuse per load, for big products (16 KiB).
+    T128x128,
+    /// 8×4 per invocation: half the workgroups' columns, for products with few tiles (12 KiB).
+    T128x64,
+    /// 4×4 per invocation, BK 16: small products and the split-K partials (16 KiB).
+    T64x64,
+}
+
+impl Tile {
+    /// (BM, BN, BK).
+    pub(crate) const fn dims(self) -> (usize, usize, usize) {
+        match self {
+            Tile::T128x128 => (128, 128, 8),
+            Tile::T128x64 => (128, 64, 8),
+            Tile::T64x64 => (64, 64, 16),
         }
     }
 }
@@ -93,6 +133,46 @@ pub(crate) const MATMUL: Kernel = def(
     &[Read, Read, Read, ReadWrite],
     &["TRANS_A", "TRANS_B", "HAS_BIAS", "ACCUMULATE"],
 );
+/// Specialisation bits of [`matmul_blocked`] (the transposes and bias as for [`MATMUL`]).
+pub(crate) const BLOCKED_RELU: u32 = 8;
+pub(crate) const BLOCKED_VEC4: u32 = 16;
+pub(crate) const BLOCKED_EDGE: u32 = 32;
+const BLOCKED_FLAGS: &[&str] = &["TRANS_A", "TRANS_B", "HAS_BIAS", "RELU", "VEC4", "EDGE"];
+const MATMUL_BLOCKED: [Kernel; 3] = [
+    blocked(Tile::T128x128),
+    blocked(Tile::T128x64),
+    blocked(Tile::T64x64),
+];
+const fn blocked(tile: Tile) -> Kernel {
+    def(
+        Source::MatmulBlocked(tile),
+        "matmul_blocked",
+        &[Read, Read, Read, ReadWrite],
+        BLOCKED_FLAGS,
+    )
+}
+
+/// The same product by the blocked kernel with `tile` (GPUs; any shape, optionally a split-K
+/// partial, optionally with the ReLU epilogue): same bindings.
+pub(crate) const fn matmul_blocked(tile: Tile) -> &'static Kernel {
+    match tile {
+        Tile::T128x128 => &MATMUL_BLOCKED[0],
+        Tile::T128x64 => &MATMUL_BLOCKED[1],
+        Tile::T64x64 => &MATMUL_BLOCKED[2],
+    }
+}
+
+/// Split-K's sum of partial products (+ bias, ReLU): bindings partials, bias, C.
+pub(crate) const MATMUL_SPLIT_SUM: Kernel = def(
+    Source::MatmulSplit,
+    "matmul_split_sum",
+    &[Read, Read, ReadWrite],
+    &["HAS_BIAS", "RELU"],
+);
+/// Specialisation bits of [`MATMUL_SPLIT_SUM`].
+pub(crate) const SPLIT_HAS_BIAS: u32 = 1;
+pub(crate) const SPLIT_RELU: u32 = 2;
+
 /// The same product by the register kernel (CPU devices, aligned shapes): same bindings, flags.
 pub(crate) const MATMUL_REGISTER: Kernel = def(
     Source::MatmulRegister,
@@ -175,8 +255,12 @@ const fn jacobian(entry: &'static str) -> Kernel {
 /// Every kernel above, for tests that go over them all (the translation test checks that each
 /// entry point of every source is listed here).
 #[cfg(test)]
-pub(crate) const ALL: [&Kernel; 28] = [
+pub(crate) const ALL: [&Kernel; 32] = [
     &MATMUL,
+    &MATMUL_BLOCKED[0],
+    &MATMUL_BLOCKED[1],
+    &MATMUL_BLOCKED[2],
+    &MATMUL_SPLIT_SUM,
     &MATMUL_REGISTER,
     &MATMUL_VEC4,
     &COLUMN_SUM,

@@ -167,6 +167,14 @@ fn every_uniform_struct_mirrors_its_wgsl_params() {
     let checks = [
         (MatmulParams::SOURCE, check_uniform::<MatmulParams>()),
         (
+            MatmulBlockedParams::SOURCE,
+            check_uniform::<MatmulBlockedParams>(),
+        ),
+        (
+            MatmulSplitParams::SOURCE,
+            check_uniform::<MatmulSplitParams>(),
+        ),
+        (
             MatmulRegisterParams::SOURCE,
             check_uniform::<MatmulRegisterParams>(),
         ),
@@ -185,7 +193,10 @@ fn every_uniform_struct_mirrors_its_wgsl_params() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     for source in Source::ALL {
         assert!(
-            checks.iter().any(|(s, _)| *s == source),
+            // One struct per family: every tile of the blocked matmul shares one.
+            checks
+                .iter()
+                .any(|(s, _)| std::mem::discriminant(s) == std::mem::discriminant(&source)),
             "{source:?} has no host uniform struct"
         );
     }

@@ -1,10 +1,14 @@
-//! Matrix products on the tiled kernel of `shaders/matmul.wgsl`.
+//! Matrix products: the public `gemm` family, shape checks, and which kernel runs (`Auto`:
+//! the static choice per adapter class, refined by the autotuner). The kernels: tiled
+//! (`shaders/matmul.wgsl`), register and vec4 (no workgroup memory), and the blocked GPU
+//! family (`matmul_blocked.rs`).
 
 use crate::error::{Error, Result};
 use crate::kernels::{
-    Dispatch, MatmulParams, MatmulRegisterParams, MatmulVec4Params, Uniform, ACCUMULATE, HAS_BIAS,
-    MATMUL, MATMUL_REGISTER, MATMUL_VEC4, TRANS_A, TRANS_B,
+    Dispatch, MatmulParams, MatmulRegisterParams, MatmulVec4Params, Tile, Uniform, ACCUMULATE,
+    HAS_BIAS, MATMUL, MATMUL_REGISTER, MATMUL_VEC4, TRANS_A, TRANS_B,
 };
+use crate::ops::matmul_blocked::{self as blocked, Product};
 use crate::ops::{same_gpu, u32_of};
 use crate::tensor::Tensor;
 
@@ -52,9 +56,10 @@ fn tune_class((ta, tb): (Transpose, Transpose), m: usize, n: usize, k: usize) ->
 /// Which matmul kernel runs (see `shaders/matmul*.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatmulKernel {
-    /// The faster on this adapter for this shape class, measured by the autotuner the first
+    /// The fastest on this adapter for this shape class, measured by the autotuner the first
     /// time the class comes up (see [`crate::Gpu::tuned`]); untuned (small products, tuning
-    /// off or over budget): `Register` on CPU devices, `Tiled` on GPUs.
+    /// off or over budget): `Register` on CPU devices, on GPUs `Blocked128` for products of
+    /// 64 or more 128×128 tiles, else `Blocked64`.
     Auto,
     /// 64×64 tiles through workgroup memory, 4×4 per invocation.
     Tiled,
@@ -64,6 +69,53 @@ pub enum MatmulKernel {
     /// No workgroup memory: a 4×4 block per invocation, vec4 loads (built for GPUs). Shapes it
     /// cannot take run on `Tiled`.
     Vec4,
+    /// The blocked GPU kernel: 128×128 tiles, 8×8 per invocation, double-buffered k-major
+    /// staging; any shape (edge checks only where the shape does not fit the tile).
+    Blocked128,
+    /// The same with 128×64 tiles (8×4 per invocation).
+    Blocked128x64,
+    /// The same with 64×64 tiles (4×4 per invocation, K slices of 16).
+    Blocked64,
+    /// `Blocked64` over ranges of K in parallel, then a sum of the partial products: for small
+    /// outputs with a long K (the number of ranges follows the shape).
+    SplitK,
+}
+
+impl MatmulKernel {
+    /// Every kernel that can be forced, in the order the autotuner lists them.
+    pub const FORCED: [MatmulKernel; 7] = [
+        MatmulKernel::Tiled,
+        MatmulKernel::Register,
+        MatmulKernel::Vec4,
+        MatmulKernel::Blocked128,
+        MatmulKernel::Blocked128x64,
+        MatmulKernel::Blocked64,
+        MatmulKernel::SplitK,
+    ];
+
+    /// Its name in benchmarks and the autotuner's file.
+    pub fn name(self) -> &'static str {
+        match self {
+            MatmulKernel::Auto => "auto",
+            MatmulKernel::Tiled => "tiled",
+            MatmulKernel::Register => "register",
+            MatmulKernel::Vec4 => "vec4",
+            MatmulKernel::Blocked128 => "blocked128",
+            MatmulKernel::Blocked128x64 => "blocked128x64",
+            MatmulKernel::Blocked64 => "blocked64",
+            MatmulKernel::SplitK => "splitk",
+        }
+    }
+
+    /// The blocked kernel's tile, for the blocked variants.
+    fn tile(self) -> Option<Tile> {
+        match self {
+            MatmulKernel::Blocked128 => Some(Tile::T128x128),
+            MatmulKernel::Blocked128x64 => Some(Tile::T128x64),
+            MatmulKernel::Blocked64 | MatmulKernel::SplitK => Some(Tile::T64x64),
+            _ => None,
+        }
+    }
 }
 
 /// C = A·B for A (M, K) and B (K, N).
@@ -101,6 +153,38 @@ pub fn gemm_with(
     (a, ta): (&Tensor, Transpose),
     (b, tb): (&Tensor, Transpose),
     bias: Option<&Tensor>,
+) -> Result<Tensor> {
+    product(kernel, (a, ta), (b, tb), bias, false)
+}
+
+/// ReLU([`gemm`]): `relu_forward(gemm(..))` in one pass where the kernel that runs has the
+/// ReLU epilogue (the blocked family), else in two. Bit for bit the same either way.
+pub fn gemm_relu(
+    a: &Tensor,
+    ta: Transpose,
+    b: &Tensor,
+    tb: Transpose,
+    bias: Option<&Tensor>,
+) -> Result<Tensor> {
+    gemm_relu_with(MatmulKernel::Auto, (a, ta), (b, tb), bias)
+}
+
+/// [`gemm_relu`] on a chosen kernel.
+pub fn gemm_relu_with(
+    kernel: MatmulKernel,
+    (a, ta): (&Tensor, Transpose),
+    (b, tb): (&Tensor, Transpose),
+    bias: Option<&Tensor>,
+) -> Result<Tensor> {
+    product(kernel, (a, ta), (b, tb), bias, true)
+}
+
+fn product(
+    kernel: MatmulKernel,
+    (a, ta): (&Tensor, Transpose),
+    (b, tb): (&Tensor, Transpose),
+    bias: Option<&Tensor>,
+    relu: bool,
 ) -> Result<Tensor> {
     const OP: &str = "matmul";
     same_gpu(OP, &[a, b])?;
@@ -147,6 +231,36 @@ pub fn gemm_with(
     let kernel = choose(kernel, (a, ta), (b, tb), bias, (m, n, k))?;
     let c = Tensor::empty(gpu, OP, &[m, n])?;
     let buffers = [a.buffer(), b.buffer(), bias_buffer, c.buffer()];
+    if let Some(tile) = kernel.tile() {
+        let splits = if kernel == MatmulKernel::SplitK {
+            blocked::split_count((m, n, k))
+        } else {
+            1
+        };
+        let p = Product {
+            gpu,
+            buffers,
+            spec,
+            mnk: (m, n, k),
+            relu,
+        };
+        return blocked::launch(&p, tile, splits).map(|()| c);
+    }
+    let c = unfused(kernel, (gpu, &buffers), spec, (m, n, k)).map(|()| c)?;
+    if relu {
+        return crate::ops::relu_forward(&c);
+    }
+    Ok(c)
+}
+
+/// The kernels without a ReLU epilogue: register, vec4, tiled.
+fn unfused(
+    kernel: MatmulKernel,
+    (gpu, buffers): (&crate::gpu::Gpu, &[&wgpu::Buffer; 4]),
+    spec: u32,
+    (m, n, k): (usize, usize, usize),
+) -> Result<()> {
+    const OP: &str = "matmul";
     let (m32, n32, k32) = (u32_of(m), u32_of(n), u32_of(k));
     let (which, rows, words) = match kernel {
         MatmulKernel::Register => {
@@ -167,17 +281,17 @@ pub fn gemm_with(
             };
             (&MATMUL_VEC4, 64, p.words())
         }
-        _ => return launch_tiled((gpu, &buffers), spec, (m, n, k)).map(|()| c),
+        _ => return launch_tiled((gpu, buffers), spec, (m, n, k)),
     };
     let grid = gpu.grid_2d(OP, n.div_ceil(64) as u64, m.div_ceil(rows) as u64)?;
     let dispatch = Dispatch {
         kernel: which,
         spec,
         params: words,
-        buffers: &buffers,
+        buffers,
         grid,
     };
-    gpu.launch(OP, dispatch).map(|()| c)
+    gpu.launch(OP, dispatch)
 }
 
 /// The kernel that runs: as asked, or for `Auto` the tuned (or static) one. The vec4 kernels
@@ -192,7 +306,8 @@ fn choose(
 ) -> Result<MatmulKernel> {
     let aligned =
         k % 4 == 0 && n % 4 == 0 && (ta == Transpose::No || m % 4 == 0) && k <= REGISTER_MAX_K;
-    if !aligned {
+    let needs_alignment = matches!(kernel, MatmulKernel::Register | MatmulKernel::Vec4);
+    if needs_alignment && !aligned {
         return Ok(MatmulKernel::Tiled);
     }
     if kernel != MatmulKernel::Auto {
@@ -200,24 +315,46 @@ fn choose(
     }
     let gpu = a.gpu();
     let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
-    let fallback = if cpu && auto_register(ta, tb, m * n * k) {
-        MatmulKernel::Register
+    let fallback = if cpu {
+        if aligned && auto_register(ta, tb, m * n * k) {
+            MatmulKernel::Register
+        } else {
+            MatmulKernel::Tiled
+        }
+    } else if m.div_ceil(128) * n.div_ceil(128) >= 64 {
+        MatmulKernel::Blocked128
     } else {
-        MatmulKernel::Tiled
+        MatmulKernel::Blocked64
     };
     if m * n * k < TUNE_MIN_FMAS {
         return Ok(fallback);
     }
-    let forced = [
-        MatmulKernel::Tiled,
-        MatmulKernel::Register,
-        MatmulKernel::Vec4,
-    ];
-    let run = |i: usize| gemm_with(forced[i], (a, ta), (b, tb), bias).map(drop);
-    let names = ["tiled", "register", "vec4"];
-    let static_choice = forced.iter().position(|&f| f == fallback).unwrap_or(0);
+    let list = candidates(cpu, aligned, (m, n, k));
+    let names: Vec<&'static str> = list.iter().map(|c| c.name()).collect();
+    let run = |i: usize| gemm_with(list[i], (a, ta), (b, tb), bias).map(drop);
+    let static_choice = list.iter().position(|&f| f == fallback).unwrap_or(0);
     let class = tune_class((ta, tb), m, n, k);
-    Ok(forced[gpu.pick(&class, &names, static_choice, run)?])
+    Ok(list[gpu.pick(&class, &names, static_choice, run)?])
+}
+
+/// The kernels the autotuner times for a product. CPU devices (llvmpipe): the register,
+/// vec4 and tiled kernels (the blocked family measured slower there; timing it would spend
+/// the first run's tuning budget). GPUs: the blocked tiles, split-K where the output is
+/// small and K long, and the rest.
+fn candidates(cpu: bool, aligned: bool, mnk: (usize, usize, usize)) -> Vec<MatmulKernel> {
+    use MatmulKernel::*;
+    let mut list = Vec::with_capacity(7);
+    if !cpu {
+        list.extend([Blocked128, Blocked128x64, Blocked64]);
+        if blocked::split_useful(mnk) {
+            list.push(SplitK);
+        }
+    }
+    list.push(Tiled);
+    if aligned {
+        list.extend([Register, Vec4]);
+    }
+    list
 }
 
 /// The tiled kernel; on loop-capping drivers K in chunks of [`TILED_K_CHUNK`] that

@@ -4,6 +4,7 @@
 
 mod jacobian;
 mod matmul;
+mod matmul_blocked;
 mod reduce;
 mod relu;
 mod softmax;
@@ -12,7 +13,7 @@ pub use jacobian::{
     linear_bias_jacobian, linear_input_jacobian, linear_weight_jacobian, relu_jacobian,
     softmax_jacobian, vjp, MAX_JACOBIAN_ELEMENTS,
 };
-pub use matmul::{gemm, gemm_with, matmul, MatmulKernel, Transpose};
+pub use matmul::{gemm, gemm_relu, gemm_relu_with, gemm_with, matmul, MatmulKernel, Transpose};
 pub use reduce::{add_assign, column_sum, sum_all, sum_all_with, SumKernel};
 pub use relu::{relu_backward, relu_forward};
 pub(crate) use softmax::per_invocation;

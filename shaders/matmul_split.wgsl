@@ -1,0 +1,50 @@
+// The second half of a split-K product (`matmul_blocked.wgsl`): C = Σ over the splits of the
+// partial products (+ bias[N]) (then ReLU when RELU), one element per invocation, the splits
+// added in order.
+//
+//   part: (splits, M·N) partial products; C: (M, N).
+
+struct Params {
+    len: u32,    // M·N
+    n: u32,      // the row length of C (the bias's period)
+    splits: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> part: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+
+override HAS_BIAS: bool = false;
+override RELU: bool = false;
+
+const WG: u32 = 256u;
+
+@compute @workgroup_size(256, 1, 1)
+fn matmul_split_sum(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let i = (wg.y * nwg.x + wg.x) * WG + li;
+    if (i >= p.len) {
+        return;
+    }
+    var s = 0.0;
+    for (var sp = 0u; sp < p.splits; sp++) {
+        s += part[sp * p.len + i];
+    }
+    if (HAS_BIAS) {
+        s += bias[i % p.n];
+    }
+    if (RELU) {
+        // +0 unless s > 0 or NaN, on the bits: the ReLU of `relu.wgsl`.
+        let m = bitcast<u32>(s) & 0x7fffffffu;
+        let positive = (bitcast<u32>(s) & 0x80000000u) == 0u && m != 0u;
+        if (!(positive || m > 0x7f800000u)) {
+            s = 0.0;
+        }
+    }
+    c[i] = s;
+}
