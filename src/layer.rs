@@ -41,6 +41,25 @@ pub trait Layer: Send + Sync {
         None
     }
 
+    /// Fusion, for [`crate::model::Sequential`]: this layer's `forward(x)` followed by a
+    /// ReLU, in one pass where the layer can (Linear: the matmul's epilogue). `Ok(None)` (the
+    /// default) when it cannot; then nothing was done. The layer remembers what its own
+    /// backward needs, as after `forward`.
+    fn forward_relu(&mut self, _x: &Tensor) -> Result<Option<Tensor>> {
+        Ok(None)
+    }
+
+    /// Fusion, for [`crate::model::Sequential`]: whether this layer is a ReLU that can take
+    /// the output of the layer before's [`Layer::forward_relu`] as its own forward
+    /// ([`Layer::take_relu_output`]). The default is `false`.
+    fn takes_relu_output(&self) -> bool {
+        false
+    }
+
+    /// Records `y` = ReLU(x), computed by the layer before, as this layer's last forward.
+    /// Only called on a layer whose [`Layer::takes_relu_output`] is `true`.
+    fn take_relu_output(&mut self, _y: &Tensor) {}
+
     /// How the layer is written in a saved model: `relu`, `softmax`, `linear(64,128)`.
     fn config(&self) -> String {
         self.name().to_lowercase()

@@ -14,9 +14,19 @@ use crate::tensor::Tensor;
 
 /// Layers applied in order. Gradients follow the layers' rule: each `backward` overwrites the
 /// previous gradients (nothing accumulates), so there is no `zero_grad` to call.
-#[derive(Default)]
 pub struct Sequential {
     layers: Vec<Box<dyn Layer>>,
+    /// Whether `forward` fuses a layer with the ReLU after it (see [`Sequential::set_fusion`]).
+    fuse: bool,
+}
+
+impl Default for Sequential {
+    fn default() -> Self {
+        Sequential {
+            layers: Vec::new(),
+            fuse: true,
+        }
+    }
 }
 
 impl Sequential {
@@ -54,7 +64,16 @@ impl Sequential {
                 })
             })
             .collect::<Result<_>>()?;
-        Ok(Sequential { layers })
+        Ok(Sequential {
+            layers,
+            fuse: self.fuse,
+        })
+    }
+
+    /// Whether `forward` runs a `Linear` and the `ReLU` after it as one kernel (on by
+    /// default). The results are the same bit for bit either way; off is for comparing.
+    pub fn set_fusion(&mut self, on: bool) {
+        self.fuse = on;
     }
 
     /// Appends a layer (builder style).
@@ -145,10 +164,27 @@ impl Layer for Sequential {
         "Sequential"
     }
 
+    // A layer followed by a ReLU that takes its output runs both in one pass where it can
+    // (Linear: the ReLU is the matmul's epilogue); the ReLU then keeps the fused output.
     fn forward(&mut self, x: &Tensor) -> Result<Tensor> {
         let mut h = x.clone();
-        for layer in self.layers.iter_mut() {
-            h = layer.forward(&h)?;
+        let mut i = 0;
+        while i < self.layers.len() {
+            if self.fuse
+                && self
+                    .layers
+                    .get(i + 1)
+                    .is_some_and(|r| r.takes_relu_output())
+            {
+                if let Some(y) = self.layers[i].forward_relu(&h)? {
+                    self.layers[i + 1].take_relu_output(&y);
+                    h = y;
+                    i += 2;
+                    continue;
+                }
+            }
+            h = self.layers[i].forward(&h)?;
+            i += 1;
         }
         Ok(h)
     }

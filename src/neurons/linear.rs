@@ -31,6 +31,8 @@ pub struct Linear {
     x_shape: Vec<usize>,
     gw: Option<Tensor>,
     gb: Option<Tensor>,
+    /// The matmul kernel of all three products (`Auto` unless set).
+    kernel: ops::MatmulKernel,
 }
 
 impl Linear {
@@ -100,6 +102,7 @@ impl Linear {
             x_shape: Vec::new(),
             gw: None,
             gb: None,
+            kernel: ops::MatmulKernel::Auto,
         })
     }
 
@@ -175,13 +178,15 @@ impl Linear {
     }
 }
 
-impl Layer for Linear {
-    fn name(&self) -> &'static str {
-        "Linear"
+impl Linear {
+    /// Runs this layer's three products (Y, dX, dW) on `kernel` instead of the autotuned
+    /// choice: for comparing kernels inside a model.
+    pub fn set_kernel(&mut self, kernel: ops::MatmulKernel) {
+        self.kernel = kernel;
     }
 
-    // X: (B, K) or [K], W: (K, N), b: [N] → Y: (B, N) or [N].
-    fn forward(&mut self, x: &Tensor) -> Result<Tensor> {
+    /// Y = X·W + b, then ReLU when `relu` (fused into the matmul where the kernel can).
+    fn forward_with(&mut self, x: &Tensor, relu: bool) -> Result<Tensor> {
         const OP: &str = "Linear::forward";
         x.check_gpu(OP, self.w.gpu())?;
         let k = self.in_features();
@@ -196,17 +201,40 @@ impl Layer for Linear {
                 })
             }
         };
-        let y = ops::gemm(&x2, Transpose::No, &self.w, Transpose::No, Some(&self.b))?;
+        let product = if relu {
+            ops::gemm_relu_with
+        } else {
+            ops::gemm_with
+        };
+        let (no, w) = (Transpose::No, &self.w);
+        let y = product(self.kernel, (&x2, no), (w, no), Some(&self.b))?;
         self.x = Some(x2);
         self.x_shape = x.shape().to_vec();
         y.reshape(&self.out_shape())
+    }
+}
+
+impl Layer for Linear {
+    fn name(&self) -> &'static str {
+        "Linear"
+    }
+
+    // X: (B, K) or [K], W: (K, N), b: [N] → Y: (B, N) or [N].
+    fn forward(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.forward_with(x, false)
+    }
+
+    // ReLU(X·W + b), the ReLU in the matmul's epilogue.
+    fn forward_relu(&mut self, x: &Tensor) -> Result<Option<Tensor>> {
+        self.forward_with(x, true).map(Some)
     }
 
     // dX = dY·Wᵀ (B, K); dW = Xᵀ·dY (K, N); db = Σ_rows dY [N].
     fn backward(&mut self, dy: &Tensor) -> Result<Tensor> {
         let (x, dy2) = self.grad_inputs("Linear::backward", dy)?;
-        let dx = ops::gemm(&dy2, Transpose::No, &self.w, Transpose::Yes, None)?;
-        self.gw = Some(ops::gemm(&x, Transpose::Yes, &dy2, Transpose::No, None)?);
+        let (no, yes) = (Transpose::No, Transpose::Yes);
+        let dx = ops::gemm_with(self.kernel, (&dy2, no), (&self.w, yes), None)?;
+        self.gw = Some(ops::gemm_with(self.kernel, (&x, yes), (&dy2, no), None)?);
         self.gb = Some(ops::column_sum(&dy2)?);
         dx.reshape(&self.x_shape)
     }

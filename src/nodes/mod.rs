@@ -110,6 +110,17 @@ impl Layer for ReLU {
         Ok(y)
     }
 
+    // A fused Linear + ReLU hands over y = ReLU(x) instead of x. Everything ReLU's backward
+    // and Jacobian read of x is where x > 0, and y > 0 exactly there (y = x > 0, or +0, or
+    // NaN where x is NaN, which is not > 0 either), so they come out bit for bit the same.
+    fn takes_relu_output(&self) -> bool {
+        true
+    }
+
+    fn take_relu_output(&mut self, y: &Tensor) {
+        self.x = Some(y.clone());
+    }
+
     // dx = dy ⊙ (x > 0).
     fn backward(&mut self, dy: &Tensor) -> Result<Tensor> {
         const OP: &str = "ReLU::backward";

@@ -52,6 +52,15 @@ impl Layer for Held {
     fn config(&self) -> String {
         self.0.config()
     }
+    fn forward_relu(&mut self, x: &Tensor) -> wgpu_backprop::Result<Option<Tensor>> {
+        self.0.forward_relu(x)
+    }
+    fn takes_relu_output(&self) -> bool {
+        self.0.takes_relu_output()
+    }
+    fn take_relu_output(&mut self, y: &Tensor) {
+        self.0.take_relu_output(y)
+    }
 }
 
 /// One layer of a model: the Python object (what `layers` returns) and its Rust layer.
