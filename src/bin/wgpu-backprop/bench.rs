@@ -59,7 +59,7 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
             },
         );
     }
-    if wanted("op_chain") {
+    if wanted("op_chain") || wanted("op_record") {
         op_chain(gpu, args, &adapter)?;
     }
     for case in suite(gpu, args.large) {
@@ -97,30 +97,42 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
     Ok(())
 }
 
-/// Per-op cost on the host and device together: 1,000 dependent ReLUs of 5 floats recorded
-/// and run, then one readback; reported per op.
+/// Per-op cost: 1,000 dependent ReLUs of 5 floats recorded and run, then one readback,
+/// reported per op (`op_chain`, host and device together), and the recording alone
+/// (`op_record`: this crate, wgpu and the driver on the host, up to the last op recorded).
 fn op_chain(gpu: &Gpu, args: &BenchArgs, adapter: &str) -> Result<()> {
     const OPS: usize = 1000;
     let x = Tensor::from_slice(gpu, &[0.0, -1.0, 2.0, -1.0, 4.0], &[5])?;
+    let mut recording = Vec::new();
     let m = measure_host(args.runs.clamp(3, 20), || {
+        let start = std::time::Instant::now();
         let mut y = x.clone();
         for _ in 0..OPS {
             y = ops::relu_forward(&y)?;
         }
+        recording.push(start.elapsed().as_secs_f64());
         y.to_vec().map(drop)
     })?;
+    recording.sort_by(f64::total_cmp);
+    let record = Measurement {
+        median_s: recording[recording.len() / 2] / OPS as f64,
+        min_s: recording[0] / OPS as f64,
+        ..m
+    };
     let per_op = Measurement {
         median_s: m.median_s / OPS as f64,
         min_s: m.min_s / OPS as f64,
         ..m
     };
-    let row = Row {
-        op: "op_chain",
-        shape: "1000 x relu[5]",
-        m: &per_op,
-        rate: ("us", per_op.median_s * 1e6),
-    };
-    print_row(args.json, adapter, &row);
+    for (op, m) in [("op_chain", &per_op), ("op_record", &record)] {
+        let row = Row {
+            op,
+            shape: "1000 x relu[5]",
+            m,
+            rate: ("us", m.median_s * 1e6),
+        };
+        print_row(args.json, adapter, &row);
+    }
     Ok(())
 }
 
