@@ -20,6 +20,7 @@ fn nan_in_a_row_makes_only_that_row_nan() {
     for kernel in [
         RowKernel::PerInvocation,
         RowKernel::PerWorkgroup,
+        RowKernel::Registers,
         RowKernel::Chunked,
     ] {
         let t = Tensor::from_slice(&gpu, &x, &[4, 4]).unwrap();
@@ -329,6 +330,7 @@ fn softmax_of_minus_infinity_rows() {
     for kernel in [
         RowKernel::PerInvocation,
         RowKernel::PerWorkgroup,
+        RowKernel::Registers,
         RowKernel::Chunked,
     ] {
         let y = read(

@@ -27,7 +27,11 @@ fn check_softmax(gpu: &Gpu, x: &[f64], g: &[f64], rows: usize, cols: usize) {
     let y = sm.forward(&upload(gpu, x, &shape)).unwrap();
     let dx = sm.backward(&upload(gpu, g, &shape)).unwrap();
     check_results(&read(&y), &read(&dx), (x, g), [rows, cols], "layer");
-    for kernel in [RowKernel::PerWorkgroup, RowKernel::PerInvocation] {
+    for kernel in [
+        RowKernel::PerWorkgroup,
+        RowKernel::PerInvocation,
+        RowKernel::Registers,
+    ] {
         let y = softmax_forward_with(kernel, &upload(gpu, x, &shape)).unwrap();
         let dx = softmax_backward_with(kernel, &y, &upload(gpu, g, &shape)).unwrap();
         check_results(
@@ -89,6 +93,15 @@ fn softmax_shape_sweep() {
         (1000, 3),
         (3, 1000),
         (7, 4099),
+        // Around the register kernel's segments (8 per lane, lanes a power of 2 up to 256).
+        (300, 10),
+        (5, 31),
+        (9, 33),
+        (129, 64),
+        (4, 1024),
+        (3, 2047),
+        (2, 2048),
+        (2, 2049),
     ];
     for (rows, cols) in shapes {
         for scale in [1.0, 100.0] {

@@ -72,7 +72,11 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
         cases.push(softmax_case(gpu, &mut rng, shape, true, RowKernel::Auto));
     }
     // The row kernels side by side.
-    for kernel in [RowKernel::PerWorkgroup, RowKernel::PerInvocation] {
+    for kernel in [
+        RowKernel::PerWorkgroup,
+        RowKernel::PerInvocation,
+        RowKernel::Registers,
+    ] {
         cases.push(softmax_case(gpu, &mut rng, [4096, 1024], false, kernel));
     }
     cases
@@ -179,6 +183,7 @@ fn softmax_case(
             (false, RowKernel::PerWorkgroup) => "softmax_fwd_per_workgroup",
             (false, RowKernel::PerInvocation) => "softmax_fwd_per_invocation",
             (false, RowKernel::Chunked) => "softmax_fwd_chunked",
+            (false, RowKernel::Registers) => "softmax_fwd_registers",
         },
         shape: format!("{}x{}", shape[0], shape[1]),
         // forward reads x, writes y; backward reads y and dy, writes dx.

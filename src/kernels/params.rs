@@ -77,6 +77,11 @@ uniform! {
 }
 
 uniform! {
+    /// `softmax_regs.wgsl`: rows of `cols`, `lanes` invocations per row.
+    SoftmaxRegsParams for Source::SoftmaxRegs => { rows: u32, cols: u32, lanes: u32, _pad: u32 }
+}
+
+uniform! {
     /// `relu.wgsl`: `n4` vec4s.
     ReluParams for Source::Relu => { n4: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
 }

@@ -15,6 +15,7 @@ pub(crate) enum Source {
     MatmulVec4,
     Reduce,
     Softmax,
+    SoftmaxRegs,
     Relu,
     Jacobian,
     Loss,
@@ -27,7 +28,7 @@ const WORKGROUP_REDUCE: &str = include_str!("../../shaders/workgroup_reduce.wgsl
 impl Source {
     /// Every source file, for tests that go over them all.
     #[cfg(test)]
-    pub(crate) const ALL: [Source; 13] = [
+    pub(crate) const ALL: [Source; 14] = [
         Source::Matmul,
         Source::MatmulBlocked(Tile::T128x128),
         Source::MatmulBlocked(Tile::T128x64),
@@ -37,6 +38,7 @@ impl Source {
         Source::MatmulVec4,
         Source::Reduce,
         Source::Softmax,
+        Source::SoftmaxRegs,
         Source::Relu,
         Source::Jacobian,
         Source::Loss,
@@ -69,6 +71,7 @@ impl Source {
             Source::MatmulVec4 => include_str!("../../shaders/matmul_vec4.wgsl"),
             Source::Reduce => include_str!("../../shaders/reduce.wgsl"),
             Source::Softmax => include_str!("../../shaders/softmax.wgsl"),
+            Source::SoftmaxRegs => include_str!("../../shaders/softmax_regs.wgsl"),
             Source::Relu => include_str!("../../shaders/relu.wgsl"),
             Source::Jacobian => include_str!("../../shaders/jacobian.wgsl"),
             Source::Loss => include_str!("../../shaders/loss.wgsl"),
@@ -223,6 +226,19 @@ pub(crate) const SOFTMAX_BACKWARD_ROWS: Kernel = def(
     SOFTMAX_LAYOUT,
     &[],
 );
+/// Rows held in registers (up to 2,048 long), `lanes` invocations per row.
+pub(crate) const SOFTMAX_FORWARD_REGS: Kernel = def(
+    Source::SoftmaxRegs,
+    "softmax_forward_regs",
+    SOFTMAX_LAYOUT,
+    &[],
+);
+pub(crate) const SOFTMAX_BACKWARD_REGS: Kernel = def(
+    Source::SoftmaxRegs,
+    "softmax_backward_regs",
+    SOFTMAX_LAYOUT,
+    &[],
+);
 const CHUNKED_LAYOUT: &[Access] = &[Read, Read, ReadWrite, ReadWrite];
 /// The three passes each way of the chunked softmax (long rows): bindings x or y, g, out, stats.
 pub(crate) const SOFTMAX_CHUNKED_FORWARD: [Kernel; 3] = [
@@ -255,7 +271,7 @@ const fn jacobian(entry: &'static str) -> Kernel {
 /// Every kernel above, for tests that go over them all (the translation test checks that each
 /// entry point of every source is listed here).
 #[cfg(test)]
-pub(crate) const ALL: [&Kernel; 32] = [
+pub(crate) const ALL: [&Kernel; 34] = [
     &MATMUL,
     &MATMUL_BLOCKED[0],
     &MATMUL_BLOCKED[1],
@@ -275,6 +291,8 @@ pub(crate) const ALL: [&Kernel; 32] = [
     &SOFTMAX_BACKWARD,
     &SOFTMAX_FORWARD_ROWS,
     &SOFTMAX_BACKWARD_ROWS,
+    &SOFTMAX_FORWARD_REGS,
+    &SOFTMAX_BACKWARD_REGS,
     &SOFTMAX_CHUNKED_FORWARD[0],
     &SOFTMAX_CHUNKED_FORWARD[1],
     &SOFTMAX_CHUNKED_FORWARD[2],

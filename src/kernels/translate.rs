@@ -184,6 +184,10 @@ fn every_uniform_struct_mirrors_its_wgsl_params() {
         ),
         (ReduceParams::SOURCE, check_uniform::<ReduceParams>()),
         (SoftmaxParams::SOURCE, check_uniform::<SoftmaxParams>()),
+        (
+            SoftmaxRegsParams::SOURCE,
+            check_uniform::<SoftmaxRegsParams>(),
+        ),
         (ReluParams::SOURCE, check_uniform::<ReluParams>()),
         (JacobianParams::SOURCE, check_uniform::<JacobianParams>()),
         (LossParams::SOURCE, check_uniform::<LossParams>()),

@@ -1,13 +1,15 @@
-//! SoftMax forward and fused backward (`shaders/softmax.wgsl`), row by row, on one of three
-//! kernels: an invocation per row (no barriers; CPU devices, and short rows anywhere), a
-//! workgroup per row (tree reductions; GPUs), or chunks of a row over many workgroups (rows
-//! longer than 16,384, of any length).
+//! SoftMax forward and fused backward (`shaders/softmax.wgsl`, `softmax_regs.wgsl`), row by
+//! row, on one of four kernels: an invocation per row (no barriers; CPU devices), rows held in
+//! registers by a segment of a workgroup (one read, one write; GPUs, rows up to 2,048), a
+//! workgroup per row (tree reductions; longer rows), or chunks of a row over many workgroups
+//! (rows longer than 16,384, of any length).
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::kernels::{
-    Dispatch, Kernel, SoftmaxParams, Uniform, SOFTMAX_BACKWARD, SOFTMAX_BACKWARD_ROWS,
-    SOFTMAX_CHUNKED_BACKWARD, SOFTMAX_CHUNKED_FORWARD, SOFTMAX_FORWARD, SOFTMAX_FORWARD_ROWS,
+    Dispatch, Kernel, SoftmaxParams, SoftmaxRegsParams, Uniform, SOFTMAX_BACKWARD,
+    SOFTMAX_BACKWARD_REGS, SOFTMAX_BACKWARD_ROWS, SOFTMAX_CHUNKED_BACKWARD,
+    SOFTMAX_CHUNKED_FORWARD, SOFTMAX_FORWARD, SOFTMAX_FORWARD_REGS, SOFTMAX_FORWARD_ROWS,
 };
 use crate::ops::{expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
@@ -15,14 +17,18 @@ use crate::tensor::Tensor;
 /// Which row kernel runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowKernel {
-    /// Chunked for rows longer than 16,384; per invocation for rows of at most 32; otherwise
-    /// the faster on this adapter for the shape class, measured by the autotuner (untuned:
-    /// per invocation on CPU devices, per workgroup on GPUs).
+    /// Chunked for rows longer than 16,384; otherwise the fastest on this adapter for the
+    /// shape class, measured by the autotuner (untuned, and for work under 65,536 elements:
+    /// per invocation on CPU devices; on GPUs in registers up to 2,048, else per workgroup).
     Auto,
     /// One 256-wide workgroup per row, tree reductions in workgroup memory.
     PerWorkgroup,
     /// One invocation per row, 16 rows per workgroup, no barriers.
     PerInvocation,
+    /// Each row in the registers of a segment of a 256-wide workgroup (8 elements per
+    /// invocation; short rows share a workgroup): one read and one write per element. Rows
+    /// longer than 2,048 run per workgroup.
+    Registers,
     /// Rows cut into chunks of 16,384, a workgroup each, in three passes.
     Chunked,
 }
@@ -33,6 +39,8 @@ const CHUNK: usize = 16_384;
 const ROWS_WG: usize = 16;
 /// The longest row the per-invocation kernels take (two loops over the row).
 const PER_INVOCATION_MAX_COLS: usize = 16_384;
+/// The longest row the register kernels hold (`PER` · 256 in `softmax_regs.wgsl`).
+const REGS_MAX_COLS: usize = 2_048;
 /// On drivers that cap loops at 65,535 iterations, the longest row of the per-workgroup kernel
 /// (three loops of cols / 256 iterations).
 const PER_WORKGROUP_MAX_COLS_CAPPED: usize = 5_000_000;
@@ -53,7 +61,7 @@ pub fn softmax_forward_with(kernel: RowKernel, x: &Tensor) -> Result<Tensor> {
     if chunked(kernel, x.rows_cols().1) {
         return chunked_passes(OP, &SOFTMAX_CHUNKED_FORWARD, x, x);
     }
-    rowwise(OP, [&SOFTMAX_FORWARD, &SOFTMAX_FORWARD_ROWS], kernel, x, x)
+    rowwise(OP, &FORWARD, kernel, x, x)
 }
 
 /// [`softmax_backward`] on a chosen kernel, for tests and benchmarks.
@@ -64,14 +72,25 @@ pub fn softmax_backward_with(kernel: RowKernel, y: &Tensor, g: &Tensor) -> Resul
     if chunked(kernel, y.rows_cols().1) {
         return chunked_passes(OP, &SOFTMAX_CHUNKED_BACKWARD, y, g);
     }
-    rowwise(
-        OP,
-        [&SOFTMAX_BACKWARD, &SOFTMAX_BACKWARD_ROWS],
-        kernel,
-        y,
-        g,
-    )
+    rowwise(OP, &BACKWARD, kernel, y, g)
 }
+
+/// One direction's kernels: per workgroup, per invocation, in registers.
+struct Family {
+    per_wg: &'static Kernel,
+    per_inv: &'static Kernel,
+    regs: &'static Kernel,
+}
+const FORWARD: Family = Family {
+    per_wg: &SOFTMAX_FORWARD,
+    per_inv: &SOFTMAX_FORWARD_ROWS,
+    regs: &SOFTMAX_FORWARD_REGS,
+};
+const BACKWARD: Family = Family {
+    per_wg: &SOFTMAX_BACKWARD,
+    per_inv: &SOFTMAX_BACKWARD_ROWS,
+    regs: &SOFTMAX_BACKWARD_REGS,
+};
 
 /// Whether rows of `cols` take the chunked kernels.
 fn chunked(kernel: RowKernel, cols: usize) -> bool {
@@ -123,53 +142,78 @@ pub(crate) fn per_invocation(gpu: &Gpu, kernel: RowKernel, cols: usize) -> bool 
             RowKernel::Auto => {
                 gpu.adapter_info().device_type == wgpu::DeviceType::Cpu || cols <= 32
             }
-            RowKernel::PerWorkgroup | RowKernel::Chunked => false,
+            RowKernel::PerWorkgroup | RowKernel::Chunked | RowKernel::Registers => false,
             RowKernel::PerInvocation => true,
         }
 }
 
-/// `Auto` resolved by the autotuner for rows both row kernels take (33..=16,384 long) in
-/// work of 65,536 elements or more; otherwise `choice` as given.
+/// `Auto` resolved: by the autotuner for rows of up to 16,384 in work of 65,536 elements or
+/// more, else the static choice for the device; other choices as given.
 fn tuned(
     op: &'static str,
-    kernels: [&'static Kernel; 2],
+    f: &Family,
     choice: RowKernel,
     x: &Tensor,
     g: &Tensor,
 ) -> Result<RowKernel> {
     let (rows, cols) = x.rows_cols();
     let gpu = x.gpu();
-    if choice != RowKernel::Auto || cols <= 32 || cols > PER_INVOCATION_MAX_COLS {
+    if choice != RowKernel::Auto || cols > PER_INVOCATION_MAX_COLS {
         return Ok(choice);
     }
+    let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let mut forced = vec![RowKernel::PerInvocation, RowKernel::PerWorkgroup];
+    if cols <= REGS_MAX_COLS {
+        forced.push(RowKernel::Registers);
+    }
+    let fallback = match (cpu, cols <= REGS_MAX_COLS) {
+        (true, _) => 0,
+        (false, true) => 2,
+        (false, false) => 1,
+    };
     if rows * cols < 1 << 16 {
-        return Ok(choice);
+        return Ok(forced[fallback]);
     }
-    let fallback = usize::from(per_invocation(gpu, RowKernel::Auto, cols));
     let class = format!(
         "{op} r<={} c<={}",
         rows.next_power_of_two(),
         cols.next_power_of_two()
     );
-    let forced = [RowKernel::PerWorkgroup, RowKernel::PerInvocation];
-    let run = |i: usize| rowwise(op, kernels, forced[i], x, g).map(drop);
-    let names = ["per_workgroup", "per_invocation"];
-    Ok(forced[gpu.pick(&class, &names, fallback, run)?])
+    let run = |i: usize| rowwise(op, f, forced[i], x, g).map(drop);
+    let names = ["per_invocation", "per_workgroup", "registers"];
+    Ok(forced[gpu.pick(&class, &names[..forced.len()], fallback, run)?])
 }
 
 fn rowwise(
     op: &'static str,
-    [per_wg, per_inv]: [&'static Kernel; 2],
+    f: &Family,
     choice: RowKernel,
     x: &Tensor,
     g: &Tensor,
 ) -> Result<Tensor> {
     let (rows, cols) = x.rows_cols();
     let gpu = x.gpu();
-    let choice = tuned(op, [per_wg, per_inv], choice, x, g)?;
+    let choice = tuned(op, f, choice, x, g)?;
     let out = Tensor::empty(gpu, op, x.shape())?;
-    let (kernel, groups) = if per_invocation(gpu, choice, cols) {
-        (per_inv, rows.div_ceil(ROWS_WG))
+    let mut params = SoftmaxParams {
+        rows: u32_of(rows),
+        cols: u32_of(cols),
+        ..Default::default()
+    }
+    .words();
+    let (kernel, groups) = if choice == RowKernel::Registers && cols <= REGS_MAX_COLS {
+        // The fewest lanes (a power of 2) that hold the row at 8 per lane.
+        let lanes = cols.div_ceil(8).next_power_of_two().clamp(1, 256);
+        params = SoftmaxRegsParams {
+            rows: u32_of(rows),
+            cols: u32_of(cols),
+            lanes: u32_of(lanes),
+            _pad: 0,
+        }
+        .words();
+        (f.regs, rows.div_ceil(256 / lanes))
+    } else if per_invocation(gpu, choice, cols) {
+        (f.per_inv, rows.div_ceil(ROWS_WG))
     } else if gpu.caps_loops() && cols > PER_WORKGROUP_MAX_COLS_CAPPED {
         return Err(Error::TooLarge {
             op,
@@ -178,7 +222,7 @@ fn rowwise(
             limit: PER_WORKGROUP_MAX_COLS_CAPPED as u64,
         });
     } else {
-        (per_wg, rows)
+        (f.per_wg, rows)
     };
     let grid = gpu.grid_1d(op, groups as u64)?;
     gpu.launch(
@@ -186,12 +230,7 @@ fn rowwise(
         Dispatch {
             kernel,
             spec: 0,
-            params: SoftmaxParams {
-                rows: u32_of(rows),
-                cols: u32_of(cols),
-                ..Default::default()
-            }
-            .words(),
+            params,
             buffers: &[x.buffer(), g.buffer(), out.buffer()],
             grid,
         },

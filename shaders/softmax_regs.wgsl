@@ -1,0 +1,126 @@
+// SoftMax with each row held in registers: x (or y and g) read once, the result written once,
+// exp computed once per element. For rows of up to PER · 256 = 2,048 (GPUs: the other row
+// kernels read a row three times).
+//   forward:  y = exp(x - max(x)) / Σ exp(x - max(x))
+//   backward: dx = y ⊙ (g - ⟨g, y⟩)
+// A 256-wide workgroup is cut into segments of `lanes` invocations (a power of 2 from 1 to
+// 256, chosen by the host so that lanes · PER covers the row), one row per segment: short rows
+// share a workgroup. Lane l holds elements l, l + lanes, … (consecutive lanes read
+// consecutive addresses); max, Σexp and ⟨g, y⟩ are tree reductions within each segment in
+// workgroup memory. Rows past the last still take part in the barriers (they load nothing).
+// NaN and +inf poison a row as in softmax.wgsl.
+
+struct Params {
+    rows: u32,
+    cols: u32,
+    lanes: u32, // invocations per row
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;  // forward: input; backward: y
+@group(0) @binding(2) var<storage, read> g: array<f32>;  // backward: dL/dy (unused forward)
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+const WG: u32 = 256u;
+const PER: u32 = 8u; // elements per invocation
+const LOWEST: f32 = -3.40282347e+38;
+const INF_BITS: u32 = 0x7f800000u;
+const NAN_BITS: u32 = 0x7fc00000u;
+
+var<workgroup> seg: array<f32, WG>;
+
+// True for NaN and +inf: the values that make a row's softmax NaN.
+fn poisons(v: f32) -> bool {
+    return bitcast<u32>(v) >= INF_BITS && bitcast<u32>(v) < 0x80000000u;
+}
+
+// The max (is_max) or the sum of v over li's segment; every invocation calls it (barriers).
+fn segment_reduce(li: u32, v: f32, is_max: bool) -> f32 {
+    seg[li] = v;
+    workgroupBarrier();
+    let lane = li % p.lanes;
+    for (var s = p.lanes / 2u; s > 0u; s >>= 1u) {
+        if (lane < s) {
+            let o = seg[li + s];
+            seg[li] = select(seg[li] + o, max(seg[li], o), is_max);
+        }
+        workgroupBarrier();
+    }
+    let r = seg[li - lane];
+    workgroupBarrier();
+    return r;
+}
+
+// This invocation's row, and whether it exists.
+fn row_of(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
+    return (wg.y * nwg.x + wg.x) * (WG / p.lanes) + li / p.lanes;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn softmax_forward_regs(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let row = row_of(wg, nwg, li);
+    let live = row < p.rows;
+    let lane = li % p.lanes;
+    let base = row * p.cols;
+    var v: array<f32, PER>;
+    var m = LOWEST;
+    for (var i = 0u; i < PER; i++) {
+        let j = lane + i * p.lanes;
+        if (live && j < p.cols) {
+            v[i] = x[base + j];
+            // A poisoned row's max becomes +inf, which the reduction carries to the segment.
+            m = max(m, select(v[i], bitcast<f32>(INF_BITS), poisons(v[i])));
+        }
+    }
+    m = segment_reduce(li, m, true);
+    let poisoned = bitcast<u32>(m) == INF_BITS;
+    var s = 0.0;
+    for (var i = 0u; i < PER; i++) {
+        if (live && lane + i * p.lanes < p.cols) {
+            v[i] = exp(v[i] - m);
+            s += v[i];
+        }
+    }
+    s = segment_reduce(li, s, false);
+    for (var i = 0u; i < PER; i++) {
+        let j = lane + i * p.lanes;
+        if (live && j < p.cols) {
+            out[base + j] = select(v[i] / s, bitcast<f32>(NAN_BITS), poisoned);
+        }
+    }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn softmax_backward_regs(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let row = row_of(wg, nwg, li);
+    let live = row < p.rows;
+    let lane = li % p.lanes;
+    let base = row * p.cols;
+    var y: array<f32, PER>;
+    var dy: array<f32, PER>;
+    var d = 0.0;
+    for (var i = 0u; i < PER; i++) {
+        let j = lane + i * p.lanes;
+        if (live && j < p.cols) {
+            y[i] = x[base + j];
+            dy[i] = g[base + j];
+            d += dy[i] * y[i];
+        }
+    }
+    d = segment_reduce(li, d, false);
+    for (var i = 0u; i < PER; i++) {
+        let j = lane + i * p.lanes;
+        if (live && j < p.cols) {
+            out[base + j] = y[i] * (dy[i] - d);
+        }
+    }
+}
