@@ -1,11 +1,11 @@
 //! `sum_all` on both kernels (forced) and on `Auto`, against an f64 sum, over lengths that
 //! break the tree's blocks (1, 31, 33, 255..257, 4,095..4,097, 65,537, 1,000,000) and values
-//! that cancel or dwarf each other; and `column_sum` on rows of 1, 31, 33, 1,024, 16,385 and
+//! that cancel or dwarf each other; and `column_sum` (both forms) on rows of 1, 31, 33, 1,024, 16,385 and
 //! 1,000,000.
 
 mod common;
 use common::*;
-use wgpu_backprop::ops::{column_sum, sum_all_with, SumKernel};
+use wgpu_backprop::ops::{column_sum_with, sum_all_with, SumKernel};
 use wgpu_backprop::rng::Rng;
 
 /// The classical bound for f32 summation: a sum built from `depth` additions in sequence
@@ -96,11 +96,20 @@ fn column_sums_over_rows_of_every_awkward_length() {
         (1_000_000, 1),
     ] {
         let x = rand_vec(&mut rng, rows * cols, -1.0, 1.0);
-        let got = read(&column_sum(&upload(&gpu, &x, &[rows, cols])).unwrap());
-        for (j, &g) in got.iter().enumerate() {
-            let col: Vec<f64> = (0..rows).map(|i| x[i * cols + j]).collect();
-            let d = depth(SumKernel::Columns, rows);
-            check_sum(&format!("column {j} of ({rows}, {cols})"), g, &col, d);
+        let t = upload(&gpu, &x, &[rows, cols]);
+        for kernel in [SumKernel::Columns, SumKernel::Tree, SumKernel::Auto] {
+            let got = read(&column_sum_with(kernel, &t).unwrap());
+            assert_eq!(got.len(), cols);
+            for (j, &g) in got.iter().enumerate() {
+                let col: Vec<f64> = (0..rows).map(|i| x[i * cols + j]).collect();
+                // Tree: chunks of 64, summed again: 64 additions per pass.
+                let d = match kernel {
+                    SumKernel::Tree => 64 * (rows as f64).log(64.0).ceil().max(1.0) as usize,
+                    _ => depth(SumKernel::Columns, rows),
+                };
+                let what = format!("column {j} of ({rows}, {cols}), {kernel:?}");
+                check_sum(&what, g, &col, d);
+            }
         }
     }
 }

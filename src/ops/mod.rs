@@ -14,7 +14,7 @@ pub use jacobian::{
     softmax_jacobian, vjp, MAX_JACOBIAN_ELEMENTS,
 };
 pub use matmul::{gemm, gemm_relu, gemm_relu_with, gemm_with, matmul, MatmulKernel, Transpose};
-pub use reduce::{add_assign, column_sum, sum_all, sum_all_with, SumKernel};
+pub use reduce::{add_assign, column_sum, column_sum_with, sum_all, sum_all_with, SumKernel};
 pub use relu::{relu_backward, relu_forward};
 pub(crate) use softmax::per_invocation;
 pub use softmax::{

@@ -13,35 +13,79 @@ use crate::tensor::Tensor;
 /// device: the chunks run in parallel, one long loop would not.
 const CHUNK_ROWS: usize = 16_384;
 
+/// Rows one invocation adds in the tree form of the column sum: short chunks, many of them
+/// in parallel, summed again (a GPU's shape: 1,024 × 4,096 is 1,024 workgroups of 64
+/// loads each, then 64 of 16, where one invocation per column would be 64 of 1,024).
+const TREE_CHUNK_ROWS: usize = 64;
+
 /// `out[j] = Σ_i x[i, j]` for x (rows, cols); a vector is one row. Returns `[cols]`.
 pub fn column_sum(x: &Tensor) -> Result<Tensor> {
+    column_sum_with(SumKernel::Auto, x)
+}
+
+/// [`column_sum`] on a chosen form: `Columns`, one invocation per column and chunk of 16,384
+/// rows; `Tree`, chunks of 64 rows, their partial sums summed the same way until one row is
+/// left; `Auto`, the faster on this adapter for the shape class (measured by the autotuner
+/// above 65,536 elements; untuned `Columns` on CPU devices, `Tree` on GPUs).
+pub fn column_sum_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
+    let (rows, cols) = x.rows_cols();
+    let gpu = x.gpu();
+    let tree = match kernel {
+        SumKernel::Columns => false,
+        SumKernel::Tree => true,
+        SumKernel::Auto => {
+            let fallback = gpu.adapter_info().device_type != wgpu::DeviceType::Cpu;
+            if rows * cols < 1 << 16 || rows <= TREE_CHUNK_ROWS {
+                fallback
+            } else {
+                let class = format!(
+                    "column_sum r<={} c<={}",
+                    rows.next_power_of_two(),
+                    cols.next_power_of_two()
+                );
+                let forced = [SumKernel::Columns, SumKernel::Tree];
+                let run = |i: usize| column_sum_with(forced[i], x).map(drop);
+                let names = ["columns", "tree"];
+                gpu.pick(&class, &names, usize::from(fallback), run)? == 1
+            }
+        }
+    };
+    let chunk = if tree { TREE_CHUNK_ROWS } else { CHUNK_ROWS };
+    let mut partial = column_chunks(x, chunk)?;
+    while partial.shape()[0] > 1 {
+        partial = column_chunks(&partial, chunk)?;
+    }
+    partial.reshape(&[cols])
+}
+
+/// One pass: the sums of each chunk of `chunk` rows, (chunks, cols).
+fn column_chunks(x: &Tensor, chunk: usize) -> Result<Tensor> {
     const OP: &str = "column_sum";
     let (rows, cols) = x.rows_cols();
     let gpu = x.gpu();
-    let chunks = rows.div_ceil(CHUNK_ROWS);
+    // Chunks go along z: never more than the device's per-dimension limit.
+    let max_z = gpu.limits().max_compute_workgroups_per_dimension.max(1) as usize;
+    let chunk = chunk.max(rows.div_ceil(max_z));
+    let chunks = rows.div_ceil(chunk).max(1);
     let out = Tensor::empty(gpu, OP, &[chunks, cols])?;
     let [gx, gy, _] = gpu.grid_1d(OP, cols.div_ceil(64) as u64)?;
+    let params = ReduceParams {
+        rows: u32_of(rows),
+        cols: u32_of(cols),
+        chunk: u32_of(chunk),
+        _pad: 0,
+    };
     gpu.launch(
         OP,
         Dispatch {
             kernel: &COLUMN_SUM,
             spec: 0,
-            params: ReduceParams {
-                rows: u32_of(rows),
-                cols: u32_of(cols),
-                chunk: u32_of(CHUNK_ROWS),
-                _pad: 0,
-            }
-            .words(),
+            params: params.words(),
             buffers: &[x.buffer(), out.buffer()],
             grid: [gx, gy, u32_of(chunks)],
         },
     )?;
-    if chunks == 1 {
-        out.reshape(&[cols])
-    } else {
-        column_sum(&out)
-    }
+    Ok(out)
 }
 
 /// Which kernel [`sum_all_with`] runs.
@@ -86,7 +130,7 @@ pub fn sum_all_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
         }
     };
     if !tree {
-        return column_sum(&x.reshape(&[n, 1])?);
+        return column_sum_with(SumKernel::Columns, &x.reshape(&[n, 1])?);
     }
     const OP: &str = "sum_all";
     let mut partial = x.reshape(&[n])?;
