@@ -6,6 +6,7 @@
 //! before. The pool keeps at most [`MAX_POOLED_BYTES`] of idle buffers.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::sync::lock;
@@ -30,6 +31,9 @@ pub struct MemoryStats {
 pub(crate) struct Pool {
     free: HashMap<u64, Vec<wgpu::Buffer>>,
     stats: MemoryStats,
+    /// Buffers let go of so far (trimmed, or not kept past the cap): caches that hold
+    /// buffers (bind groups) empty themselves when it moves.
+    released: Arc<AtomicU64>,
 }
 
 /// A pooled storage buffer; goes back to its pool on drop.
@@ -87,6 +91,11 @@ impl Pool {
         }
     }
 
+    /// The counter of buffers let go of, to share with caches that hold buffers.
+    pub(crate) fn released(pool: &Mutex<Pool>) -> Arc<AtomicU64> {
+        lock(pool).released.clone()
+    }
+
     pub(crate) fn stats(pool: &Mutex<Pool>) -> MemoryStats {
         lock(pool).stats
     }
@@ -95,6 +104,7 @@ impl Pool {
     pub(crate) fn trim(pool: &Mutex<Pool>) {
         let mut p = lock(pool);
         p.free.clear();
+        p.released.fetch_add(1, Ordering::Release);
         p.stats.pooled_buffers = 0;
         p.stats.pooled_bytes = 0;
     }
@@ -119,6 +129,8 @@ impl Drop for PooledBuffer {
             p.stats.pooled_buffers += 1;
             p.stats.pooled_bytes += self.class;
             p.free.entry(self.class).or_default().push(buffer);
+        } else {
+            p.released.fetch_add(1, Ordering::Release);
         }
     }
 }

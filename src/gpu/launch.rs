@@ -1,8 +1,9 @@
-//! Launching kernels: [`Gpu::launch`] records one dispatch (pipeline and uniform from the
-//! kernel cache, a bind group, a compute pass) into the pending work, inside the op's error
-//! scopes; `grid_1d` and `grid_2d` fold big grids under the device's per-dimension limit.
+//! Launching kernels: [`Gpu::launch`] records one dispatch (the pipeline from the kernel
+//! cache, a cached bind group, its `Params` in a slot of the uniform ring, a compute pass) into
+//! the pending work, inside the op's error scopes; `grid_1d` and `grid_2d` fold big grids
+//! under the device's per-dimension limit.
 
-use super::Gpu;
+use super::{lock, Gpu};
 use crate::error::{Error, Result};
 use crate::kernels::Dispatch;
 
@@ -32,35 +33,47 @@ impl Gpu {
                 limit: u64::from(max),
             });
         }
-        // Everything that touches the device happens inside `record`'s error scopes, so a
-        // failure here is this op's `Err`.
-        self.record(op, |enc| {
-            let device = &self.inner.device;
+        // Everything that touches the device happens inside error scopes, so a failure here
+        // is this op's `Err`.
+        let device = &self.inner.device;
+        let (compiled, bind_group) = self.scoped(op, || {
             let compiled = self.inner.kernels.compiled(device, d.kernel, d.spec);
-            let uniform = self.inner.kernels.uniform(device, d.params);
-            let mut entries = vec![wgpu::BindGroupEntry {
-                binding: 0,
-                resource: uniform.as_entire_binding(),
-            }];
-            for (i, b) in d.buffers.iter().enumerate() {
-                entries.push(wgpu::BindGroupEntry {
-                    binding: i as u32 + 1,
-                    resource: b.as_entire_binding(),
+            let bind_group = self.inner.bind_groups.get(
+                device,
+                (d.kernel, d.spec, &compiled.layout),
+                &self.inner.ring.buffer,
+                d.buffers,
+            );
+            (compiled, bind_group)
+        })?;
+        // The ring slot and the command buffer join the pending window together (under its
+        // lock), so the slot is written before the submit that runs the dispatch.
+        let stride = self.inner.ring.stride;
+        let mut pending = lock(&self.inner.pending);
+        if pending.full(stride) {
+            self.submit_locked(op, &mut pending)?;
+        }
+        let offset = pending.params.len();
+        let recorded = self.scoped(op, || {
+            let mut enc =
+                device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(op) });
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some(d.kernel.entry),
+                    timestamp_writes: None,
                 });
+                pass.set_pipeline(&compiled.pipeline);
+                pass.set_bind_group(0, &bind_group, &[offset as u32]);
+                pass.dispatch_workgroups(d.grid[0], d.grid[1], d.grid[2]);
             }
-            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(d.kernel.entry),
-                layout: &compiled.layout,
-                entries: &entries,
-            });
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(d.kernel.entry),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&compiled.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(d.grid[0], d.grid[1], d.grid[2]);
-        })
+            enc.finish()
+        })?;
+        pending
+            .params
+            .extend_from_slice(bytemuck::cast_slice(&d.params));
+        pending.params.resize(offset + stride as usize, 0);
+        pending.buffers.push(recorded);
+        Ok(())
     }
 
     /// A grid of `groups` workgroups folded into x and y so that no dimension exceeds the

@@ -28,6 +28,7 @@ impl Gpu {
     /// Frees the idle buffers the pool (and the readback staging) keep for reuse.
     pub fn trim_pool(&self) {
         Pool::trim(&self.inner.pool);
+        self.inner.bind_groups.clear();
         *lock(&self.inner.staging) = Staging::default();
     }
 
@@ -94,7 +95,7 @@ impl Gpu {
         };
         let held = |s: MemoryStats| s.live_bytes + s.pooled_bytes;
         if held(self.memory_stats()).saturating_add(class) > budget {
-            Pool::trim(&self.inner.pool);
+            self.trim_pool();
         }
         let stats = self.memory_stats();
         if held(stats).saturating_add(class) > budget {

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod bindings;
 mod errors;
 mod launch;
 mod memory;
@@ -60,6 +61,10 @@ pub(crate) struct Inner {
     /// Why the device was lost, once it is.
     lost: Arc<Mutex<Option<String>>>,
     pool: Arc<Mutex<Pool>>,
+    /// The uniform ring every dispatch's `Params` go through.
+    ring: bindings::Ring,
+    /// Bind groups made once per kernel, specialisation and buffers.
+    bind_groups: bindings::BindGroups,
     /// Mappable buffers for reading back, kept for reuse.
     staging: Mutex<memory::Staging>,
     /// The memory budget in bytes (`u64::MAX`: none).
@@ -69,10 +74,20 @@ pub(crate) struct Inner {
 }
 
 /// Command buffers recorded (each op its own, finished inside its error scope) and not yet
-/// submitted, in recording order.
+/// submitted, in recording order, and the ring slots their dispatches read (`params`, one
+/// `ring.stride` apart, written to the ring just before the submit).
 #[derive(Default)]
 struct Pending {
     buffers: Vec<wgpu::CommandBuffer>,
+    params: Vec<u8>,
+}
+
+impl Pending {
+    /// Whether no further op fits before a submit.
+    fn full(&self, stride: u64) -> bool {
+        self.buffers.len() >= MAX_PENDING_DISPATCHES
+            || self.params.len() as u64 >= stride * bindings::RING_SLOTS as u64
+    }
 }
 
 impl Gpu {
@@ -150,7 +165,7 @@ impl Gpu {
         let full = {
             let mut pending = lock(&self.inner.pending);
             pending.buffers.push(buffer);
-            pending.buffers.len() >= MAX_PENDING_DISPATCHES
+            pending.full(self.inner.ring.stride)
         };
         if full {
             self.flush_op(op)?;
@@ -200,9 +215,26 @@ impl Gpu {
             self.check_errors(op)?;
             return Ok(None);
         }
+        self.submit_locked(op, &mut pending).map(Some)
+    }
+
+    /// Submits the window in `pending` (its lock held): the ring slots first, then the
+    /// command buffers.
+    fn submit_locked(
+        &self,
+        op: &'static str,
+        pending: &mut Pending,
+    ) -> Result<wgpu::SubmissionIndex> {
         let buffers = std::mem::take(&mut pending.buffers);
-        let index = self.scoped(op, || self.inner.queue.submit(buffers))?;
-        Ok(Some(index))
+        let params = std::mem::take(&mut pending.params);
+        self.scoped(op, || {
+            if !params.is_empty() {
+                self.inner
+                    .queue
+                    .write_buffer(&self.inner.ring.buffer, 0, &params);
+            }
+            self.inner.queue.submit(buffers)
+        })
     }
 
     /// Submits recorded work and blocks until the device has finished it (or the timeout).

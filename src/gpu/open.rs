@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::memory::Staging;
-use super::{errors, Gpu, Inner, Pending, DEFAULT_TIMEOUT, NEXT_GPU_ID};
+use super::{bindings, errors, Gpu, Inner, Pending, DEFAULT_TIMEOUT, NEXT_GPU_ID};
 use crate::error::{Error, Result};
 use crate::kernels::KernelCache;
 use crate::pool::Pool;
@@ -154,6 +154,9 @@ impl Gpu {
     pub fn from_device(info: wgpu::AdapterInfo, device: wgpu::Device, queue: wgpu::Queue) -> Gpu {
         let id = NEXT_GPU_ID.fetch_add(1, Ordering::Relaxed);
         let lost = errors::install(&device, id);
+        let pool = Arc::new(Mutex::new(Pool::default()));
+        let released = Pool::released(&pool);
+        let ring = bindings::Ring::new(&device);
         Gpu {
             inner: Arc::new(Inner {
                 id,
@@ -163,7 +166,9 @@ impl Gpu {
                 info,
                 pending: Mutex::new(Pending::default()),
                 lost,
-                pool: Arc::new(Mutex::new(Pool::default())),
+                pool,
+                ring,
+                bind_groups: bindings::BindGroups::new(released),
                 staging: Mutex::new(Staging::default()),
                 budget: AtomicU64::new(u64::MAX),
                 timeout_ms: AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64),

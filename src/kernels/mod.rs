@@ -1,14 +1,12 @@
-//! Kernels: the registry (`registry.rs`), the cache of compiled pipelines keyed by
-//! (kernel, specialisation), and [`Gpu::launch`], which records one dispatch into the pending
-//! encoder.
+//! Kernels: the registry (`registry.rs`) and the cache of compiled pipelines keyed by
+//! (kernel, specialisation); `gpu/launch.rs` records the dispatches.
 //!
 //! Binding 0 of every kernel is a small `Params` uniform holding the runtime shapes (up to eight
-//! `u32`/`f32` words); bindings 1.. are storage buffers in the order the kernel lists them.
+//! `u32`/`f32` words, a slot of the uniform ring bound at a dynamic offset); bindings 1.. are
+//! storage buffers in the order the kernel lists them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-use wgpu::util::DeviceExt;
 
 use crate::sync::lock;
 
@@ -34,18 +32,14 @@ pub(crate) struct Compiled {
 /// A pipeline's identity: its kernel family, entry point and specialisation bits.
 type PipelineKey = (Source, &'static str, u32);
 
-/// Shader modules, pipelines and small uniform buffers, each built once per device.
+/// Shader modules and pipelines, each built once per device.
 pub(crate) struct KernelCache {
     modules: Mutex<HashMap<Source, wgpu::ShaderModule>>,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Compiled>>>,
-    uniforms: Mutex<HashMap<[u32; 8], wgpu::Buffer>>,
     disk: Option<DiskCache>,
     /// The autotuner's choices (timed by `gpu/tune.rs`).
     pub(crate) tuner: Tuner,
 }
-
-/// Uniform buffers kept before the cache is emptied (they are tiny; shapes repeat in training).
-const MAX_CACHED_UNIFORMS: usize = 4096;
 
 /// One dispatch: which kernel, its specialisation, runtime params, storage buffers and grid.
 pub(crate) struct Dispatch<'a> {
@@ -62,7 +56,6 @@ impl KernelCache {
         KernelCache {
             modules: Mutex::new(HashMap::new()),
             pipelines: Mutex::new(HashMap::new()),
-            uniforms: Mutex::new(HashMap::new()),
             disk: DiskCache::open(device, info),
             tuner: Tuner::new(info),
         }
@@ -118,34 +111,17 @@ impl KernelCache {
         lock(&self.pipelines).insert(key, compiled.clone());
         compiled
     }
-
-    /// The uniform buffer holding `params` (cached: shapes repeat).
-    pub(crate) fn uniform(&self, device: &wgpu::Device, params: [u32; 8]) -> wgpu::Buffer {
-        let mut uniforms = lock(&self.uniforms);
-        if uniforms.len() >= MAX_CACHED_UNIFORMS {
-            uniforms.clear();
-        }
-        uniforms
-            .entry(params)
-            .or_insert_with(|| {
-                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some("params"),
-                    contents: bytemuck::cast_slice(&params),
-                    usage: wgpu::BufferUsages::UNIFORM,
-                })
-            })
-            .clone()
-    }
 }
 
-/// The explicit layout: binding 0 uniform, then one storage binding per `kernel.bindings`.
+/// The explicit layout: binding 0 the `Params` uniform (a slot of the uniform ring, at a
+/// dynamic offset), then one storage binding per `kernel.bindings`.
 fn bind_group_layout(device: &wgpu::Device, kernel: &Kernel) -> wgpu::BindGroupLayout {
     let buffer = |binding: u32, ty: wgpu::BufferBindingType| wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,
         ty: wgpu::BindingType::Buffer {
             ty,
-            has_dynamic_offset: false,
+            has_dynamic_offset: binding == 0,
             min_binding_size: None,
         },
         count: None,
