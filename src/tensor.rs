@@ -86,8 +86,17 @@ impl Tensor {
                 expected,
             });
         }
-        let t = Tensor::empty(gpu, OP, shape)?;
-        gpu.upload(OP, t.buffer(), bytemuck::cast_slice(data))?;
+        let len = check_shape(OP, shape)?;
+        let bytes: &[u8] = bytemuck::cast_slice(data);
+        let (buffer, written) = gpu.storage_buffer_init(OP, padded_bytes(len), bytes)?;
+        let t = Tensor {
+            gpu: gpu.clone(),
+            buffer: Arc::new(buffer),
+            shape: shape.to_vec(),
+        };
+        if !written {
+            gpu.upload(OP, t.buffer(), bytes)?;
+        }
         Ok(t)
     }
 

@@ -48,6 +48,19 @@ impl Gpu {
     /// A storage buffer of at least `bytes` bytes from the pool (or new), checked against the
     /// device's limits and the budget. Its contents are whatever the last user left.
     pub(crate) fn storage_buffer(&self, op: &'static str, bytes: u64) -> Result<PooledBuffer> {
+        self.storage_buffer_init(op, bytes, &[]).map(|(b, _)| b)
+    }
+
+    /// [`Gpu::storage_buffer`] that starts with `init` where it can: a new buffer is created
+    /// mapped and `init` written into it (one copy, no staging buffer); then the flag is
+    /// `true`. A recycled buffer must be written in recording order: the flag is `false`
+    /// and the caller records an upload.
+    pub(crate) fn storage_buffer_init(
+        &self,
+        op: &'static str,
+        bytes: u64,
+        init: &[u8],
+    ) -> Result<(PooledBuffer, bool)> {
         self.check_lost(op)?;
         let limits = self.limits();
         let limit = limits
@@ -63,19 +76,30 @@ impl Gpu {
         }
         let class = size_class(bytes, limit);
         if let Some(buffer) = Pool::take(&self.inner.pool, class) {
-            return Ok(buffer);
+            return Ok((buffer, init.is_empty()));
         }
         self.within_budget(op, class)?;
+        let mapped = !init.is_empty() && init.len() as u64 <= class;
         let create = || {
             self.scoped(op, || {
-                self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+                let buffer = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some(op),
                     size: class,
                     usage: wgpu::BufferUsages::STORAGE
                         | wgpu::BufferUsages::COPY_SRC
                         | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                })
+                    mapped_at_creation: mapped,
+                });
+                let mut wrote = false;
+                if mapped {
+                    let end = init.len() as u64;
+                    if let Ok(mut view) = buffer.slice(..end).get_mapped_range_mut() {
+                        view.copy_from_slice(init);
+                        wrote = true;
+                    }
+                    buffer.unmap();
+                }
+                (buffer, wrote)
             })
         };
         let buffer = match create() {
@@ -85,7 +109,11 @@ impl Gpu {
             }
             other => other?,
         };
-        Ok(Pool::adopt(&self.inner.pool, buffer, class))
+        let (buffer, wrote) = buffer;
+        Ok((
+            Pool::adopt(&self.inner.pool, buffer, class),
+            wrote || init.is_empty(),
+        ))
     }
 
     /// `Ok` if `class` more bytes fit the budget, after releasing idle buffers if need be.
