@@ -5,10 +5,12 @@
 //   op(A) = A, stored (M, K), or Aᵀ with A stored (K, M) when TRANS_A;
 //   op(B) = B, stored (K, N), or Bᵀ with B stored (N, K) when TRANS_B.
 //
-// The registry puts the tile in front of this file (`const BM`, `BN`, `BK`): a 16×16 workgroup
-// computes a BM×BN tile of C (128×128, 128×64 or 64×64), each invocation TM×TN = BM/16 × BN/16
-// outputs, as groups of 4 rows 64 apart and 4 columns 64 apart, so that its reads of the tiles
-// are whole vec4s and a warp's are broadcasts or consecutive (no bank conflicts).
+// The registry puts the tile in front of this file (`kernels/blocked.rs`: `const BM`, `BN`,
+// `BK`, and `multiply` and `store_all` unrolled over named accumulators `acc_r_h`): a 16×16
+// workgroup computes a BM×BN tile of C (128×128, 128×64 or 64×64), each invocation TM×TN =
+// BM/16 × BN/16 outputs, as groups of 4 rows 64 apart and 4 columns 64 apart, so that its
+// reads of the tiles are whole vec4s and a warp's are broadcasts or consecutive (no bank
+// conflicts).
 //
 // K goes in slices of BK. Both tiles are staged k-major (tile[k][m], tile[k][n]) in two
 // buffers: while the slice in one is multiplied, the next one's global loads are already in
@@ -50,12 +52,10 @@ override RELU: bool = false;
 override VEC4: bool = false;
 override EDGE: bool = true;
 
-const TM: u32 = BM / 16u;
-const TN: u32 = BN / 16u;
 const A_QUADS: u32 = BM * BK / 4u; // vec4s in one slice of each tile
 const B_QUADS: u32 = BN * BK / 4u;
-const A_PER: u32 = (A_QUADS + 255u) / 256u; // vec4s each invocation stages
-const B_PER: u32 = (B_QUADS + 255u) / 256u;
+// Every tile's slices are at most 256 vec4s: each invocation stages at most one of each.
+const_assert A_QUADS <= 256u && B_QUADS <= 256u;
 
 var<workgroup> tile_a: array<vec4<f32>, 2u * A_QUADS>; // [buffer][k][m / 4]
 var<workgroup> tile_b: array<vec4<f32>, 2u * B_QUADS>; // [buffer][k][n / 4]
@@ -102,69 +102,58 @@ fn b_quad(r: u32, c0: u32, r_lim: u32, c_lim: u32) -> vec4<f32> {
     return v;
 }
 
-// Quad e of A's slice at k0: along m (Aᵀ: stored row k) or along k (A: stored row m).
-fn fetch_a(li: u32, row0: u32, k0: u32, kend: u32) -> array<vec4<f32>, A_PER> {
-    var q: array<vec4<f32>, A_PER>;
-    for (var i = 0u; i < A_PER; i++) {
-        let e = li + i * 256u;
-        if (e < A_QUADS) {
-            if (TRANS_A) {
-                q[i] = a_quad(k0 + e / (BM / 4u), row0 + e % (BM / 4u) * 4u, kend, p.m);
-            } else {
-                q[i] = a_quad(row0 + e % BM, k0 + e / BM * 4u, p.m, kend);
-            }
-        }
+// Quad li of A's slice at k0 (zero for li past the slice): along m (Aᵀ: stored row k) or
+// along k (A: stored row m).
+fn fetch_a(li: u32, row0: u32, k0: u32, kend: u32) -> vec4<f32> {
+    if (li >= A_QUADS) {
+        return vec4<f32>(0.0);
     }
-    return q;
+    if (TRANS_A) {
+        return a_quad(k0 + li / (BM / 4u), row0 + li % (BM / 4u) * 4u, kend, p.m);
+    }
+    return a_quad(row0 + li % BM, k0 + li / BM * 4u, p.m, kend);
 }
 
-fn put_a(li: u32, buf: u32, q: array<vec4<f32>, A_PER>) {
-    for (var i = 0u; i < A_PER; i++) {
-        let e = li + i * 256u;
-        if (e < A_QUADS) {
-            if (TRANS_A) {
-                tile_a[buf * A_QUADS + e] = q[i]; // [k][m / 4] is e's own order
-            } else {
-                let mm = e % BM;
-                let k4 = e / BM * 4u;
-                for (var j = 0u; j < 4u; j++) {
-                    tile_a[buf * A_QUADS + (k4 + j) * (BM / 4u) + mm / 4u][mm % 4u] = q[i][j];
-                }
-            }
-        }
+// Stores quad li into buffer `buf` of tile_a, k-major: Aᵀ's quad lands whole; A's four
+// values go to four k rows, consecutive invocations on consecutive m (no bank conflicts).
+fn put_a(li: u32, buf: u32, q: vec4<f32>) {
+    if (li >= A_QUADS) {
+        return;
+    }
+    if (TRANS_A) {
+        tile_a[buf * A_QUADS + li] = q;
+        return;
+    }
+    let mm = li % BM;
+    let k4 = li / BM * 4u;
+    for (var j = 0u; j < 4u; j++) {
+        tile_a[buf * A_QUADS + (k4 + j) * (BM / 4u) + mm / 4u][mm % 4u] = q[j];
     }
 }
 
-// Quad e of B's slice at k0: along n (B: stored row k) or along k (Bᵀ: stored row n).
-fn fetch_b(li: u32, col0: u32, k0: u32, kend: u32) -> array<vec4<f32>, B_PER> {
-    var q: array<vec4<f32>, B_PER>;
-    for (var i = 0u; i < B_PER; i++) {
-        let e = li + i * 256u;
-        if (e < B_QUADS) {
-            if (TRANS_B) {
-                q[i] = b_quad(col0 + e % BN, k0 + e / BN * 4u, p.n, kend);
-            } else {
-                q[i] = b_quad(k0 + e / (BN / 4u), col0 + e % (BN / 4u) * 4u, kend, p.n);
-            }
-        }
+// The same for B: along n (B: stored row k) or along k (Bᵀ: stored row n).
+fn fetch_b(li: u32, col0: u32, k0: u32, kend: u32) -> vec4<f32> {
+    if (li >= B_QUADS) {
+        return vec4<f32>(0.0);
     }
-    return q;
+    if (TRANS_B) {
+        return b_quad(col0 + li % BN, k0 + li / BN * 4u, p.n, kend);
+    }
+    return b_quad(k0 + li / (BN / 4u), col0 + li % (BN / 4u) * 4u, kend, p.n);
 }
 
-fn put_b(li: u32, buf: u32, q: array<vec4<f32>, B_PER>) {
-    for (var i = 0u; i < B_PER; i++) {
-        let e = li + i * 256u;
-        if (e < B_QUADS) {
-            if (TRANS_B) {
-                let nn = e % BN;
-                let k4 = e / BN * 4u;
-                for (var j = 0u; j < 4u; j++) {
-                    tile_b[buf * B_QUADS + (k4 + j) * (BN / 4u) + nn / 4u][nn % 4u] = q[i][j];
-                }
-            } else {
-                tile_b[buf * B_QUADS + e] = q[i];
-            }
-        }
+fn put_b(li: u32, buf: u32, q: vec4<f32>) {
+    if (li >= B_QUADS) {
+        return;
+    }
+    if (!TRANS_B) {
+        tile_b[buf * B_QUADS + li] = q;
+        return;
+    }
+    let nn = li % BN;
+    let k4 = li / BN * 4u;
+    for (var j = 0u; j < 4u; j++) {
+        tile_b[buf * B_QUADS + (k4 + j) * (BN / 4u) + nn / 4u][nn % 4u] = q[j];
     }
 }
 
@@ -188,7 +177,6 @@ fn matmul_blocked(
     let kend = min(p.k, kbeg + p.k_split);
     let slices = (kend - kbeg + BK - 1u) / BK;
 
-    var acc: array<array<vec4<f32>, TN / 4u>, TM>;
     var qa = fetch_a(li, row0, kbeg, kend);
     var qb = fetch_b(li, col0, kbeg, kend);
     put_a(li, 0u, qa);
@@ -201,31 +189,14 @@ fn matmul_blocked(
             qa = fetch_a(li, row0, kbeg + (s + 1u) * BK, kend);
             qb = fetch_b(li, col0, kbeg + (s + 1u) * BK, kend);
         }
-        for (var kk = 0u; kk < BK; kk++) {
-            var av: array<vec4<f32>, TM / 4u>;
-            var bv: array<vec4<f32>, TN / 4u>;
-            for (var g = 0u; g < TM / 4u; g++) {
-                av[g] = tile_a[buf * A_QUADS + kk * (BM / 4u) + g * 16u + lid.y];
-            }
-            for (var h = 0u; h < TN / 4u; h++) {
-                bv[h] = tile_b[buf * B_QUADS + kk * (BN / 4u) + h * 16u + lid.x];
-            }
-            for (var g = 0u; g < TM / 4u; g++) {
-                for (var i = 0u; i < 4u; i++) {
-                    let x = vec4<f32>(av[g][i]);
-                    for (var h = 0u; h < TN / 4u; h++) {
-                        acc[g * 4u + i][h] = fma(x, bv[h], acc[g * 4u + i][h]);
-                    }
-                }
-            }
-        }
+        multiply(buf * A_QUADS, buf * B_QUADS, lid); // the registry's, unrolled per tile
         if (more) {
             put_a(li, 1u - buf, qa);
             put_b(li, 1u - buf, qb);
         }
         workgroupBarrier();
     }
-    store(split, row0, col0, lid, acc);
+    store_all(split * p.m * p.n, row0, col0, lid);
 }
 
 // x where x > 0 or x is NaN, else +0: the ReLU of `relu.wgsl`, decided on the bits.
@@ -238,30 +209,22 @@ fn relu(x: f32) -> f32 {
     return 0.0;
 }
 
-fn store(split: u32, row0: u32, col0: u32, lid: vec3<u32>, acc: array<array<vec4<f32>, TN / 4u>, TM>) {
-    let base = split * p.m * p.n;
-    for (var g = 0u; g < TM / 4u; g++) {
-        for (var i = 0u; i < 4u; i++) {
-            let row = row0 + g * 64u + lid.y * 4u + i;
-            if (EDGE && row >= p.m) {
-                continue;
+// Four elements of C from `base` (the split's slice of the workspace, or C itself): row,
+// columns col..col + 4, past the edges skipped, with bias and ReLU.
+fn store_quad(base: u32, row: u32, col: u32, v: vec4<f32>) {
+    if (EDGE && row >= p.m) {
+        return;
+    }
+    for (var j = 0u; j < 4u; j++) {
+        if (!EDGE || col + j < p.n) {
+            var out = v[j];
+            if (HAS_BIAS) {
+                out += bias[col + j];
             }
-            for (var h = 0u; h < TN / 4u; h++) {
-                let col = col0 + h * 64u + lid.x * 4u;
-                let v = acc[g * 4u + i][h];
-                for (var j = 0u; j < 4u; j++) {
-                    if (!EDGE || col + j < p.n) {
-                        var out = v[j];
-                        if (HAS_BIAS) {
-                            out += bias[col + j];
-                        }
-                        if (RELU) {
-                            out = relu(out);
-                        }
-                        c[base + row * p.n + col + j] = out;
-                    }
-                }
+            if (RELU) {
+                out = relu(out);
             }
+            c[base + row * p.n + col + j] = out;
         }
     }
 }

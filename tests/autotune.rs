@@ -124,7 +124,7 @@ fn choices_are_timed_once_persisted_and_tied_to_the_adapter() {
     let fixed = if cpu_device {
         ops::MatmulKernel::Register
     } else {
-        ops::MatmulKernel::Blocked64
+        ops::MatmulKernel::Vec4
     };
     let want = ops::gemm_with(
         fixed,

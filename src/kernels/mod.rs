@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::sync::lock;
 
+mod blocked;
 mod disk_cache;
 mod params;
 mod registry;

@@ -53,10 +53,8 @@ impl Source {
             }
             Source::MatmulBlocked(tile) => {
                 let (bm, bn, bk) = tile.dims();
-                Cow::Owned(format!(
-                    "const BM: u32 = {bm}u;\nconst BN: u32 = {bn}u;\nconst BK: u32 = {bk}u;\n{}",
-                    self.file()
-                ))
+                let header = super::blocked::tile_header(bm, bn, bk);
+                Cow::Owned(format!("{header}\n{}", self.file()))
             }
             _ => Cow::Borrowed(self.file()),
         }
