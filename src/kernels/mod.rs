@@ -40,6 +40,10 @@ pub(crate) struct KernelCache {
     disk: Option<DiskCache>,
     /// The autotuner's choices (timed by `gpu/tune.rs`).
     pub(crate) tuner: Tuner,
+    /// Whether the sources that guard every access themselves ([`Source::guards_itself`])
+    /// are compiled without wgpu's runtime checks: `WGPU_BACKPROP_UNCHECKED=1`, opt-in, for
+    /// measuring what the checks cost on a device.
+    unchecked: bool,
 }
 
 /// One dispatch: which kernel, its specialisation, runtime params, storage buffers and grid.
@@ -59,6 +63,7 @@ impl KernelCache {
             pipelines: Mutex::new(HashMap::new()),
             disk: DiskCache::open(device, info),
             tuner: Tuner::new(info),
+            unchecked: std::env::var("WGPU_BACKPROP_UNCHECKED").is_ok_and(|v| v == "1"),
         }
     }
 
@@ -75,12 +80,7 @@ impl KernelCache {
         }
         let module = lock(&self.modules)
             .entry(kernel.source)
-            .or_insert_with(|| {
-                device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(kernel.entry),
-                    source: wgpu::ShaderSource::Wgsl(kernel.source.wgsl()),
-                })
-            })
+            .or_insert_with(|| self.module(device, kernel))
             .clone();
         let layout = bind_group_layout(device, kernel);
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -111,6 +111,25 @@ impl KernelCache {
         let compiled = Arc::new(Compiled { pipeline, layout });
         lock(&self.pipelines).insert(key, compiled.clone());
         compiled
+    }
+}
+
+impl KernelCache {
+    /// The shader module of `kernel`'s source: with wgpu's runtime checks (bounds clamping,
+    /// loop bounding), unless unchecked is asked for and the source guards itself.
+    fn module(&self, device: &wgpu::Device, kernel: &Kernel) -> wgpu::ShaderModule {
+        let desc = wgpu::ShaderModuleDescriptor {
+            label: Some(kernel.entry),
+            source: wgpu::ShaderSource::Wgsl(kernel.source.wgsl()),
+        };
+        if !(self.unchecked && kernel.source.guards_itself()) {
+            return device.create_shader_module(desc);
+        }
+        // SAFETY: the blocked matmul and split-K sum index only within their bindings: every
+        // load and store is guarded by the shape (EDGE) or the host runs the unguarded
+        // specialisation only for shapes that fit the tile exactly, and their loops end (counts
+        // from the uniform). `tests/matmul.rs` and `tests/fusion.rs` sweep every edge case.
+        unsafe { device.create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked()) }
     }
 }
 

@@ -60,6 +60,12 @@ impl Source {
         }
     }
 
+    /// Whether every memory access of the source is guarded by its own code (or by the host's
+    /// choice of specialisation), so that wgpu's runtime checks may be left out when asked.
+    pub(crate) fn guards_itself(self) -> bool {
+        matches!(self, Source::MatmulBlocked(_) | Source::MatmulSplit)
+    }
+
     fn file(self) -> &'static str {
         match self {
             Source::Matmul => include_str!("../../shaders/matmul.wgsl"),
