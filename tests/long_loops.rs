@@ -74,6 +74,29 @@ fn matmul_with_k_beyond_one_dispatch() {
     }
 }
 
+/// K = 100,001 on the blocked kernels: one dispatch would loop about 300,000 times (12,501
+/// slices of 8, ~25 loop iterations each), past llvmpipe's cap, so there K is split into
+/// ranges of 16,384 (summed by the split-K kernel). Without the split this gives wrong sums.
+#[test]
+fn blocked_matmul_with_k_beyond_the_loop_cap() {
+    let gpu = gpu();
+    let mut rng = Rng::new(63);
+    let (m, k, n) = (3, 100_001, 2);
+    let a = rand_vec(&mut rng, m * k, -1.0, 1.0);
+    let b = rand_vec(&mut rng, k * n, -1.0, 1.0);
+    let (ga, gb) = (upload(&gpu, &a, &[m, k]), upload(&gpu, &b, &[k, n]));
+    for kernel in [
+        MatmulKernel::Blocked128,
+        MatmulKernel::Blocked64,
+        MatmulKernel::SplitK,
+    ] {
+        let no = Transpose::No;
+        let c = gemm_with(kernel, (&ga, no), (&gb, no), None).unwrap();
+        let what = format!("{kernel:?} K = 100,001");
+        assert_matmul_close(&what, &read(&c), &a, &b, [m, k, n]);
+    }
+}
+
 #[test]
 fn long_softmax_rows_on_every_kernel_choice() {
     let gpu = gpu();

@@ -4,12 +4,10 @@
 //! family (`matmul_blocked.rs`).
 
 use crate::error::{Error, Result};
-use crate::kernels::{
-    Dispatch, MatmulParams, MatmulRegisterParams, MatmulVec4Params, Tile, Uniform, ACCUMULATE,
-    HAS_BIAS, MATMUL, MATMUL_REGISTER, MATMUL_VEC4, TRANS_A, TRANS_B,
-};
+use crate::kernels::{Tile, HAS_BIAS, TRANS_A, TRANS_B};
 use crate::ops::matmul_blocked::{self as blocked, Product};
-use crate::ops::{same_gpu, u32_of};
+use crate::ops::matmul_plain::unfused;
+use crate::ops::same_gpu;
 use crate::tensor::Tensor;
 
 /// Whether an operand of [`gemm`] is read as stored or transposed.
@@ -21,10 +19,6 @@ pub enum Transpose {
     Yes,
 }
 
-/// On drivers that stop loops after 65,535 iterations (llvmpipe), the longest range of k one
-/// tiled dispatch covers (~21 loop iterations per 16 k); a longer K is split into dispatches
-/// that accumulate. Other devices take any K in one dispatch.
-const TILED_K_CHUNK: usize = 16_384;
 /// The longest K the register kernel takes (K/4 + 256 loop iterations per invocation).
 const REGISTER_MAX_K: usize = 131_072;
 
@@ -255,47 +249,6 @@ fn product(
     Ok(c)
 }
 
-/// The kernels without a ReLU epilogue: register, vec4, tiled.
-fn unfused(
-    kernel: MatmulKernel,
-    (gpu, buffers): (&crate::gpu::Gpu, &[&wgpu::Buffer; 4]),
-    spec: u32,
-    (m, n, k): (usize, usize, usize),
-) -> Result<()> {
-    const OP: &str = "matmul";
-    let (m32, n32, k32) = (u32_of(m), u32_of(n), u32_of(k));
-    let (which, rows, words) = match kernel {
-        MatmulKernel::Register => {
-            let p = MatmulRegisterParams {
-                m: m32,
-                n: n32,
-                k: k32,
-                _pad: 0,
-            };
-            (&MATMUL_REGISTER, 256, p.words())
-        }
-        MatmulKernel::Vec4 => {
-            let p = MatmulVec4Params {
-                m: m32,
-                n: n32,
-                k: k32,
-                _pad: 0,
-            };
-            (&MATMUL_VEC4, 64, p.words())
-        }
-        _ => return launch_tiled((gpu, buffers), spec, (m, n, k)),
-    };
-    let grid = gpu.grid_2d(OP, n.div_ceil(64) as u64, m.div_ceil(rows) as u64)?;
-    let dispatch = Dispatch {
-        kernel: which,
-        spec,
-        params: words,
-        buffers,
-        grid,
-    };
-    gpu.launch(OP, dispatch)
-}
-
 /// The kernel that runs: as asked, or for `Auto` the tuned (or static) one. The vec4 kernels
 /// (register, vec4) read whole vec4s: K, N and (transposed A) M must be multiples of 4, or
 /// the tiled kernel runs.
@@ -359,44 +312,4 @@ fn candidates(cpu: bool, aligned: bool, mnk: (usize, usize, usize)) -> Vec<Matmu
         list.extend([Register, Vec4]);
     }
     list
-}
-
-/// The tiled kernel; on loop-capping drivers K in chunks of [`TILED_K_CHUNK`] that
-/// accumulate.
-fn launch_tiled(
-    (gpu, buffers): (&crate::gpu::Gpu, &[&wgpu::Buffer; 4]),
-    spec: u32,
-    (m, n, k): (usize, usize, usize),
-) -> Result<()> {
-    const OP: &str = "matmul";
-    let grid = gpu.grid_2d(OP, n.div_ceil(64) as u64, m.div_ceil(64) as u64)?;
-    // Only drivers that cap loops need K cut into accumulating dispatches.
-    let chunk = if gpu.caps_loops() {
-        TILED_K_CHUNK
-    } else {
-        k.max(1)
-    };
-    for (i, k0) in (0..k.max(1)).step_by(chunk).enumerate() {
-        let k1 = (k0 + chunk).min(k);
-        let spec = if i == 0 { spec } else { spec | ACCUMULATE };
-        let words = MatmulParams {
-            m: u32_of(m),
-            n: u32_of(n),
-            k: u32_of(k),
-            k0: u32_of(k0),
-            k1: u32_of(k1),
-            ..Default::default()
-        };
-        gpu.launch(
-            OP,
-            Dispatch {
-                kernel: &MATMUL,
-                spec,
-                params: words.words(),
-                buffers,
-                grid,
-            },
-        )?;
-    }
-    Ok(())
 }

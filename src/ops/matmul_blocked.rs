@@ -15,9 +15,11 @@ use crate::tensor::Tensor;
 
 const OP: &str = "matmul";
 
-/// On drivers that cap loops at 65,535 iterations, the longest k range of one split
-/// (2^18 / BK slices, far under the cap).
-const CAPPED_K_SPLIT: usize = 1 << 18;
+/// On drivers that stop an invocation after 65,535 loop iterations (all its loops together:
+/// llvmpipe), the longest k range of one split. A slice of BK = 8 costs up to 25 iterations
+/// (the slice, 8 k steps, 4 + 4 staging stores, 4 + 4 unaligned loads), so 16,384 k take
+/// about 51,000.
+const CAPPED_K_SPLIT: usize = 16_384;
 
 /// One product for the blocked kernel: buffers A, B, bias (A's when there is none), C; the
 /// transpose and bias bits of `spec` as for the tiled kernel; the shape.

@@ -5,6 +5,7 @@
 mod jacobian;
 mod matmul;
 mod matmul_blocked;
+mod matmul_plain;
 mod reduce;
 mod relu;
 mod softmax;

@@ -29,27 +29,14 @@ pub fn column_sum(x: &Tensor) -> Result<Tensor> {
 /// above 65,536 elements; untuned `Columns` on CPU devices, `Tree` on GPUs).
 pub fn column_sum_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
     let (rows, cols) = x.rows_cols();
-    let gpu = x.gpu();
-    let tree = match kernel {
-        SumKernel::Columns => false,
-        SumKernel::Tree => true,
-        SumKernel::Auto => {
-            let fallback = gpu.adapter_info().device_type != wgpu::DeviceType::Cpu;
-            if rows * cols < 1 << 16 || rows <= TREE_CHUNK_ROWS {
-                fallback
-            } else {
-                let class = format!(
-                    "column_sum r<={} c<={}",
-                    rows.next_power_of_two(),
-                    cols.next_power_of_two()
-                );
-                let forced = [SumKernel::Columns, SumKernel::Tree];
-                let run = |i: usize| column_sum_with(forced[i], x).map(drop);
-                let names = ["columns", "tree"];
-                gpu.pick(&class, &names, usize::from(fallback), run)? == 1
-            }
-        }
+    let tunable = rows * cols >= 1 << 16 && rows > TREE_CHUNK_ROWS;
+    let class = || {
+        let (r, c) = (rows.next_power_of_two(), cols.next_power_of_two());
+        format!("column_sum r<={r} c<={c}")
     };
+    let tree = is_tree(kernel, x, tunable.then(class), |k| {
+        column_sum_with(k, x).map(drop)
+    })?;
     let chunk = if tree { TREE_CHUNK_ROWS } else { CHUNK_ROWS };
     let mut partial = column_chunks(x, chunk)?;
     while partial.shape()[0] > 1 {
@@ -101,6 +88,29 @@ pub enum SumKernel {
     Tree,
 }
 
+/// Whether `kernel` means the tree form: `Auto` is the static choice (`Columns` on CPU
+/// devices, `Tree` on GPUs) without a tuning `class`, else the autotuner's, timing `run`.
+fn is_tree(
+    kernel: SumKernel,
+    x: &Tensor,
+    class: Option<String>,
+    run: impl Fn(SumKernel) -> Result<()>,
+) -> Result<bool> {
+    let gpu = x.gpu();
+    let fallback = gpu.adapter_info().device_type != wgpu::DeviceType::Cpu;
+    Ok(match (kernel, class) {
+        (SumKernel::Columns, _) => false,
+        (SumKernel::Tree, _) => true,
+        (SumKernel::Auto, None) => fallback,
+        (SumKernel::Auto, Some(class)) => {
+            let forced = [SumKernel::Columns, SumKernel::Tree];
+            let names = ["columns", "tree"];
+            let run = |i: usize| run(forced[i]);
+            gpu.pick(&class, &names, usize::from(fallback), run)? == 1
+        }
+    })
+}
+
 /// Elements one workgroup of the tree sum adds (`WG * TREE_PER_LANE` in the shader).
 const TREE_BLOCK: usize = 4096;
 
@@ -113,22 +123,8 @@ pub fn sum_all(x: &Tensor) -> Result<Tensor> {
 pub fn sum_all_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
     let n = x.len();
     let gpu = x.gpu();
-    let tree = match kernel {
-        SumKernel::Columns => false,
-        SumKernel::Tree => true,
-        SumKernel::Auto => {
-            let fallback = gpu.adapter_info().device_type != wgpu::DeviceType::Cpu;
-            if n < 1 << 16 {
-                fallback
-            } else {
-                let class = format!("sum_all n<={}", n.next_power_of_two());
-                let forced = [SumKernel::Columns, SumKernel::Tree];
-                let run = |i: usize| sum_all_with(forced[i], x).map(drop);
-                let names = ["columns", "tree"];
-                gpu.pick(&class, &names, usize::from(fallback), run)? == 1
-            }
-        }
-    };
+    let class = (n >= 1 << 16).then(|| format!("sum_all n<={}", n.next_power_of_two()));
+    let tree = is_tree(kernel, x, class, |k| sum_all_with(k, x).map(drop))?;
     if !tree {
         return column_sum_with(SumKernel::Columns, &x.reshape(&[n, 1])?);
     }
