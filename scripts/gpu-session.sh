@@ -3,11 +3,12 @@
 # in order of value, each step time-boxed so one slow step cannot eat the session's minutes.
 # Results land in $OUT (they come back). Prepare here first:
 #   ../shared/device/prepare.sh                        # once: Vulkan loader into .gl/
-#   cargo build --release && ../shared/device/stage.sh # binaries and release tests into .device/
+#   cargo build --release --examples && ../shared/device/stage.sh target/release/examples/device_limits
 # then, through the device tool, carrying [".gl", ".device"]:
 #   bash .device/on-gpu.sh bash scripts/gpu-session.sh
-# About 8 minutes in all: tests (~1), bench with autotuning (~4), bench again tuned (~2).
-# Written 2026-11-26 without a GPU session: not yet run on the device. Expected failures there:
+# About 9 minutes in all: tests (~1), bench with autotuning (~4), bench again tuned (~2), the
+# matmul variants without wgpu's runtime checks (~1), the device's FMA and load rates.
+# Written 2026-11-26/27 without a GPU session: not yet run on the device. Expected failures there:
 # tests/checkpoint.rs and tests/errors.rs start the demo from this machine's target/ path, and
 # tests/fuzz_regressions.rs reads fuzz/seeds from this machine's checkout path.
 set -uo pipefail
@@ -32,4 +33,7 @@ done
 step bench-first 300 "$bin" bench --large --json
 step bench-tuned 200 "$bin" bench --large --json
 step train 60 "$bin" train --epochs 5
+# What wgpu's runtime checks (bounds clamping, loop bounding) cost the blocked kernels.
+step bench-unchecked 120 env WGPU_BACKPROP_UNCHECKED=1 "$bin" bench --large --json --only matmul_
+step device-limits 60 .device/device_limits
 ls -la "$out" "$out/cache" 2>/dev/null
