@@ -43,3 +43,22 @@ fn recycled_buffers_and_trimmed_pools_give_fresh_results() {
         }
     }
 }
+
+/// A window whose slots equal the last one's writes nothing to the ring; one that differs in
+/// a middle slot writes that range only. Each window here is read back before the next.
+#[test]
+fn windows_that_repeat_or_change_one_slot_read_their_own_params() {
+    let gpu = gpu();
+    for lens in [[5, 7, 9], [5, 7, 9], [5, 7, 9], [5, 8, 9], [5, 8, 9], [6, 8, 9]] {
+        let sums: Vec<Tensor> = lens
+            .iter()
+            .map(|&len| {
+                let t = Tensor::from_slice(&gpu, &vec![1.0; len], &[len]).unwrap();
+                ops::sum_all(&t).unwrap()
+            })
+            .collect();
+        let got: Vec<f32> = sums.iter().map(|s| read(s)[0]).collect();
+        let want: Vec<f32> = lens.iter().map(|&l| l as f32).collect();
+        assert_eq!(got, want, "window {lens:?}");
+    }
+}

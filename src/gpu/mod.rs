@@ -80,6 +80,9 @@ pub(crate) struct Inner {
 struct Pending {
     buffers: Vec<wgpu::CommandBuffer>,
     params: Vec<u8>,
+    /// What the ring holds (wgpu zero-fills new buffers): a window whose slots are the same as
+    /// the last one's (a training step repeats its shapes) writes nothing.
+    ring_shadow: Vec<u8>,
 }
 
 impl Pending {
@@ -87,6 +90,25 @@ impl Pending {
     fn full(&self, stride: u64) -> bool {
         self.buffers.len() >= MAX_PENDING_DISPATCHES
             || self.params.len() as u64 >= stride * bindings::RING_SLOTS as u64
+    }
+
+    /// The byte range of the ring that must be written for this window's slots (`None`: the
+    /// ring already holds them), with the shadow brought up to date.
+    fn ring_changes(&mut self) -> Option<std::ops::Range<usize>> {
+        let params = &self.params;
+        if self.ring_shadow.len() < params.len() {
+            self.ring_shadow.resize(params.len(), 0);
+        }
+        let shadow = &mut self.ring_shadow[..params.len()];
+        let first = params.iter().zip(shadow.iter()).position(|(a, b)| a != b)?;
+        let last = params
+            .iter()
+            .zip(shadow.iter())
+            .rposition(|(a, b)| a != b)?;
+        // write_buffer takes whole words.
+        let range = first / 4 * 4..(last / 4 + 1) * 4;
+        shadow[range.clone()].copy_from_slice(&params[range.clone()]);
+        Some(range)
     }
 }
 
@@ -226,12 +248,14 @@ impl Gpu {
         pending: &mut Pending,
     ) -> Result<wgpu::SubmissionIndex> {
         let buffers = std::mem::take(&mut pending.buffers);
+        let changed = pending.ring_changes();
         let params = std::mem::take(&mut pending.params);
         self.scoped(op, || {
-            if !params.is_empty() {
+            if let Some(range) = changed {
+                let ring = &self.inner.ring.buffer;
                 self.inner
                     .queue
-                    .write_buffer(&self.inner.ring.buffer, 0, &params);
+                    .write_buffer(ring, range.start as u64, &params[range]);
             }
             self.inner.queue.submit(buffers)
         })
