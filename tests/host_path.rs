@@ -49,7 +49,14 @@ fn recycled_buffers_and_trimmed_pools_give_fresh_results() {
 #[test]
 fn windows_that_repeat_or_change_one_slot_read_their_own_params() {
     let gpu = gpu();
-    for lens in [[5, 7, 9], [5, 7, 9], [5, 7, 9], [5, 8, 9], [5, 8, 9], [6, 8, 9]] {
+    for lens in [
+        [5, 7, 9],
+        [5, 7, 9],
+        [5, 7, 9],
+        [5, 8, 9],
+        [5, 8, 9],
+        [6, 8, 9],
+    ] {
         let sums: Vec<Tensor> = lens
             .iter()
             .map(|&len| {
