@@ -72,7 +72,14 @@ fn choices_are_timed_once_persisted_and_tied_to_the_adapter() {
         &wgpu_backprop::reference::softmax(&x, 512),
         F32_TOL,
     );
-    assert!(first.tuning_time() < std::time::Duration::from_secs(1));
+    // lavapipe: the first run's tuning stays under 1 s; a GPU's budget is larger (more
+    // candidates, each compiling pipelines), and what is under way past it finishes.
+    let limit = if cpu_device {
+        std::time::Duration::from_secs(1)
+    } else {
+        first.tuning_budget() + std::time::Duration::from_secs(1)
+    };
+    assert!(first.tuning_time() < limit, "{:?}", first.tuning_time());
     let files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -7,8 +7,8 @@
 //! one timed run, and a batch of 3 more while the class's runs stay within [`CLASS_BUDGET`] of
 //! device time; once one run took [`GIANT`], no further candidate is tried (the static choice
 //! is timed first, so it stays unless something faster was measured). A `Gpu` spends at most
-//! about [`TOTAL_BUDGET`] of wall time tuning in all. Past that, and with
-//! `WGPU_BACKPROP_AUTOTUNE=off`, every choice is the static one.
+//! about [`Gpu::tuning_budget`] of wall time tuning in all (0.7 s on CPU devices, 4 s on
+//! GPUs). Past that, and with `WGPU_BACKPROP_AUTOTUNE=off`, every choice is the static one.
 
 use std::time::{Duration, Instant};
 
@@ -22,9 +22,13 @@ const CLASS_BUDGET: Duration = Duration::from_millis(50);
 /// Device time after which no further candidate of a class is tried (one run of the first
 /// took this long: a huge product on a slow device).
 const GIANT: Duration = Duration::from_millis(500);
-/// Wall time after which a `Gpu` starts no more timing (what is under way finishes: about
-/// one candidate's compile and runs more, so the total stays near 1 s on lavapipe).
-const TOTAL_BUDGET: Duration = Duration::from_millis(800);
+/// Wall time after which a `Gpu` on a CPU device starts no more timing (what is under way
+/// finishes: about one candidate's compile and runs more, so the total stays near 1 s on
+/// lavapipe, whose first `train` run may spend no more).
+const TOTAL_BUDGET: Duration = Duration::from_millis(700);
+/// The same on GPUs: up to seven matmul candidates per class, each compiling its pipelines
+/// (the runs themselves take microseconds to milliseconds there).
+const TOTAL_BUDGET_GPU: Duration = Duration::from_secs(4);
 /// Runs per candidate in its timed batch (their mean counts), where the class budget allows.
 const RUNS: usize = 3;
 
@@ -32,6 +36,16 @@ impl Gpu {
     /// The choices the autotuner has made or read on this `Gpu`, sorted by class.
     pub fn tuned(&self) -> Vec<Tuned> {
         self.inner.kernels.tuner.all()
+    }
+
+    /// Wall time after which this `Gpu` starts no more timing: 0.7 s on CPU devices, 4 s on
+    /// GPUs.
+    pub fn tuning_budget(&self) -> Duration {
+        if self.adapter_info().device_type == wgpu::DeviceType::Cpu {
+            TOTAL_BUDGET
+        } else {
+            TOTAL_BUDGET_GPU
+        }
     }
 
     /// Time spent timing candidates on this `Gpu`.
@@ -57,7 +71,7 @@ impl Gpu {
         if !tuner.enabled() || candidates.len() < 2 {
             return Ok(fallback);
         }
-        if tuner.spent() >= TOTAL_BUDGET {
+        if tuner.spent() >= self.tuning_budget() {
             // Over budget: the static choice, kept like a tuned one so that every later call
             // and process makes the same choice (a resumed run stays bit-identical).
             let chosen = tuner.settle(class, candidates[fallback], Vec::new());
@@ -95,7 +109,7 @@ impl Gpu {
             if device_time >= GIANT.as_secs_f64() {
                 break; // a single run is so long that trying others costs too much
             }
-            if !timings.is_empty() && tuner.spent() + start.elapsed() >= TOTAL_BUDGET {
+            if !timings.is_empty() && tuner.spent() + start.elapsed() >= self.tuning_budget() {
                 break;
             }
             // Warm-up, untimed: compiles the pipeline, and some drivers (llvmpipe) compile
