@@ -86,14 +86,8 @@ impl Tensor {
                 expected,
             });
         }
-        let len = check_shape(OP, shape)?;
         let bytes: &[u8] = bytemuck::cast_slice(data);
-        let (buffer, written) = gpu.storage_buffer_init(OP, padded_bytes(len), bytes)?;
-        let t = Tensor {
-            gpu: gpu.clone(),
-            buffer: Arc::new(buffer),
-            shape: shape.to_vec(),
-        };
+        let (t, written) = Tensor::with_init(gpu, OP, shape, bytes)?;
         if !written {
             gpu.upload(OP, t.buffer(), bytes)?;
         }
@@ -111,13 +105,25 @@ impl Tensor {
     /// A tensor for an op's output, its buffer from the pool: contents undefined until the op
     /// writes every element.
     pub(crate) fn empty(gpu: &Gpu, op: &'static str, shape: &[usize]) -> Result<Tensor> {
+        Tensor::with_init(gpu, op, shape, &[]).map(|(t, _)| t)
+    }
+
+    /// A tensor whose buffer starts with `init` where the pool lets it (a new buffer, written
+    /// through its mapping): the flag says whether it does (see [`Gpu::storage_buffer_init`]).
+    fn with_init(
+        gpu: &Gpu,
+        op: &'static str,
+        shape: &[usize],
+        init: &[u8],
+    ) -> Result<(Tensor, bool)> {
         let len = check_shape(op, shape)?;
-        let buffer = gpu.storage_buffer(op, padded_bytes(len))?;
-        Ok(Tensor {
+        let (buffer, written) = gpu.storage_buffer_init(op, padded_bytes(len), init)?;
+        let t = Tensor {
             gpu: gpu.clone(),
             buffer: Arc::new(buffer),
             shape: shape.to_vec(),
-        })
+        };
+        Ok((t, written))
     }
 
     /// Copies the data back to the host (submits all pending GPU work first and blocks until

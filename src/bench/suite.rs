@@ -43,19 +43,19 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
         sizes.extend([4096, 8192]);
     }
     for n in sizes {
-        cases.push(matmul_case(gpu, &mut rng, n, MatmulKernel::Auto));
+        cases.push(matmul_case(gpu, &mut rng, [n, n, n], MatmulKernel::Auto));
     }
     // The kernel variants side by side at 1024³ (and 4096³ with `large`), and split-K
     // against its plain tile on a small output with a long K.
     for n in if large { vec![1024, 4096] } else { vec![1024] } {
         for kernel in MatmulKernel::FORCED {
             if kernel != MatmulKernel::SplitK {
-                cases.push(matmul_case(gpu, &mut rng, n, kernel));
+                cases.push(matmul_case(gpu, &mut rng, [n, n, n], kernel));
             }
         }
     }
     for kernel in [MatmulKernel::Blocked64, MatmulKernel::SplitK] {
-        cases.push(long_k_case(gpu, &mut rng, [64, 65_536, 64], kernel));
+        cases.push(matmul_case(gpu, &mut rng, [64, 65_536, 64], kernel));
     }
     let mut linears = vec![(1024, 1024, 1024)];
     if large {
@@ -82,19 +82,8 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
     cases
 }
 
-fn matmul_case(gpu: &Gpu, rng: &mut Rng, n: usize, kernel: MatmulKernel) -> Result<Case> {
-    let (a, b) = (random(gpu, rng, &[n, n])?, random(gpu, rng, &[n, n])?);
-    let no = Transpose::No;
-    Ok(Case {
-        op: matmul_op(kernel),
-        shape: format!("{n}x{n}x{n}"),
-        work: Work::Flops(2.0 * (n as f64).powi(3)),
-        run: Box::new(move || ops::gemm_with(kernel, (&a, no), (&b, no), None).map(drop)),
-    })
-}
-
-/// C (M, N) = A (M, K) · B (K, N) with a long K.
-fn long_k_case(
+/// C (M, N) = A (M, K) · B (K, N) on `kernel`.
+fn matmul_case(
     gpu: &Gpu,
     rng: &mut Rng,
     [m, k, n]: [usize; 3],

@@ -259,8 +259,7 @@ fn choose(
     bias: Option<&Tensor>,
     (m, n, k): (usize, usize, usize),
 ) -> Result<MatmulKernel> {
-    let aligned =
-        k % 4 == 0 && n % 4 == 0 && (ta == Transpose::No || m % 4 == 0) && k <= REGISTER_MAX_K;
+    let aligned = blocked::rows_are_vec4(ta == Transpose::Yes, (m, n, k)) && k <= REGISTER_MAX_K;
     let needs_alignment = matches!(kernel, MatmulKernel::Register | MatmulKernel::Vec4);
     if needs_alignment && !aligned {
         return Ok(MatmulKernel::Tiled);

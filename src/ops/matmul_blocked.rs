@@ -38,6 +38,12 @@ pub(crate) fn split_count((m, n, k): (usize, usize, usize)) -> usize {
     (256 / tiles.max(1)).min(k / 512).max(2)
 }
 
+/// Whether every stored row of A, B and C is whole vec4s (K and N multiples of 4, and M when
+/// A is stored transposed, (K, M)): then every quad the vec4-loading kernels read is aligned.
+pub(crate) fn rows_are_vec4(trans_a: bool, (m, n, k): (usize, usize, usize)) -> bool {
+    k % 4 == 0 && n % 4 == 0 && (!trans_a || m % 4 == 0)
+}
+
 /// Whether split-K is worth timing for this product: few output tiles and a long K.
 pub(crate) fn split_useful((m, n, k): (usize, usize, usize)) -> bool {
     m.div_ceil(64) * n.div_ceil(64) < 64 && k >= 4096
@@ -48,8 +54,7 @@ pub(crate) fn split_useful((m, n, k): (usize, usize, usize)) -> bool {
 pub(crate) fn launch(p: &Product<'_>, tile: Tile, splits: usize) -> Result<()> {
     let (m, n, k) = p.mnk;
     let (bm, bn, bk) = tile.dims();
-    let trans_a = p.spec & TRANS_A != 0;
-    let vec4 = k % 4 == 0 && n % 4 == 0 && (!trans_a || m % 4 == 0);
+    let vec4 = rows_are_vec4(p.spec & TRANS_A != 0, p.mnk);
     let mut k_split = k.div_ceil(splits.max(1)).next_multiple_of(bk).max(bk);
     if p.gpu.caps_loops() {
         k_split = k_split.min(CAPPED_K_SPLIT);
@@ -76,31 +81,30 @@ pub(crate) fn launch(p: &Product<'_>, tile: Tile, splits: usize) -> Result<()> {
     let grid = p
         .gpu
         .grid_2d(OP, n.div_ceil(bn) as u64, (row_tiles * splits) as u64)?;
-    let [a, b, bias, c] = p.buffers;
-    if splits == 1 {
+    // Split: the partial products go to a workspace, bias and ReLU to the sum.
+    let partials = if splits > 1 {
+        Some(Tensor::empty(p.gpu, OP, &[splits, m * n])?)
+    } else {
         spec |= p.spec & HAS_BIAS;
         if p.relu {
             spec |= BLOCKED_RELU;
         }
-        let dispatch = Dispatch {
-            kernel: matmul_blocked(tile),
-            spec,
-            params: params.words(),
-            buffers: &[a, b, bias, c],
-            grid,
-        };
-        return p.gpu.launch(OP, dispatch);
-    }
-    let partials = Tensor::empty(p.gpu, OP, &[splits, m * n])?;
+        None
+    };
+    let [a, b, bias, c] = p.buffers;
+    let out = partials.as_ref().map_or(c, Tensor::buffer);
     let dispatch = Dispatch {
         kernel: matmul_blocked(tile),
         spec,
         params: params.words(),
-        buffers: &[a, b, bias, partials.buffer()],
+        buffers: &[a, b, bias, out],
         grid,
     };
     p.gpu.launch(OP, dispatch)?;
-    sum_splits(p, partials.buffer(), splits)
+    match &partials {
+        Some(partials) => sum_splits(p, partials.buffer(), splits),
+        None => Ok(()),
+    }
 }
 
 /// C = Σ of the `splits` partial products (+ bias) (ReLU).

@@ -75,16 +75,17 @@ fn column_chunks(x: &Tensor, chunk: usize) -> Result<Tensor> {
     Ok(out)
 }
 
-/// Which kernel [`sum_all_with`] runs.
+/// Which form [`sum_all_with`] and [`column_sum_with`] take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SumKernel {
     /// The faster on this adapter, measured by the autotuner for sums of 65,536 elements or
     /// more; otherwise (and untuned) `Columns` on CPU devices, `Tree` on GPUs.
     Auto,
-    /// As a column sum of one column: one invocation per chunk of 16,384 elements.
+    /// One invocation per column and chunk of 16,384 rows (`sum_all`: a column sum of one
+    /// column).
     Columns,
-    /// 256-wide workgroups, each adding 4,096 elements and then its lanes through workgroup
-    /// memory, repeated over the partial sums.
+    /// `sum_all`: 256-wide workgroups, each adding 4,096 elements and then its lanes through
+    /// workgroup memory; `column_sum`: chunks of 64 rows. Repeated over the partial sums.
     Tree,
 }
 
