@@ -110,6 +110,7 @@ fn matmul_op(kernel: MatmulKernel) -> &'static str {
         MatmulKernel::Blocked128x64 => "matmul_blocked128x64",
         MatmulKernel::Blocked64 => "matmul_blocked64",
         MatmulKernel::SplitK => "matmul_splitk",
+        MatmulKernel::Texture => "matmul_texture",
     }
 }
 

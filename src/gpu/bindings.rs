@@ -95,6 +95,19 @@ impl BindGroups {
     }
 }
 
+/// Binding 0 of every bind group: one `Params` slot of the ring (the offset is dynamic).
+pub(crate) fn ring_entry(ring: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+    let params = wgpu::BufferBinding {
+        buffer: ring,
+        offset: 0,
+        size: wgpu::BufferSize::new(PARAMS_BYTES),
+    };
+    wgpu::BindGroupEntry {
+        binding: 0,
+        resource: wgpu::BindingResource::Buffer(params),
+    }
+}
+
 fn create(
     device: &wgpu::Device,
     kernel: &Kernel,
@@ -102,15 +115,7 @@ fn create(
     ring: &wgpu::Buffer,
     buffers: &[&wgpu::Buffer],
 ) -> wgpu::BindGroup {
-    let params = wgpu::BufferBinding {
-        buffer: ring,
-        offset: 0,
-        size: wgpu::BufferSize::new(PARAMS_BYTES),
-    };
-    let mut entries = vec![wgpu::BindGroupEntry {
-        binding: 0,
-        resource: wgpu::BindingResource::Buffer(params),
-    }];
+    let mut entries = vec![ring_entry(ring)];
     for (i, b) in buffers.iter().enumerate() {
         entries.push(wgpu::BindGroupEntry {
             binding: i as u32 + 1,

@@ -1,37 +1,18 @@
 //! Launching kernels: [`Gpu::launch`] records one dispatch (the pipeline from the kernel
 //! cache, a cached bind group, its `Params` in a slot of the uniform ring, a compute pass) into
-//! the pending work, inside the op's error scopes; `grid_1d` and `grid_2d` fold big grids
+//! the pending work, inside the op's error scopes (`launch_bound`: the same over textures); `grid_1d` and `grid_2d` fold big grids
 //! under the device's per-dimension limit.
 
+use super::bindings::ring_entry;
 use super::{lock, Gpu};
 use crate::error::{Error, Result};
-use crate::kernels::Dispatch;
+use crate::kernels::{Compiled, Dispatch, Kernel};
 
 impl Gpu {
     /// Records one dispatch into the pending work (nothing is submitted here).
     pub(crate) fn launch(&self, op: &'static str, d: Dispatch<'_>) -> Result<()> {
-        if d.buffers.len() != d.kernel.bindings.len() {
-            return Err(Error::InvalidArgument {
-                op,
-                message: format!(
-                    "kernel {} takes {} buffers, got {}",
-                    d.kernel.entry,
-                    d.kernel.bindings.len(),
-                    d.buffers.len()
-                ),
-            });
-        }
-        if d.grid.contains(&0) {
+        if !self.dispatchable(op, d.kernel, d.buffers.len(), d.grid)? {
             return Ok(());
-        }
-        let max = self.limits().max_compute_workgroups_per_dimension;
-        if let Some(&too_many) = d.grid.iter().find(|&&g| g > max) {
-            return Err(Error::TooLarge {
-                op,
-                what: "workgroups along one dimension of a dispatch",
-                requested: u64::from(too_many),
-                limit: u64::from(max),
-            });
         }
         // Everything that touches the device happens inside error scopes, so a failure here
         // is this op's `Err`.
@@ -46,6 +27,90 @@ impl Gpu {
             );
             (compiled, bind_group)
         })?;
+        self.record_dispatch(op, (d.kernel, &compiled), &bind_group, d.params, d.grid)
+    }
+
+    /// [`Gpu::launch`] over any bindings (textures too), in a bind group made for this
+    /// dispatch alone (not cached: the texture kernels' textures are new each time).
+    pub(crate) fn launch_bound(
+        &self,
+        op: &'static str,
+        (kernel, spec): (&'static Kernel, u32),
+        params: [u32; 8],
+        resources: &[wgpu::BindingResource<'_>],
+        grid: [u32; 3],
+    ) -> Result<()> {
+        if !self.dispatchable(op, kernel, resources.len(), grid)? {
+            return Ok(());
+        }
+        let device = &self.inner.device;
+        let (compiled, bind_group) = self.scoped(op, || {
+            let compiled = self.inner.kernels.compiled(device, kernel, spec);
+            let mut entries = vec![ring_entry(&self.inner.ring.buffer)];
+            entries.extend(
+                resources
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| wgpu::BindGroupEntry {
+                        binding: i as u32 + 1,
+                        resource: r.clone(),
+                    }),
+            );
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(kernel.entry),
+                layout: &compiled.layout,
+                entries: &entries,
+            });
+            (compiled, bind_group)
+        })?;
+        self.record_dispatch(op, (kernel, &compiled), &bind_group, params, grid)
+    }
+
+    /// Whether a dispatch of `kernel` with `bindings` resources over `grid` has work: `Err`
+    /// for a wrong number of bindings or a grid over the device's limit.
+    fn dispatchable(
+        &self,
+        op: &'static str,
+        kernel: &Kernel,
+        bindings: usize,
+        grid: [u32; 3],
+    ) -> Result<bool> {
+        if bindings != kernel.bindings.len() {
+            return Err(Error::InvalidArgument {
+                op,
+                message: format!(
+                    "kernel {} takes {} bindings, got {bindings}",
+                    kernel.entry,
+                    kernel.bindings.len(),
+                ),
+            });
+        }
+        if grid.contains(&0) {
+            return Ok(false);
+        }
+        let max = self.limits().max_compute_workgroups_per_dimension;
+        if let Some(&too_many) = grid.iter().find(|&&g| g > max) {
+            return Err(Error::TooLarge {
+                op,
+                what: "workgroups along one dimension of a dispatch",
+                requested: u64::from(too_many),
+                limit: u64::from(max),
+            });
+        }
+        Ok(true)
+    }
+
+    /// Records a compute pass of one dispatch and its `params` (a ring slot) into the
+    /// pending window.
+    fn record_dispatch(
+        &self,
+        op: &'static str,
+        (kernel, compiled): (&Kernel, &Compiled),
+        bind_group: &wgpu::BindGroup,
+        params: [u32; 8],
+        grid: [u32; 3],
+    ) -> Result<()> {
+        let device = &self.inner.device;
         // The ring slot and the command buffer join the pending window together (under its
         // lock), so the slot is written before the submit that runs the dispatch.
         let stride = self.inner.ring.stride;
@@ -59,18 +124,18 @@ impl Gpu {
                 device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(op) });
             {
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some(d.kernel.entry),
+                    label: Some(kernel.entry),
                     timestamp_writes: None,
                 });
                 pass.set_pipeline(&compiled.pipeline);
-                pass.set_bind_group(0, &bind_group, &[offset as u32]);
-                pass.dispatch_workgroups(d.grid[0], d.grid[1], d.grid[2]);
+                pass.set_bind_group(0, bind_group, &[offset as u32]);
+                pass.dispatch_workgroups(grid[0], grid[1], grid[2]);
             }
             enc.finish()
         })?;
         pending
             .params
-            .extend_from_slice(bytemuck::cast_slice(&d.params));
+            .extend_from_slice(bytemuck::cast_slice(&params));
         pending.params.resize(offset + stride as usize, 0);
         pending.buffers.push(recorded);
         Ok(())

@@ -130,7 +130,7 @@ impl Gpu {
 
     /// Seconds the work `record` records takes on the device.
     fn time_once(&self, record: impl FnOnce() -> Result<()>) -> Result<f64> {
-        if !self.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
+        if !self.timestamps_usable() {
             self.synchronize()?;
             let start = Instant::now();
             record()?;

@@ -134,25 +134,40 @@ impl KernelCache {
 }
 
 /// The explicit layout: binding 0 the `Params` uniform (a slot of the uniform ring, at a
-/// dynamic offset), then one storage binding per `kernel.bindings`.
+/// dynamic offset), then one binding per `kernel.bindings`.
 fn bind_group_layout(device: &wgpu::Device, kernel: &Kernel) -> wgpu::BindGroupLayout {
-    let buffer = |binding: u32, ty: wgpu::BufferBindingType| wgpu::BindGroupLayoutEntry {
+    let buffer = |ty: wgpu::BufferBindingType, dynamic: bool| wgpu::BindingType::Buffer {
+        ty,
+        has_dynamic_offset: dynamic,
+        min_binding_size: None,
+    };
+    let entry = |binding: u32, ty: wgpu::BindingType| wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty,
-            has_dynamic_offset: binding == 0,
-            min_binding_size: None,
-        },
+        ty,
         count: None,
     };
-    let mut entries = vec![buffer(0, wgpu::BufferBindingType::Uniform)];
+    let mut entries = vec![entry(0, buffer(wgpu::BufferBindingType::Uniform, true))];
     for (i, access) in kernel.bindings.iter().enumerate() {
-        let read_only = *access == Access::Read;
-        entries.push(buffer(
-            i as u32 + 1,
-            wgpu::BufferBindingType::Storage { read_only },
-        ));
+        let ty = match access {
+            Access::Read | Access::ReadWrite => buffer(
+                wgpu::BufferBindingType::Storage {
+                    read_only: *access == Access::Read,
+                },
+                false,
+            ),
+            Access::Texture => wgpu::BindingType::Texture {
+                sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                view_dimension: wgpu::TextureViewDimension::D2,
+                multisampled: false,
+            },
+            Access::WriteTexture => wgpu::BindingType::StorageTexture {
+                access: wgpu::StorageTextureAccess::WriteOnly,
+                format: wgpu::TextureFormat::Rgba32Float,
+                view_dimension: wgpu::TextureViewDimension::D2,
+            },
+        };
+        entries.push(entry(i as u32 + 1, ty));
     }
     device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some(kernel.entry),

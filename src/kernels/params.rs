@@ -67,6 +67,18 @@ uniform! {
 }
 
 uniform! {
+    /// `pack_texture.wgsl`: the packed matrix L (`rows`, `cols`) (stored transposed when
+    /// TRANS), `quads` texels per row of L, rows up to `padded_rows` (zeros past `rows`).
+    PackTextureParams for Source::PackTexture => { rows: u32, cols: u32, quads: u32, padded_rows: u32 }
+}
+
+uniform! {
+    /// `matmul_texture.wgsl`: C (m, n), inner dimension k; `kq` texels per row of op(A),
+    /// `nq` per row of op(B).
+    MatmulTextureParams for Source::MatmulTexture => { m: u32, n: u32, k: u32, kq: u32, nq: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+}
+
+uniform! {
     /// `reduce.wgsl`: column sums of (rows, cols), `chunk` rows per invocation.
     ReduceParams for Source::Reduce => { rows: u32, cols: u32, chunk: u32, _pad: u32 }
 }

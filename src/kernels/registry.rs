@@ -13,6 +13,9 @@ pub(crate) enum Source {
     MatmulSplit,
     MatmulRegister,
     MatmulVec4,
+    /// The texture matmul (CPU devices): the packing kernel, and the product over textures.
+    PackTexture,
+    MatmulTexture,
     Reduce,
     Softmax,
     SoftmaxRegs,
@@ -28,7 +31,7 @@ const WORKGROUP_REDUCE: &str = include_str!("../../shaders/workgroup_reduce.wgsl
 impl Source {
     /// Every source file, for tests that go over them all.
     #[cfg(test)]
-    pub(crate) const ALL: [Source; 14] = [
+    pub(crate) const ALL: [Source; 16] = [
         Source::Matmul,
         Source::MatmulBlocked(Tile::T128x128),
         Source::MatmulBlocked(Tile::T128x64),
@@ -36,6 +39,8 @@ impl Source {
         Source::MatmulSplit,
         Source::MatmulRegister,
         Source::MatmulVec4,
+        Source::PackTexture,
+        Source::MatmulTexture,
         Source::Reduce,
         Source::Softmax,
         Source::SoftmaxRegs,
@@ -73,6 +78,8 @@ impl Source {
             Source::MatmulSplit => include_str!("../../shaders/matmul_split.wgsl"),
             Source::MatmulRegister => include_str!("../../shaders/matmul_register.wgsl"),
             Source::MatmulVec4 => include_str!("../../shaders/matmul_vec4.wgsl"),
+            Source::PackTexture => include_str!("../../shaders/pack_texture.wgsl"),
+            Source::MatmulTexture => include_str!("../../shaders/matmul_texture.wgsl"),
             Source::Reduce => include_str!("../../shaders/reduce.wgsl"),
             Source::Softmax => include_str!("../../shaders/softmax.wgsl"),
             Source::SoftmaxRegs => include_str!("../../shaders/softmax_regs.wgsl"),
@@ -108,20 +115,23 @@ impl Tile {
     }
 }
 
-/// How a kernel uses a storage binding.
+/// How a kernel uses a binding after the uniform: a storage buffer, or a 2D texture of
+/// `rgba32float` texels (read with `textureLoad`, or written as a storage texture).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Access {
     Read,
     ReadWrite,
+    Texture,
+    WriteTexture,
 }
-use Access::{Read, ReadWrite};
+use Access::{Read, ReadWrite, Texture, WriteTexture};
 
 /// One entry point of a kernel family and the bind-group layout it expects.
 #[derive(Debug)]
 pub(crate) struct Kernel {
     pub source: Source,
     pub entry: &'static str,
-    /// Storage bindings 1.. in order (binding 0 is the `Params` uniform).
+    /// Bindings 1.. in order (binding 0 is the `Params` uniform).
     pub bindings: &'static [Access],
     /// Boolean `override` constants; bit `i` of a launch's `spec` sets `flags[i]`.
     pub flags: &'static [&'static str],
@@ -195,6 +205,28 @@ pub(crate) const MATMUL_VEC4: Kernel = def(
     &[Read, Read, Read, ReadWrite],
     &["TRANS_A", "TRANS_B", "HAS_BIAS"],
 );
+/// One operand of the texture matmul packed into texels (transposed when `TRANS`, padded with
+/// zeros): bindings the stored matrix, the texture.
+pub(crate) const PACK_TEXTURE: Kernel = def(
+    Source::PackTexture,
+    "pack_texture",
+    &[Read, WriteTexture],
+    &["TRANS"],
+);
+/// Specialisation bit of [`PACK_TEXTURE`].
+pub(crate) const PACK_TRANS: u32 = 1;
+/// The product over the packed operands (CPU devices: `textureLoad` is a straight gather on
+/// llvmpipe, where a storage-buffer load is a loop over lanes): bindings op(A), op(B)
+/// textures, bias, C.
+pub(crate) const MATMUL_TEXTURE: Kernel = def(
+    Source::MatmulTexture,
+    "matmul_texture",
+    &[Texture, Texture, Read, ReadWrite],
+    &["HAS_BIAS", "RELU"],
+);
+/// Specialisation bits of [`MATMUL_TEXTURE`].
+pub(crate) const TEXTURE_HAS_BIAS: u32 = 1;
+pub(crate) const TEXTURE_RELU: u32 = 2;
 /// Partial column sums over chunks of rows: bindings x, out.
 pub(crate) const COLUMN_SUM: Kernel = def(Source::Reduce, "column_sum", &[Read, ReadWrite], &[]);
 pub(crate) const SUM_TREE: Kernel = def(Source::Reduce, "sum_tree", &[Read, ReadWrite], &[]);
@@ -275,7 +307,7 @@ const fn jacobian(entry: &'static str) -> Kernel {
 /// Every kernel above, for tests that go over them all (the translation test checks that each
 /// entry point of every source is listed here).
 #[cfg(test)]
-pub(crate) const ALL: [&Kernel; 34] = [
+pub(crate) const ALL: [&Kernel; 36] = [
     &MATMUL,
     &MATMUL_BLOCKED[0],
     &MATMUL_BLOCKED[1],
@@ -283,6 +315,8 @@ pub(crate) const ALL: [&Kernel; 34] = [
     &MATMUL_SPLIT_SUM,
     &MATMUL_REGISTER,
     &MATMUL_VEC4,
+    &PACK_TEXTURE,
+    &MATMUL_TEXTURE,
     &COLUMN_SUM,
     &SUM_TREE,
     &CROSS_ENTROPY,

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::kernels::{Tile, HAS_BIAS, TRANS_A, TRANS_B};
 use crate::ops::matmul_blocked::{self as blocked, Product};
 use crate::ops::matmul_plain::unfused;
+use crate::ops::matmul_texture::{self as texture, TextureProduct};
 use crate::ops::same_gpu;
 use crate::tensor::Tensor;
 
@@ -30,6 +31,12 @@ fn auto_register(ta: Transpose, tb: Transpose, fmas: usize) -> bool {
     !(ta == Transpose::Yes && tb == Transpose::No) || fmas >= 1 << 27
 }
 
+/// Products from this many multiply-adds take the texture kernel untuned on CPU devices.
+/// Measured on llvmpipe (wall clock, one run): 128³ 1.17 ms against register 1.52;
+/// 512×64×128 1.7 against 3.6; 1024³ 103 against 753 (NT) and 114 against 772 (TN); below,
+/// the packing costs more than it saves (32×64×128: 0.93 against 0.73).
+const TEXTURE_MIN_FMAS: usize = 1 << 21;
+
 /// Products smaller than this many multiply-adds take the static choice untuned.
 const TUNE_MIN_FMAS: usize = 1 << 16;
 
@@ -52,7 +59,8 @@ fn tune_class((ta, tb): (Transpose, Transpose), m: usize, n: usize, k: usize) ->
 pub enum MatmulKernel {
     /// The fastest on this adapter for this shape class, measured by the autotuner the first
     /// time the class comes up (see [`crate::Gpu::tuned`]); untuned (small products, tuning
-    /// off or over budget): `Register` on CPU devices; on GPUs `Vec4` where it takes the shape
+    /// off or over budget): on CPU devices `Texture` from 2^21 multiply-adds, else `Register`
+    /// (or `Tiled` where it cannot take the shape); on GPUs `Vec4` where it takes the shape
     /// (the only design measured on an H100 so far: 8.7 TFLOP/s at 1024³, where a 64×64
     /// workgroup-memory tile ran at 0.45), else `Blocked128` for products of 64 or more
     /// 128×128 tiles, else `Blocked64`.
@@ -75,11 +83,16 @@ pub enum MatmulKernel {
     /// `Blocked64` over ranges of K in parallel, then a sum of the partial products: for small
     /// outputs with a long K (the number of ranges follows the shape).
     SplitK,
+    /// Both operands packed into textures, then a 16×16 block per invocation read through
+    /// texel fetches (built for CPU devices, where a fetch costs an eighth of a storage-buffer
+    /// load); any shape and transpose, with the ReLU epilogue. K over 131,072 or operands over
+    /// the device's texture size run on `Tiled`.
+    Texture,
 }
 
 impl MatmulKernel {
     /// Every kernel that can be forced, in the order the autotuner lists them.
-    pub const FORCED: [MatmulKernel; 7] = [
+    pub const FORCED: [MatmulKernel; 8] = [
         MatmulKernel::Tiled,
         MatmulKernel::Register,
         MatmulKernel::Vec4,
@@ -87,6 +100,7 @@ impl MatmulKernel {
         MatmulKernel::Blocked128x64,
         MatmulKernel::Blocked64,
         MatmulKernel::SplitK,
+        MatmulKernel::Texture,
     ];
 
     /// Its name in benchmarks and the autotuner's file.
@@ -100,6 +114,7 @@ impl MatmulKernel {
             MatmulKernel::Blocked128x64 => "blocked128x64",
             MatmulKernel::Blocked64 => "blocked64",
             MatmulKernel::SplitK => "splitk",
+            MatmulKernel::Texture => "texture",
         }
     }
 
@@ -242,6 +257,17 @@ fn product(
         };
         return blocked::launch(&p, tile, splits).map(|()| c);
     }
+    if kernel == MatmulKernel::Texture {
+        let p = TextureProduct {
+            gpu,
+            buffers,
+            trans: (ta == Transpose::Yes, tb == Transpose::Yes),
+            bias: bias.is_some(),
+            relu,
+            mnk: (m, n, k),
+        };
+        return texture::launch(&p).map(|()| c);
+    }
     let c = unfused(kernel, (gpu, &buffers), spec, (m, n, k)).map(|()| c)?;
     if relu {
         return crate::ops::relu_forward(&c);
@@ -264,13 +290,19 @@ fn choose(
     if needs_alignment && !aligned {
         return Ok(MatmulKernel::Tiled);
     }
+    if kernel == MatmulKernel::Texture && !texture::takes(a.gpu(), (m, n, k)) {
+        return Ok(MatmulKernel::Tiled);
+    }
     if kernel != MatmulKernel::Auto {
         return Ok(kernel);
     }
     let gpu = a.gpu();
     let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let textured = texture::takes(gpu, (m, n, k));
     let fallback = if cpu {
-        if aligned && auto_register(ta, tb, m * n * k) {
+        if textured && m * n * k >= TEXTURE_MIN_FMAS {
+            MatmulKernel::Texture
+        } else if aligned && auto_register(ta, tb, m * n * k) {
             MatmulKernel::Register
         } else {
             MatmulKernel::Tiled
@@ -285,7 +317,7 @@ fn choose(
     if m * n * k < TUNE_MIN_FMAS {
         return Ok(fallback);
     }
-    let list = candidates(cpu, aligned, (m, n, k));
+    let list = candidates(cpu, (aligned, textured), (m, n, k));
     let names: Vec<&'static str> = list.iter().map(|c| c.name()).collect();
     let run = |i: usize| gemm_with(list[i], (a, ta), (b, tb), bias).map(drop);
     let static_choice = list.iter().position(|&f| f == fallback).unwrap_or(0);
@@ -293,11 +325,15 @@ fn choose(
     Ok(list[gpu.pick(&class, &names, static_choice, run)?])
 }
 
-/// The kernels the autotuner times for a product. CPU devices (llvmpipe): the register,
-/// vec4 and tiled kernels (the blocked family measured slower there; timing it would spend
-/// the first run's tuning budget). GPUs: the blocked tiles, split-K where the output is
-/// small and K long, and the rest.
-fn candidates(cpu: bool, aligned: bool, mnk: (usize, usize, usize)) -> Vec<MatmulKernel> {
+/// The kernels the autotuner times for a product. CPU devices (llvmpipe): the tiled, register,
+/// vec4 and texture kernels (the blocked family measured slower there; timing it would spend
+/// the first run's tuning budget). GPUs: the blocked tiles, split-K where the output is small
+/// and K long, and the rest but the texture kernel.
+fn candidates(
+    cpu: bool,
+    (aligned, textured): (bool, bool),
+    mnk: (usize, usize, usize),
+) -> Vec<MatmulKernel> {
     use MatmulKernel::*;
     let mut list = Vec::with_capacity(7);
     if !cpu {
@@ -309,6 +345,9 @@ fn candidates(cpu: bool, aligned: bool, mnk: (usize, usize, usize)) -> Vec<Matmu
     list.push(Tiled);
     if aligned {
         list.extend([Register, Vec4]);
+    }
+    if cpu && textured {
+        list.push(Texture);
     }
     list
 }

@@ -6,6 +6,7 @@ mod jacobian;
 mod matmul;
 mod matmul_blocked;
 mod matmul_plain;
+mod matmul_texture;
 mod reduce;
 mod relu;
 mod softmax;

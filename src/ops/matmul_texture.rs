@@ -1,0 +1,122 @@
+//! The texture matmul, for CPU devices: both operands packed into `rgba32float` textures by
+//! `shaders/pack_texture.wgsl` (transposed and padded with zeros there), then
+//! `shaders/matmul_texture.wgsl` over the textures. Three dispatches and two new textures a
+//! product; on llvmpipe a texel fetch costs an eighth of a storage-buffer load.
+
+use crate::error::Result;
+use crate::gpu::Gpu;
+use crate::kernels::{
+    MatmulTextureParams, PackTextureParams, Uniform, MATMUL_TEXTURE, PACK_TEXTURE, PACK_TRANS,
+    TEXTURE_HAS_BIAS, TEXTURE_RELU,
+};
+use crate::ops::u32_of;
+
+const OP: &str = "matmul";
+/// Texels per texture row (`WIDTH_SHIFT` in both shaders).
+const WIDTH: usize = 4096;
+/// The longest K (the product's loop runs K/4 times; llvmpipe stops loops after 65,535).
+const MAX_K: usize = 131_072;
+
+/// What one product needs: the transposes, bias and ReLU, and (M, N, K).
+pub(crate) struct TextureProduct<'a> {
+    pub gpu: &'a Gpu,
+    /// A, B, bias (any buffer when there is none), C.
+    pub buffers: [&'a wgpu::Buffer; 4],
+    pub trans: (bool, bool),
+    pub bias: bool,
+    pub relu: bool,
+    pub mnk: (usize, usize, usize),
+}
+
+/// Whether the texture kernel takes (M, N, K) on `gpu`: K up to [`MAX_K`] and both packed
+/// operands within the device's texture height.
+pub(crate) fn takes(gpu: &Gpu, (m, n, k): (usize, usize, usize)) -> bool {
+    let (kq, nq) = (k.div_ceil(4), n.div_ceil(4));
+    let limit = gpu.limits().max_texture_dimension_2d as usize;
+    k <= MAX_K && (m * kq).div_ceil(WIDTH) <= limit && (4 * kq * nq).div_ceil(WIDTH) <= limit
+}
+
+/// C = op(A)·op(B) (+ bias) (then ReLU): packs op(A) (M rows of ⌈K/4⌉ texels) and op(B)
+/// (4⌈K/4⌉ rows of ⌈N/4⌉ texels), then the product; the caller has checked [`takes`].
+pub(crate) fn launch(p: &TextureProduct<'_>) -> Result<()> {
+    let (m, n, k) = p.mnk;
+    let [a, b, bias, c] = p.buffers;
+    let (kq, nq) = (k.div_ceil(4), n.div_ceil(4));
+    let a_view = pack(p.gpu, a, p.trans.0, (m, k, m))?;
+    let b_view = pack(p.gpu, b, p.trans.1, (k, n, 4 * kq))?;
+    let mut spec = 0;
+    if p.bias {
+        spec |= TEXTURE_HAS_BIAS;
+    }
+    if p.relu {
+        spec |= TEXTURE_RELU;
+    }
+    let params = MatmulTextureParams {
+        m: u32_of(m),
+        n: u32_of(n),
+        k: u32_of(k),
+        kq: u32_of(kq),
+        nq: u32_of(nq),
+        ..Default::default()
+    };
+    let grid = p
+        .gpu
+        .grid_2d(OP, nq.div_ceil(32) as u64, m.div_ceil(128) as u64)?;
+    let resources = [
+        wgpu::BindingResource::TextureView(&a_view),
+        wgpu::BindingResource::TextureView(&b_view),
+        bias.as_entire_binding(),
+        c.as_entire_binding(),
+    ];
+    p.gpu.launch_bound(
+        OP,
+        (&MATMUL_TEXTURE, spec),
+        params.words(),
+        &resources,
+        grid,
+    )
+}
+
+/// A texture holding L = S (`rows` × `cols`) or Sᵀ (`trans`), ⌈cols/4⌉ texels a row, rows up
+/// to `padded_rows` (zeros past `rows`), texel t at (t % [`WIDTH`], t / [`WIDTH`]).
+fn pack(
+    gpu: &Gpu,
+    src: &wgpu::Buffer,
+    trans: bool,
+    (rows, cols, padded_rows): (usize, usize, usize),
+) -> Result<wgpu::TextureView> {
+    let quads = cols.div_ceil(4);
+    let texels = padded_rows * quads;
+    let height = texels.div_ceil(WIDTH).max(1);
+    let view = gpu.scoped(OP, || {
+        let texture = gpu.device().create_texture(&wgpu::TextureDescriptor {
+            label: Some("matmul operand texels"),
+            size: wgpu::Extent3d {
+                width: WIDTH as u32,
+                height: u32_of(height),
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba32Float,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::STORAGE_BINDING,
+            view_formats: &[],
+        });
+        texture.create_view(&Default::default())
+    })?;
+    let params = PackTextureParams {
+        rows: u32_of(rows),
+        cols: u32_of(cols),
+        quads: u32_of(quads),
+        padded_rows: u32_of(padded_rows),
+    };
+    let spec = if trans { PACK_TRANS } else { 0 };
+    let grid = gpu.grid_1d(OP, texels.div_ceil(64) as u64)?;
+    let resources = [
+        src.as_entire_binding(),
+        wgpu::BindingResource::TextureView(&view),
+    ];
+    gpu.launch_bound(OP, (&PACK_TEXTURE, spec), params.words(), &resources, grid)?;
+    Ok(view)
+}
