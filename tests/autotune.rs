@@ -31,7 +31,8 @@ fn choices_are_timed_once_persisted_and_tied_to_the_adapter() {
     std::env::remove_var("WGPU_BACKPROP_AUTOTUNE");
 
     // First Gpu: the class is new, every candidate is timed (CPU devices: tiled, register,
-    // vec4; GPUs also the three blocked tiles), the choice lands in a file.
+    // vec4 — the texture kernel only for bigger products; GPUs also the three blocked tiles),
+    // the choice lands in a file.
     let first = own_gpu();
     let cpu_device = first.adapter_info().device_type == wgpu::DeviceType::Cpu;
     let candidates = if cpu_device { 3 } else { 6 };
@@ -52,7 +53,7 @@ fn choices_are_timed_once_persisted_and_tied_to_the_adapter() {
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(v, _)| v.clone());
     assert_eq!(Some(t.variant.clone()), fastest, "the fastest won: {t:?}");
-    if first.adapter_info().device_type == wgpu::DeviceType::Cpu {
+    if cpu_device {
         assert_eq!(t.variant, "register", "llvmpipe's measured choice: {t:?}");
     }
     // Softmax rows of 512 (all three row kernels take them): tuned the same way, results

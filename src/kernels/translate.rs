@@ -182,6 +182,14 @@ fn every_uniform_struct_mirrors_its_wgsl_params() {
             MatmulVec4Params::SOURCE,
             check_uniform::<MatmulVec4Params>(),
         ),
+        (
+            PackTextureParams::SOURCE,
+            check_uniform::<PackTextureParams>(),
+        ),
+        (
+            MatmulTextureParams::SOURCE,
+            check_uniform::<MatmulTextureParams>(),
+        ),
         (ReduceParams::SOURCE, check_uniform::<ReduceParams>()),
         (SoftmaxParams::SOURCE, check_uniform::<SoftmaxParams>()),
         (

@@ -37,6 +37,10 @@ fn auto_register(ta: Transpose, tb: Transpose, fmas: usize) -> bool {
 /// the packing costs more than it saves (32×64×128: 0.93 against 0.73).
 const TEXTURE_MIN_FMAS: usize = 1 << 21;
 
+/// Products from this many multiply-adds time the texture kernel too on CPU devices (below,
+/// it has not won on llvmpipe, and compiling it would spend the first run's tuning budget).
+const TEXTURE_TUNE_FMAS: usize = 1 << 20;
+
 /// Products smaller than this many multiply-adds take the static choice untuned.
 const TUNE_MIN_FMAS: usize = 1 << 16;
 
@@ -326,7 +330,7 @@ fn choose(
 }
 
 /// The kernels the autotuner times for a product. CPU devices (llvmpipe): the tiled, register,
-/// vec4 and texture kernels (the blocked family measured slower there; timing it would spend
+/// vec4 and (from [`TEXTURE_TUNE_FMAS`]) texture kernels (the blocked family measured slower there; timing it would spend
 /// the first run's tuning budget). GPUs: the blocked tiles, split-K where the output is small
 /// and K long, and the rest but the texture kernel.
 fn candidates(
@@ -346,7 +350,7 @@ fn candidates(
     if aligned {
         list.extend([Register, Vec4]);
     }
-    if cpu && textured {
+    if cpu && textured && mnk.0 * mnk.1 * mnk.2 >= TEXTURE_TUNE_FMAS {
         list.push(Texture);
     }
     list
