@@ -1,6 +1,8 @@
-//! Scratch experiment: the cost of one vec4 load per invocation on this device, through each
-//! path a kernel can read memory by: a storage buffer, a sampled texture (`textureLoad`), a
-//! uniform buffer, workgroup memory and a subgroup broadcast.
+//! The experiment behind the texture matmul: the cost of one vec4 load per invocation on this
+//! device, through each path a kernel can read memory by — a storage buffer, a sampled texture
+//! (`textureLoad`), a uniform buffer, workgroup memory and (with subgroups) a broadcast. On
+//! llvmpipe (Mesa 22.3) a storage-buffer or workgroup load is a loop over the SIMD lanes with
+//! a branch per lane and component, a texel fetch or uniform load a straight gather.
 //!
 //! `cargo run --release --example load_paths`
 
@@ -69,6 +71,10 @@ fn workgroup_path(@builtin(global_invocation_id) id: vec3<u32>, @builtin(local_i
     dst[id.x] = acc;
 }
 
+"#;
+
+/// Appended to the shader where the device has subgroups.
+const BROADCAST: &str = r#"
 @compute @workgroup_size(64)
 fn broadcast_path(@builtin(global_invocation_id) id: vec3<u32>) {
     var acc = vec4<f32>(0.0);
@@ -92,9 +98,15 @@ fn main() -> Result<()> {
     let gpu = Gpu::new()?;
     println!("{} ({:?})", gpu.adapter_name(), gpu.adapter_info().backend);
     let device = gpu.device();
+    let subgroups = gpu.features().contains(wgpu::Features::SUBGROUP);
+    let source = if subgroups {
+        format!("{SHADER}{BROADCAST}")
+    } else {
+        SHADER.to_string()
+    };
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some("load_paths"),
-        source: wgpu::ShaderSource::Wgsl(SHADER.into()),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
     });
     let invocations: u32 = 64 * 256;
     let buffer = |size: u64, usage| {
@@ -180,6 +192,7 @@ fn main() -> Result<()> {
         };
         if let Some(e) = pollster::block_on(scope.pop()) {
             println!("{entry}: {e}");
+            continue;
         }
         let run = || {
             gpu.encode("load_paths", |enc| {
