@@ -1,8 +1,9 @@
-//! What this device's invocations can do at best, measured with two tiny kernels, to put the
-//! matmul kernels' rates in context: vec4 FMAs on registers alone, and vec4 loads alone (each
-//! invocation from its own addresses, as a matmul's are). On llvmpipe the register matmul
-//! needs 1 vec4 load per 25.6 vec4 FMAs (32 + 8 loads per 1,024 FMAs); its rate is bounded
-//! by these two numbers.
+//! What this device's invocations can do at best, to put the kernels' rates in context: vec4
+//! FMAs on registers alone, and one vec4 load per invocation through each path a kernel can
+//! read memory by — a storage buffer, a sampled texture (`textureLoad`), a uniform buffer,
+//! workgroup memory and (with subgroups) a broadcast. On llvmpipe (Mesa 22.3) a storage-buffer
+//! or workgroup load is a loop over the SIMD lanes with a branch per lane and component, a
+//! texel fetch or uniform load a straight gather: the experiment behind the texture matmul.
 //!
 //! `cargo run --release --example device_limits`
 
@@ -13,8 +14,11 @@ use wgpu_backprop::{Gpu, Result};
 const SHADER: &str = r#"
 @group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
+@group(1) @binding(0) var tex: texture_2d<u32>;
+@group(2) @binding(0) var<uniform> ubo: array<vec4<f32>, 4096>;
 
 const STEPS: u32 = 4096u;
+var<workgroup> shared_rows: array<vec4<f32>, 2048>;
 
 // 16 independent vec4 FMA chains per invocation: 16 · 4 · 2 FLOPs a step.
 @compute @workgroup_size(64)
@@ -34,9 +38,11 @@ fn fmas(@builtin(global_invocation_id) id: vec3<u32>) {
     dst[id.x] = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11 + a12 + a13 + a14 + a15;
 }
 
-// 16 vec4 loads a step, each invocation from its own row (rows 1,024 vec4s apart).
+// 16 vec4 loads a step through each path, each invocation from its own row where the path
+// allows (storage buffer and texture: rows 1,024 vec4s apart).
+
 @compute @workgroup_size(64)
-fn loads(@builtin(global_invocation_id) id: vec3<u32>) {
+fn ssbo_path(@builtin(global_invocation_id) id: vec3<u32>) {
     var acc = vec4<f32>(0.0);
     let row = (id.x % 256u) * 1024u;
     for (var s = 0u; s < STEPS / 16u; s++) {
@@ -46,28 +52,123 @@ fn loads(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     dst[id.x] = acc;
 }
+
+@compute @workgroup_size(64)
+fn texture_path(@builtin(global_invocation_id) id: vec3<u32>) {
+    var acc = src[0] * 0.0;
+    let row = i32(id.x % 256u);
+    for (var s = 0u; s < STEPS / 16u; s++) {
+        for (var j = 0u; j < 16u; j++) {
+            acc += bitcast<vec4<f32>>(textureLoad(tex, vec2<i32>(i32((s * 16u + j) % 1024u), row), 0));
+        }
+    }
+    dst[id.x] = acc;
+}
+
+@compute @workgroup_size(64)
+fn uniform_path(@builtin(global_invocation_id) id: vec3<u32>) {
+    var acc = src[0] * 0.0;
+    let row = (id.x % 4u) * 1024u;
+    for (var s = 0u; s < STEPS / 16u; s++) {
+        for (var j = 0u; j < 16u; j++) {
+            acc += ubo[row + (s * 16u + j + id.x) % 1024u];
+        }
+    }
+    dst[id.x] = acc;
+}
+
+@compute @workgroup_size(64)
+fn workgroup_path(@builtin(global_invocation_id) id: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    for (var i = li; i < 2048u; i += 64u) {
+        shared_rows[i] = src[i];
+    }
+    workgroupBarrier();
+    var acc = vec4<f32>(0.0);
+    let row = li * 32u;
+    for (var s = 0u; s < STEPS / 16u; s++) {
+        for (var j = 0u; j < 16u; j++) {
+            acc += shared_rows[row + (s * 16u + j) % 32u];
+        }
+    }
+    dst[id.x] = acc;
+}
+
+"#;
+
+/// Appended to the shader where the device has subgroups.
+const BROADCAST: &str = r#"
+@compute @workgroup_size(64)
+fn broadcast_path(@builtin(global_invocation_id) id: vec3<u32>) {
+    var acc = vec4<f32>(0.0);
+    var x = src[id.x];
+    for (var s = 0u; s < STEPS / 16u; s++) {
+        acc += subgroupBroadcast(x, 0u); acc += subgroupBroadcast(x, 1u);
+        acc += subgroupBroadcast(x, 2u); acc += subgroupBroadcast(x, 3u);
+        acc += subgroupBroadcast(x, 4u); acc += subgroupBroadcast(x, 5u);
+        acc += subgroupBroadcast(x, 6u); acc += subgroupBroadcast(x, 7u);
+        acc += subgroupBroadcast(x, 0u); acc += subgroupBroadcast(x, 1u);
+        acc += subgroupBroadcast(x, 2u); acc += subgroupBroadcast(x, 3u);
+        acc += subgroupBroadcast(x, 4u); acc += subgroupBroadcast(x, 5u);
+        acc += subgroupBroadcast(x, 6u); acc += subgroupBroadcast(x, 7u);
+        x = x * 0.5;
+    }
+    dst[id.x] = acc;
+}
 "#;
 
 fn main() -> Result<()> {
     let gpu = Gpu::new()?;
     println!("{} ({:?})", gpu.adapter_name(), gpu.adapter_info().backend);
     let device = gpu.device();
+    let subgroups = gpu.features().contains(wgpu::Features::SUBGROUP);
+    let source = if subgroups {
+        format!("{SHADER}{BROADCAST}")
+    } else {
+        SHADER.to_string()
+    };
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some("device_limits"),
-        source: wgpu::ShaderSource::Wgsl(SHADER.into()),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
     });
     let invocations: u32 = 64 * 256;
-    let buffer = |size: u64| {
+    let buffer = |size: u64, usage| {
         device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("device_limits"),
             size,
-            usage: wgpu::BufferUsages::STORAGE,
+            usage,
             mapped_at_creation: false,
         })
     };
-    let src_buf = buffer(256 * 1024 * 16);
-    let dst_buf = buffer(u64::from(invocations) * 16);
-    for (entry, per_step, unit) in [("fmas", 16.0 * 8.0, "GFLOP/s"), ("loads", 16.0, "GB/s")] {
+    let src_buf = buffer(256 * 1024 * 16, wgpu::BufferUsages::STORAGE);
+    let dst_buf = buffer(u64::from(invocations) * 16, wgpu::BufferUsages::STORAGE);
+    let ubo_buf = buffer(4096 * 16, wgpu::BufferUsages::UNIFORM);
+    let texture = device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("device_limits"),
+        size: wgpu::Extent3d {
+            width: 1024,
+            height: 256,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: wgpu::TextureFormat::Rgba32Uint,
+        usage: wgpu::TextureUsages::TEXTURE_BINDING,
+        view_formats: &[],
+    });
+    let view = texture.create_view(&Default::default());
+    let mut entries = vec![
+        "fmas",
+        "ssbo_path",
+        "texture_path",
+        "uniform_path",
+        "workgroup_path",
+    ];
+    if subgroups {
+        entries.push("broadcast_path");
+    }
+    for entry in entries {
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(entry),
             layout: None,
@@ -76,7 +177,7 @@ fn main() -> Result<()> {
             compilation_options: Default::default(),
             cache: None,
         });
-        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+        let group0 = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(entry),
             layout: &pipeline.get_bind_group_layout(0),
             entries: &[
@@ -90,27 +191,69 @@ fn main() -> Result<()> {
                 },
             ],
         });
+        let extra = match entry {
+            "texture_path" => Some((
+                1,
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some(entry),
+                    layout: &pipeline.get_bind_group_layout(1),
+                    entries: &[wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: wgpu::BindingResource::TextureView(&view),
+                    }],
+                }),
+            )),
+            "uniform_path" => Some((
+                2,
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some(entry),
+                    layout: &pipeline.get_bind_group_layout(2),
+                    entries: &[wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: ubo_buf.as_entire_binding(),
+                    }],
+                }),
+            )),
+            _ => None,
+        };
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            println!("{entry}: {e}");
+            continue;
+        }
         let run = || {
             gpu.encode("device_limits", |enc| {
                 let mut pass = enc.begin_compute_pass(&Default::default());
                 pass.set_pipeline(&pipeline);
-                pass.set_bind_group(0, &bind, &[]);
+                pass.set_bind_group(0, &group0, &[]);
+                if let Some((index, group)) = &extra {
+                    if *index == 2 {
+                        pass.set_bind_group(1, None, &[]);
+                    }
+                    pass.set_bind_group(*index, group, &[]);
+                }
                 pass.dispatch_workgroups(invocations / 64, 1, 1);
             })?;
             gpu.synchronize()
         };
-        run()?; // warm-up (compiles)
+        run()?;
         let mut best = f64::MAX;
         for _ in 0..3 {
             let start = Instant::now();
             run()?;
             best = best.min(start.elapsed().as_secs_f64());
         }
-        let work = f64::from(invocations) * 4096.0 * per_step;
-        println!(
-            "{entry:>6}: {:8.2} {unit} (best of 3, {best:.3} s)",
-            work / best * 1e-9
-        );
+        // Per invocation: 4,096 steps of 16 vec4 FMAs (128 FLOPs), or 4,096 vec4 loads.
+        let steps = f64::from(invocations) * 4096.0;
+        if entry == "fmas" {
+            let gflops = steps * 128.0 / best * 1e-9;
+            println!("{entry:>14}: {gflops:8.2} GFLOP/s (best of 3, {best:.3} s)");
+        } else {
+            let loads = steps / best * 1e-6;
+            println!(
+                "{entry:>14}: {loads:8.1} M vec4 loads/s, {:6.2} GB/s (best of 3, {best:.3} s)",
+                loads * 16e-3
+            );
+        }
     }
     Ok(())
 }

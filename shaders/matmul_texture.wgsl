@@ -11,7 +11,7 @@
 //
 // Why textures: llvmpipe runs invocations as SIMD lanes, and a storage-buffer load is a loop
 // over the lanes with a branch per lane and component, where a texel fetch is one straight
-// gather (8× the loads per second, `examples/load_paths.rs`). No workgroup memory, no
+// gather (8× the loads per second, `examples/device_limits.rs`). No workgroup memory, no
 // barriers: an 8×8 workgroup covers 128 × 128 of C; each invocation owns a 16×16 block in 64
 // named vec4 accumulators and, per 4 steps of k, fetches 16 + 16 texels for 1,024 FMAs.
 

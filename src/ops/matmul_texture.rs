@@ -28,12 +28,20 @@ pub(crate) struct TextureProduct<'a> {
     pub mnk: (usize, usize, usize),
 }
 
-/// Whether the texture kernel takes (M, N, K) on `gpu`: K up to [`MAX_K`] and both packed
-/// operands within the device's texture height.
+/// Whether the texture kernel takes (M, N, K) on `gpu`: K up to [`MAX_K`], both packed
+/// operands within the device's texture height, and (under a memory budget) the two textures
+/// within what the buffers held leave of it: they are the product's workspace, freed when it
+/// has run.
 pub(crate) fn takes(gpu: &Gpu, (m, n, k): (usize, usize, usize)) -> bool {
     let (kq, nq) = (k.div_ceil(4), n.div_ceil(4));
+    let (rows_a, rows_b) = ((m * kq).div_ceil(WIDTH), (4 * kq * nq).div_ceil(WIDTH));
     let limit = gpu.limits().max_texture_dimension_2d as usize;
-    k <= MAX_K && (m * kq).div_ceil(WIDTH) <= limit && (4 * kq * nq).div_ceil(WIDTH) <= limit
+    let fits_budget = gpu.memory_budget().is_none_or(|budget| {
+        let texels = (rows_a.max(1) + rows_b.max(1)) * WIDTH;
+        let stats = gpu.memory_stats();
+        stats.live_bytes + stats.pooled_bytes + (texels * 16) as u64 <= budget
+    });
+    k <= MAX_K && rows_a <= limit && rows_b <= limit && fits_budget
 }
 
 /// C = op(A)·op(B) (+ bias) (then ReLU): packs op(A) (M rows of ⌈K/4⌉ texels) and op(B)
@@ -111,12 +119,12 @@ fn pack(
         quads: u32_of(quads),
         padded_rows: u32_of(padded_rows),
     };
-    let spec = if trans { PACK_TRANS } else { 0 };
+    let kernel = (&PACK_TEXTURE, if trans { PACK_TRANS } else { 0 });
     let grid = gpu.grid_1d(OP, texels.div_ceil(64) as u64)?;
     let resources = [
         src.as_entire_binding(),
         wgpu::BindingResource::TextureView(&view),
     ];
-    gpu.launch_bound(OP, (&PACK_TEXTURE, spec), params.words(), &resources, grid)?;
+    gpu.launch_bound(OP, kernel, params.words(), &resources, grid)?;
     Ok(view)
 }
