@@ -74,6 +74,25 @@ fn matmul_with_k_beyond_one_dispatch() {
     }
 }
 
+/// The texture kernel loops K/4 times: K = 100,001 runs on it (25,001 iterations); K =
+/// 300,001 (75,001, past llvmpipe's cap) is beyond what it takes and runs on the tiled kernel
+/// in chunks. Taking it anyway would give wrong sums on llvmpipe.
+#[test]
+fn texture_matmul_with_long_k() {
+    let gpu = gpu();
+    let mut rng = Rng::new(64);
+    for k in [100_001, 300_001] {
+        let (m, n) = (3, 2);
+        let a = rand_vec(&mut rng, m * k, -1.0, 1.0);
+        let b = rand_vec(&mut rng, k * n, -1.0, 1.0);
+        let (ga, gb) = (upload(&gpu, &a, &[m, k]), upload(&gpu, &b, &[k, n]));
+        let no = Transpose::No;
+        let c = gemm_with(MatmulKernel::Texture, (&ga, no), (&gb, no), None).unwrap();
+        let what = format!("Texture K = {k}");
+        assert_matmul_close(&what, &read(&c), &a, &b, [m, k, n]);
+    }
+}
+
 /// K = 100,001 on the blocked kernels: one dispatch would loop about 300,000 times (12,501
 /// slices of 8, ~25 loop iterations each), past llvmpipe's cap, so there K is split into
 /// ranges of 16,384 (summed by the split-K kernel). Without the split this gives wrong sums.
