@@ -199,16 +199,6 @@ fn matmul_blocked(
     store_all(split * p.m * p.n, row0, col0, lid);
 }
 
-// x where x > 0 or x is NaN, else +0: the ReLU of `relu.wgsl`, decided on the bits.
-fn relu(x: f32) -> f32 {
-    let m = bitcast<u32>(x) & 0x7fffffffu;
-    let positive = (bitcast<u32>(x) & 0x80000000u) == 0u && m != 0u;
-    if (positive || m > 0x7f800000u) {
-        return x;
-    }
-    return 0.0;
-}
-
 // Four elements of C from `base` (the split's slice of the workspace, or C itself): row,
 // columns col..col + 4, past the edges skipped, with bias and ReLU.
 fn store_quad(base: u32, row: u32, col: u32, v: vec4<f32>) {

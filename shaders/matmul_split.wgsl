@@ -39,12 +39,7 @@ fn matmul_split_sum(
         s += bias[i % p.n];
     }
     if (RELU) {
-        // +0 unless s > 0 or NaN, on the bits: the ReLU of `relu.wgsl`.
-        let m = bitcast<u32>(s) & 0x7fffffffu;
-        let positive = (bitcast<u32>(s) & 0x80000000u) == 0u && m != 0u;
-        if (!(positive || m > 0x7f800000u)) {
-            s = 0.0;
-        }
+        s = relu(s);
     }
     c[i] = s;
 }

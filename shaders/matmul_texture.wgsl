@@ -3,7 +3,8 @@
 //
 // The texture matmul, for CPU devices:
 //
-//   C[M, N] = op(A)[M, K] · op(B)[K, N] (+ bias[N]) (then ReLU when RELU),
+//   C[M, N] = op(A)[M, K] · op(B)[K, N] (+ bias[N]) (then ReLU when RELU; the registry puts
+//   `relu_epilogue.wgsl` in front of this file),
 //
 // with op(A) and op(B) packed first by `pack_texture.wgsl` into rgba32float texels: op(A) as
 // M rows of kq = ⌈K/4⌉ texels, op(B) as 4·kq rows of nq = ⌈N/4⌉ texels, zeros past K and N,
@@ -303,16 +304,6 @@ fn matmul_texture(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups)
     store4(row0 + 15u, (q0 + 1u) * 4u, acc15_1);
     store4(row0 + 15u, (q0 + 2u) * 4u, acc15_2);
     store4(row0 + 15u, (q0 + 3u) * 4u, acc15_3);
-}
-
-// x where x > 0 or x is NaN, else +0: the ReLU of `relu.wgsl`, decided on the bits.
-fn relu(x: f32) -> f32 {
-    let m = bitcast<u32>(x) & 0x7fffffffu;
-    let positive = (bitcast<u32>(x) & 0x80000000u) == 0u && m != 0u;
-    if (positive || m > 0x7f800000u) {
-        return x;
-    }
-    return 0.0;
 }
 
 // Stores 4 columns from col0 of row `row` with the bias (and ReLU), skipping what lies

@@ -27,6 +27,8 @@ pub(crate) enum Source {
 
 /// The workgroup reductions the row kernels share, put in front of their own source.
 const WORKGROUP_REDUCE: &str = include_str!("../../shaders/workgroup_reduce.wgsl");
+/// The ReLU of the matmul epilogues, put in front of their source.
+const RELU_EPILOGUE: &str = include_str!("../../shaders/relu_epilogue.wgsl");
 
 impl Source {
     /// Every source file, for tests that go over them all.
@@ -50,7 +52,8 @@ impl Source {
         Source::Optim,
     ];
 
-    /// The module's WGSL: the family's file, after the shared reductions where it uses them.
+    /// The module's WGSL: the family's file, after the shared reductions or ReLU where it uses
+    /// them.
     pub(crate) fn wgsl(self) -> Cow<'static, str> {
         match self {
             Source::Softmax | Source::Loss | Source::Reduce => {
@@ -59,7 +62,10 @@ impl Source {
             Source::MatmulBlocked(tile) => {
                 let (bm, bn, bk) = tile.dims();
                 let header = super::blocked::tile_header(bm, bn, bk);
-                Cow::Owned(format!("{header}\n{}", self.file()))
+                Cow::Owned(format!("{header}\n{RELU_EPILOGUE}\n{}", self.file()))
+            }
+            Source::MatmulSplit | Source::MatmulTexture => {
+                Cow::Owned(format!("{RELU_EPILOGUE}\n{}", self.file()))
             }
             _ => Cow::Borrowed(self.file()),
         }
