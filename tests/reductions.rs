@@ -21,13 +21,14 @@ fn check_sum(what: &str, got: f32, x: &[f64], depth: usize) {
 }
 
 /// Additions in sequence behind one result: the column kernel adds up to 16,384 terms per
-/// chunk, then the chunk sums; the tree adds 16 per lane and 8 levels per pass of 4,096.
+/// chunk, then the chunk sums; the tree adds 16 per lane and 8 levels per pass of 4,096; the
+/// subgroup form 16 per lane, then at most 256 in a row between a subgroup's lanes (in
+/// whatever order the device adds them) and the subgroups' sums (in order).
 fn depth(kernel: SumKernel, n: usize) -> usize {
+    let passes = (n as f64).log(4096.0).ceil().max(1.0) as usize;
     match kernel {
-        SumKernel::Tree => {
-            let passes = (n as f64).log(4096.0).ceil().max(1.0) as usize;
-            24 * passes
-        }
+        SumKernel::Tree => 24 * passes,
+        SumKernel::Subgroup => (16 + 256) * passes,
         _ => n.min(16_384) + n.div_ceil(16_384),
     }
 }
@@ -41,7 +42,12 @@ fn sum_all_on_every_kernel_over_awkward_lengths() {
     ] {
         let x = rand_vec(&mut rng, n, -1.0, 1.0);
         let t = upload(&gpu, &x, &[n]);
-        for kernel in [SumKernel::Columns, SumKernel::Tree, SumKernel::Auto] {
+        for kernel in [
+            SumKernel::Columns,
+            SumKernel::Tree,
+            SumKernel::Subgroup,
+            SumKernel::Auto,
+        ] {
             let s = sum_all_with(kernel, &t).unwrap();
             assert_eq!(s.shape(), &[1]);
             let d = depth(kernel, n).max(depth(SumKernel::Columns, n)); // Auto: either
@@ -76,7 +82,7 @@ fn sum_all_of_values_that_cancel_or_dwarf() {
     ];
     for (what, x) in cases {
         let t = upload(&gpu, &x, &[100, 100]);
-        for kernel in [SumKernel::Columns, SumKernel::Tree] {
+        for kernel in [SumKernel::Columns, SumKernel::Tree, SumKernel::Subgroup] {
             let got = read(&sum_all_with(kernel, &t).unwrap())[0];
             check_sum(&format!("{what}, {kernel:?}"), got, &x, depth(kernel, n));
         }

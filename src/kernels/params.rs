@@ -84,6 +84,11 @@ uniform! {
 }
 
 uniform! {
+    /// `reduce_subgroup.wgsl`: `n` elements.
+    ReduceSubgroupParams for Source::ReduceSubgroup => { n: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+}
+
+uniform! {
     /// `softmax.wgsl`: rows of `cols`.
     SoftmaxParams for Source::Softmax => { rows: u32, cols: u32, _pad0: u32, _pad1: u32 }
 }

@@ -17,6 +17,8 @@ pub(crate) enum Source {
     PackTexture,
     MatmulTexture,
     Reduce,
+    /// Devices with `SUBGROUP` only (its module needs the feature).
+    ReduceSubgroup,
     Softmax,
     SoftmaxRegs,
     Relu,
@@ -33,7 +35,7 @@ const RELU_EPILOGUE: &str = include_str!("../../shaders/relu_epilogue.wgsl");
 impl Source {
     /// Every source file, for tests that go over them all.
     #[cfg(test)]
-    pub(crate) const ALL: [Source; 16] = [
+    pub(crate) const ALL: [Source; 17] = [
         Source::Matmul,
         Source::MatmulBlocked(Tile::T128x128),
         Source::MatmulBlocked(Tile::T128x64),
@@ -44,6 +46,7 @@ impl Source {
         Source::PackTexture,
         Source::MatmulTexture,
         Source::Reduce,
+        Source::ReduceSubgroup,
         Source::Softmax,
         Source::SoftmaxRegs,
         Source::Relu,
@@ -87,6 +90,7 @@ impl Source {
             Source::PackTexture => include_str!("../../shaders/pack_texture.wgsl"),
             Source::MatmulTexture => include_str!("../../shaders/matmul_texture.wgsl"),
             Source::Reduce => include_str!("../../shaders/reduce.wgsl"),
+            Source::ReduceSubgroup => include_str!("../../shaders/reduce_subgroup.wgsl"),
             Source::Softmax => include_str!("../../shaders/softmax.wgsl"),
             Source::SoftmaxRegs => include_str!("../../shaders/softmax_regs.wgsl"),
             Source::Relu => include_str!("../../shaders/relu.wgsl"),
@@ -236,6 +240,13 @@ pub(crate) const TEXTURE_RELU: u32 = 2;
 /// Partial column sums over chunks of rows: bindings x, out.
 pub(crate) const COLUMN_SUM: Kernel = def(Source::Reduce, "column_sum", &[Read, ReadWrite], &[]);
 pub(crate) const SUM_TREE: Kernel = def(Source::Reduce, "sum_tree", &[Read, ReadWrite], &[]);
+/// The same blocks summed through subgroups (devices with `SUBGROUP`): bindings x, out.
+pub(crate) const SUM_SUBGROUP: Kernel = def(
+    Source::ReduceSubgroup,
+    "sum_subgroup",
+    &[Read, ReadWrite],
+    &[],
+);
 const LOSS_LAYOUT: &[Access] = &[Read, Read, ReadWrite, ReadWrite];
 /// Cross-entropy terms and gradient: bindings logits, labels, grad, terms.
 pub(crate) const CROSS_ENTROPY: Kernel = def(Source::Loss, "cross_entropy", LOSS_LAYOUT, &[]);
@@ -313,7 +324,7 @@ const fn jacobian(entry: &'static str) -> Kernel {
 /// Every kernel above, for tests that go over them all (the translation test checks that each
 /// entry point of every source is listed here).
 #[cfg(test)]
-pub(crate) const ALL: [&Kernel; 36] = [
+pub(crate) const ALL: [&Kernel; 37] = [
     &MATMUL,
     &MATMUL_BLOCKED[0],
     &MATMUL_BLOCKED[1],
@@ -325,6 +336,7 @@ pub(crate) const ALL: [&Kernel; 36] = [
     &MATMUL_TEXTURE,
     &COLUMN_SUM,
     &SUM_TREE,
+    &SUM_SUBGROUP,
     &CROSS_ENTROPY,
     &CROSS_ENTROPY_ROWS,
     &MSE,

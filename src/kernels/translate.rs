@@ -12,9 +12,13 @@ use super::registry::{Kernel, Source, ALL};
 const BACKENDS: [&str; 4] = ["spir-v", "msl", "hlsl", "glsl"];
 
 fn validate(module: &Module) -> Result<ModuleInfo, String> {
-    Validator::new(ValidationFlags::all(), Capabilities::default())
-        .validate(module)
-        .map_err(|e| format!("{:?}", e.into_inner()))
+    // SUBGROUP: `reduce_subgroup.wgsl` (wgpu enables it with the device feature).
+    Validator::new(
+        ValidationFlags::all(),
+        Capabilities::default() | Capabilities::SUBGROUP,
+    )
+    .validate(module)
+    .map_err(|e| format!("{:?}", e.into_inner()))
 }
 
 /// The module with the kernel's flags set as `spec` asks, overrides resolved.
@@ -191,6 +195,10 @@ fn every_uniform_struct_mirrors_its_wgsl_params() {
             check_uniform::<MatmulTextureParams>(),
         ),
         (ReduceParams::SOURCE, check_uniform::<ReduceParams>()),
+        (
+            ReduceSubgroupParams::SOURCE,
+            check_uniform::<ReduceSubgroupParams>(),
+        ),
         (SoftmaxParams::SOURCE, check_uniform::<SoftmaxParams>()),
         (
             SoftmaxRegsParams::SOURCE,

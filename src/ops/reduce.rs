@@ -3,7 +3,8 @@
 
 use crate::error::Result;
 use crate::kernels::{
-    Dispatch, OptimParams, ReduceParams, Uniform, ADD_ASSIGN, COLUMN_SUM, SUM_TREE,
+    Dispatch, OptimParams, ReduceParams, ReduceSubgroupParams, Uniform, ADD_ASSIGN, COLUMN_SUM,
+    SUM_SUBGROUP, SUM_TREE,
 };
 use crate::ops::{expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
@@ -34,9 +35,9 @@ pub fn column_sum_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
         let (r, c) = (rows.next_power_of_two(), cols.next_power_of_two());
         format!("column_sum r<={r} c<={c}")
     };
-    let tree = is_tree(kernel, x, tunable.then(class), |k| {
+    let tree = form(kernel, x, tunable.then(class), false, |k| {
         column_sum_with(k, x).map(drop)
-    })?;
+    })? != SumKernel::Columns;
     let chunk = if tree { TREE_CHUNK_ROWS } else { CHUNK_ROWS };
     let mut partial = column_chunks(x, chunk)?;
     while partial.shape()[0] > 1 {
@@ -87,28 +88,37 @@ pub enum SumKernel {
     /// `sum_all`: 256-wide workgroups, each adding 4,096 elements and then its lanes through
     /// workgroup memory; `column_sum`: chunks of 64 rows. Repeated over the partial sums.
     Tree,
+    /// `sum_all`: the same blocks, each subgroup adding its lanes with `subgroupAdd` (any
+    /// subgroup size the device has) and the workgroup its subgroups' sums, on devices with
+    /// `SUBGROUP`; elsewhere, and for `column_sum`, `Tree`.
+    Subgroup,
 }
 
-/// Whether `kernel` means the tree form: `Auto` is the static choice (`Columns` on CPU
-/// devices, `Tree` on GPUs) without a tuning `class`, else the autotuner's, timing `run`.
-fn is_tree(
+/// The form `kernel` means: `Auto` is the static choice (`Columns` on CPU devices, `Tree` on
+/// GPUs) without a tuning `class`, else the autotuner's, timing `run` over columns, tree and
+/// (where `subgroups` and the device has them) subgroup; `Subgroup` without them is `Tree`.
+fn form(
     kernel: SumKernel,
     x: &Tensor,
     class: Option<String>,
+    subgroups: bool,
     run: impl Fn(SumKernel) -> Result<()>,
-) -> Result<bool> {
+) -> Result<SumKernel> {
     let gpu = x.gpu();
+    let subgroups = subgroups && gpu.features().contains(wgpu::Features::SUBGROUP);
     let fallback = gpu.adapter_info().device_type != wgpu::DeviceType::Cpu;
     Ok(match (kernel, class) {
-        (SumKernel::Columns, _) => false,
-        (SumKernel::Tree, _) => true,
-        (SumKernel::Auto, None) => fallback,
+        (SumKernel::Subgroup, _) if !subgroups => SumKernel::Tree,
+        (SumKernel::Auto, None) if fallback => SumKernel::Tree,
+        (SumKernel::Auto, None) => SumKernel::Columns,
         (SumKernel::Auto, Some(class)) => {
-            let forced = [SumKernel::Columns, SumKernel::Tree];
-            let names = ["columns", "tree"];
+            let forced = [SumKernel::Columns, SumKernel::Tree, SumKernel::Subgroup];
+            let names = ["columns", "tree", "subgroup"];
+            let count = if subgroups { 3 } else { 2 };
             let run = |i: usize| run(forced[i]);
-            gpu.pick(&class, &names, usize::from(fallback), run)? == 1
+            forced[gpu.pick(&class, &names[..count], usize::from(fallback), run)?]
         }
+        (kernel, _) => kernel,
     })
 }
 
@@ -125,11 +135,16 @@ pub fn sum_all_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
     let n = x.len();
     let gpu = x.gpu();
     let class = (n >= 1 << 16).then(|| format!("sum_all n<={}", n.next_power_of_two()));
-    let tree = is_tree(kernel, x, class, |k| sum_all_with(k, x).map(drop))?;
-    if !tree {
+    let form = form(kernel, x, class, true, |k| sum_all_with(k, x).map(drop))?;
+    if form == SumKernel::Columns {
         return column_sum_with(SumKernel::Columns, &x.reshape(&[n, 1])?);
     }
     const OP: &str = "sum_all";
+    let which = if form == SumKernel::Subgroup {
+        &SUM_SUBGROUP
+    } else {
+        &SUM_TREE
+    };
     let mut partial = x.reshape(&[n])?;
     loop {
         let len = partial.len();
@@ -139,14 +154,9 @@ pub fn sum_all_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
         gpu.launch(
             OP,
             Dispatch {
-                kernel: &SUM_TREE,
+                kernel: which,
                 spec: 0,
-                params: ReduceParams {
-                    rows: u32_of(len),
-                    cols: 1,
-                    ..Default::default()
-                }
-                .words(),
+                params: sum_params(form, len),
                 buffers: &[partial.buffer(), out.buffer()],
                 grid,
             },
@@ -155,6 +165,24 @@ pub fn sum_all_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
             return Ok(out);
         }
         partial = out;
+    }
+}
+
+/// The uniform of one pass of [`sum_all`]'s tree (`form`: `Tree` or `Subgroup`) over `len`.
+fn sum_params(form: SumKernel, len: usize) -> [u32; 8] {
+    if form == SumKernel::Subgroup {
+        ReduceSubgroupParams {
+            n: u32_of(len),
+            ..Default::default()
+        }
+        .words()
+    } else {
+        ReduceParams {
+            rows: u32_of(len),
+            cols: 1,
+            ..Default::default()
+        }
+        .words()
     }
 }
 
