@@ -32,14 +32,16 @@ fn auto_register(ta: Transpose, tb: Transpose, fmas: usize) -> bool {
 }
 
 /// Products from this many multiply-adds take the texture kernel untuned on CPU devices.
-/// Measured on llvmpipe (wall clock, one run): 128³ 1.17 ms against register 1.52;
-/// 512×64×128 1.7 against 3.6; 1024³ 103 against 753 (NT) and 114 against 772 (TN); below,
-/// the packing costs more than it saves (32×64×128: 0.93 against 0.73).
-const TEXTURE_MIN_FMAS: usize = 1 << 21;
+/// Measured on llvmpipe (wall clock, one run): 256³ 3.4 ms against register 12.2; 1024³ 103
+/// against 753 (NT) and 114 against 772 (TN). Smaller products gain less (128³ 1.17 against
+/// 1.52; 512×64×128 1.7 against 3.6) than loading two more pipelines costs the first run of
+/// `train` (its tuning went from ~750 ms to 866–985 ms with its 512×64×128 class on the
+/// texture kernel); below 32×64×128 the packing costs more than it saves (0.93 against 0.73).
+const TEXTURE_MIN_FMAS: usize = 1 << 23;
 
-/// Products from this many multiply-adds time the texture kernel too on CPU devices (below,
-/// it has not won on llvmpipe, and compiling it would spend the first run's tuning budget).
-const TEXTURE_TUNE_FMAS: usize = 1 << 20;
+/// Products from this many multiply-adds time the texture kernel too on CPU devices (the
+/// same threshold as its static choice, [`TEXTURE_MIN_FMAS`]).
+const TEXTURE_TUNE_FMAS: usize = TEXTURE_MIN_FMAS;
 
 /// Products smaller than this many multiply-adds take the static choice untuned.
 const TUNE_MIN_FMAS: usize = 1 << 16;
@@ -63,7 +65,7 @@ fn tune_class((ta, tb): (Transpose, Transpose), m: usize, n: usize, k: usize) ->
 pub enum MatmulKernel {
     /// The fastest on this adapter for this shape class, measured by the autotuner the first
     /// time the class comes up (see [`crate::Gpu::tuned`]); untuned (small products, tuning
-    /// off or over budget): on CPU devices `Texture` from 2^21 multiply-adds, else `Register`
+    /// off or over budget): on CPU devices `Texture` from 2^23 multiply-adds, else `Register`
     /// (or `Tiled` where it cannot take the shape); on GPUs `Vec4` where it takes the shape
     /// (the only design measured on an H100 so far: 8.7 TFLOP/s at 1024³, where a 64×64
     /// workgroup-memory tile ran at 0.45), else `Blocked128` for products of 64 or more
