@@ -143,8 +143,6 @@ impl Gpu {
         &self.inner.queue
     }
 
-    /// Whether the driver stops an invocation's loops after 65,535 iterations (llvmpipe does,
-    /// silently); kernels then keep every invocation's loops shorter.
     /// Whether GPU timestamps time the work between them: the adapter has `TIMESTAMP_QUERY`
     /// and is not a CPU device. On llvmpipe, once a kernel has sampled a texture, timestamps
     /// stop bracketing later dispatches (a 256³ register matmul read 0.11 ms by timestamps and
@@ -155,6 +153,8 @@ impl Gpu {
             && self.inner.info.device_type != wgpu::DeviceType::Cpu
     }
 
+    /// Whether the driver stops an invocation's loops after 65,535 iterations (llvmpipe does,
+    /// silently); kernels then keep every invocation's loops shorter.
     pub(crate) fn caps_loops(&self) -> bool {
         self.inner.info.name.contains("llvmpipe")
     }

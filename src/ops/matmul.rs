@@ -31,17 +31,14 @@ fn auto_register(ta: Transpose, tb: Transpose, fmas: usize) -> bool {
     !(ta == Transpose::Yes && tb == Transpose::No) || fmas >= 1 << 27
 }
 
-/// Products from this many multiply-adds take the texture kernel untuned on CPU devices.
+/// Products from this many multiply-adds take the texture kernel on CPU devices: untuned, and
+/// as one of the autotuner's candidates.
 /// Measured on llvmpipe (wall clock, one run): 256³ 3.4 ms against register 12.2; 1024³ 103
 /// against 753 (NT) and 114 against 772 (TN). Smaller products gain less (128³ 1.17 against
 /// 1.52; 512×64×128 1.7 against 3.6) than loading two more pipelines costs the first run of
 /// `train` (its tuning went from ~750 ms to 866–985 ms with its 512×64×128 class on the
 /// texture kernel); below 32×64×128 the packing costs more than it saves (0.93 against 0.73).
 const TEXTURE_MIN_FMAS: usize = 1 << 23;
-
-/// Products from this many multiply-adds time the texture kernel too on CPU devices (the
-/// same threshold as its static choice, [`TEXTURE_MIN_FMAS`]).
-const TEXTURE_TUNE_FMAS: usize = TEXTURE_MIN_FMAS;
 
 /// Products smaller than this many multiply-adds take the static choice untuned.
 const TUNE_MIN_FMAS: usize = 1 << 16;
@@ -91,8 +88,8 @@ pub enum MatmulKernel {
     SplitK,
     /// Both operands packed into textures, then a 16×16 block per invocation read through
     /// texel fetches (built for CPU devices, where a fetch costs an eighth of a storage-buffer
-    /// load); any shape and transpose, with the ReLU epilogue. K over 131,072 or operands over
-    /// the device's texture size run on `Tiled`.
+    /// load); any shape and transpose, with the ReLU epilogue. K over 131,072 on drivers that
+    /// cap loops (llvmpipe), or operands over the device's texture size, run on `Tiled`.
     Texture,
 }
 
@@ -332,9 +329,9 @@ fn choose(
 }
 
 /// The kernels the autotuner times for a product. CPU devices (llvmpipe): the tiled, register,
-/// vec4 and (from [`TEXTURE_TUNE_FMAS`]) texture kernels (the blocked family measured slower there; timing it would spend
-/// the first run's tuning budget). GPUs: the blocked tiles, split-K where the output is small
-/// and K long, and the rest but the texture kernel.
+/// vec4 and (from [`TEXTURE_MIN_FMAS`]) texture kernels (the blocked family measured slower
+/// there; timing it would spend the first run's tuning budget). GPUs: the blocked tiles,
+/// split-K where the output is small and K long, and the rest but the texture kernel.
 fn candidates(
     cpu: bool,
     (aligned, textured): (bool, bool),
@@ -352,7 +349,7 @@ fn candidates(
     if aligned {
         list.extend([Register, Vec4]);
     }
-    if cpu && textured && mnk.0 * mnk.1 * mnk.2 >= TEXTURE_TUNE_FMAS {
+    if cpu && textured && mnk.0 * mnk.1 * mnk.2 >= TEXTURE_MIN_FMAS {
         list.push(Texture);
     }
     list

@@ -14,7 +14,8 @@ use crate::ops::u32_of;
 const OP: &str = "matmul";
 /// Texels per texture row (`WIDTH_SHIFT` in both shaders).
 const WIDTH: usize = 4096;
-/// The longest K (the product's loop runs K/4 times; llvmpipe stops loops after 65,535).
+/// The longest K on drivers that cap loops (the product's loop runs K/4 times; llvmpipe stops
+/// an invocation's loops after 65,535 iterations).
 const MAX_K: usize = 131_072;
 
 /// What one product needs: the transposes, bias and ReLU, and (M, N, K).
@@ -28,20 +29,24 @@ pub(crate) struct TextureProduct<'a> {
     pub mnk: (usize, usize, usize),
 }
 
-/// Whether the texture kernel takes (M, N, K) on `gpu`: K up to [`MAX_K`], both packed
-/// operands within the device's texture height, and (under a memory budget) the two textures
-/// within what the buffers held leave of it: they are the product's workspace, freed when it
-/// has run.
+/// Whether the texture kernel takes (M, N, K) on `gpu`: K up to [`MAX_K`] where the driver
+/// caps loops, both packed operands within the device's texture height, and (under a memory
+/// budget) the two textures within what the buffers held leave of it: they are the product's
+/// workspace, freed when it has run.
 pub(crate) fn takes(gpu: &Gpu, (m, n, k): (usize, usize, usize)) -> bool {
-    let (kq, nq) = (k.div_ceil(4), n.div_ceil(4));
-    let (rows_a, rows_b) = ((m * kq).div_ceil(WIDTH), (4 * kq * nq).div_ceil(WIDTH));
+    let (rows_a, rows_b) = (height(m, k), height(4 * k.div_ceil(4), n));
     let limit = gpu.limits().max_texture_dimension_2d as usize;
     let fits_budget = gpu.memory_budget().is_none_or(|budget| {
-        let texels = (rows_a.max(1) + rows_b.max(1)) * WIDTH;
+        let texels = (rows_a + rows_b) * WIDTH;
         let stats = gpu.memory_stats();
         stats.live_bytes + stats.pooled_bytes + (texels * 16) as u64 <= budget
     });
-    k <= MAX_K && rows_a <= limit && rows_b <= limit && fits_budget
+    (k <= MAX_K || !gpu.caps_loops()) && rows_a <= limit && rows_b <= limit && fits_budget
+}
+
+/// Texture rows holding `rows` rows of `cols` floats, ⌈cols/4⌉ texels each (at least one).
+fn height(rows: usize, cols: usize) -> usize {
+    (rows * cols.div_ceil(4)).div_ceil(WIDTH).max(1)
 }
 
 /// C = op(A)·op(B) (+ bias) (then ReLU): packs op(A) (M rows of ⌈K/4⌉ texels) and op(B)
@@ -95,13 +100,12 @@ fn pack(
 ) -> Result<wgpu::TextureView> {
     let quads = cols.div_ceil(4);
     let texels = padded_rows * quads;
-    let height = texels.div_ceil(WIDTH).max(1);
     let view = gpu.scoped(OP, || {
         let texture = gpu.device().create_texture(&wgpu::TextureDescriptor {
             label: Some("matmul operand texels"),
             size: wgpu::Extent3d {
                 width: WIDTH as u32,
-                height: u32_of(height),
+                height: u32_of(height(padded_rows, cols)),
                 depth_or_array_layers: 1,
             },
             mip_level_count: 1,

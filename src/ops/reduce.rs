@@ -3,8 +3,8 @@
 
 use crate::error::Result;
 use crate::kernels::{
-    Dispatch, OptimParams, ReduceParams, ReduceSubgroupParams, Uniform, ADD_ASSIGN, COLUMN_SUM,
-    SUM_SUBGROUP, SUM_TREE,
+    Dispatch, Kernel, OptimParams, ReduceParams, ReduceSubgroupParams, Uniform, ADD_ASSIGN,
+    COLUMN_SUM, SUM_SUBGROUP, SUM_TREE,
 };
 use crate::ops::{expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
@@ -140,23 +140,19 @@ pub fn sum_all_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
         return column_sum_with(SumKernel::Columns, &x.reshape(&[n, 1])?);
     }
     const OP: &str = "sum_all";
-    let which = if form == SumKernel::Subgroup {
-        &SUM_SUBGROUP
-    } else {
-        &SUM_TREE
-    };
     let mut partial = x.reshape(&[n])?;
     loop {
         let len = partial.len();
         let blocks = len.div_ceil(TREE_BLOCK);
         let out = Tensor::empty(gpu, OP, &[blocks])?;
         let grid = gpu.grid_1d(OP, blocks as u64)?;
+        let (kernel, params) = sum_pass(form, len);
         gpu.launch(
             OP,
             Dispatch {
-                kernel: which,
+                kernel,
                 spec: 0,
-                params: sum_params(form, len),
+                params,
                 buffers: &[partial.buffer(), out.buffer()],
                 grid,
             },
@@ -168,21 +164,22 @@ pub fn sum_all_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
     }
 }
 
-/// The uniform of one pass of [`sum_all`]'s tree (`form`: `Tree` or `Subgroup`) over `len`.
-fn sum_params(form: SumKernel, len: usize) -> [u32; 8] {
+/// The kernel and uniform of one pass of [`sum_all`]'s tree (`form`: `Tree` or `Subgroup`)
+/// over `len` elements.
+fn sum_pass(form: SumKernel, len: usize) -> (&'static Kernel, [u32; 8]) {
     if form == SumKernel::Subgroup {
-        ReduceSubgroupParams {
+        let p = ReduceSubgroupParams {
             n: u32_of(len),
             ..Default::default()
-        }
-        .words()
+        };
+        (&SUM_SUBGROUP, p.words())
     } else {
-        ReduceParams {
+        let p = ReduceParams {
             rows: u32_of(len),
             cols: 1,
             ..Default::default()
-        }
-        .words()
+        };
+        (&SUM_TREE, p.words())
     }
 }
 
