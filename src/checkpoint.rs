@@ -36,6 +36,10 @@ pub struct Progress {
     pub reports: Vec<EpochReport>,
     /// What the run is (hyperparameters, data): a resumed run must be the same run.
     pub run: String,
+    /// The kernel variant the run used per shape class ([`crate::Gpu::tuned`]): a resumed
+    /// run keeps them ([`crate::Gpu::pin_tuned`]), so it continues on the same kernels even
+    /// where this process would have timed a class anew.
+    pub kernels: Vec<(String, String)>,
 }
 
 /// A named tensor on the host: (name, shape, values).
@@ -177,6 +181,7 @@ pub fn load(gpu: &Gpu, dir: &Path) -> Result<Checkpoint> {
 }
 
 fn write_progress(meta: &mut HashMap<String, String>, p: &Progress) {
+    let kernels: Vec<String> = p.kernels.iter().map(|(c, v)| format!("{c}\t{v}")).collect();
     let reports: Vec<String> = p
         .reports
         .iter()
@@ -199,6 +204,7 @@ fn write_progress(meta: &mut HashMap<String, String>, p: &Progress) {
         ("progress.loss_sum", format!("{:08x}", p.loss_sum.to_bits())),
         ("progress.reports", reports.join(";")),
         ("progress.run", p.run.clone()),
+        ("progress.kernels", kernels.join("\n")),
     ] {
         meta.insert(k.into(), v);
     }
@@ -237,6 +243,14 @@ fn read_progress(op: &'static str, meta: &HashMap<String, String>) -> Result<Pro
         loss_sum: f32_bits(op, get(op, meta, "progress.loss_sum")?)?,
         reports,
         run: get(op, meta, "progress.run")?.to_string(),
+        // Absent from checkpoints written before kernels were kept.
+        kernels: meta
+            .get("progress.kernels")
+            .map(|k| k.lines().filter_map(|l| l.split_once('\t')))
+            .into_iter()
+            .flatten()
+            .map(|(c, v)| (c.to_string(), v.to_string()))
+            .collect(),
     })
 }
 

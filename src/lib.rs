@@ -53,9 +53,9 @@ pub mod rng;
 pub mod train;
 
 pub use error::{Error, Result, INSTALL_HINT};
-pub use gpu::{Gpu, GpuOptions, DEFAULT_TIMEOUT};
+pub use gpu::{DeviceClock, Gpu, GpuOptions, TuneClock, DEFAULT_TIMEOUT};
 pub use gradcheck::gradcheck;
-pub use kernels::Tuned;
+pub use kernels::{TuneSource, Tuned};
 pub use layer::{Layer, Parameter, ParameterMut};
 pub use pool::MemoryStats;
 pub use tensor::Tensor;

@@ -99,6 +99,10 @@ pub struct Checkpointing {
     pub run: String,
     /// Where to continue from ([`checkpoint::load`]'s progress); `None` starts afresh.
     pub resume: Option<Progress>,
+    /// Ends the process at once (`std::process::abort`: nothing flushed, no further
+    /// checkpoint) when this many optimizer steps are done: a `kill -9` at a chosen step, for
+    /// tests of resuming. `None` in normal use.
+    pub abort_after_steps: Option<u64>,
 }
 
 /// [`fit`] that writes checkpoints (model, optimizer state, progress) to `ck.dir` and can
@@ -125,7 +129,18 @@ pub fn fit_checkpointed(
             });
         }
     }
+    if let Some(p) = &ck.resume {
+        gpu.pin_tuned(&p.kernels);
+    }
     run(gpu, model, opt, data, cfg, on_epoch, Some(ck))
+}
+
+/// The kernel variant per shape class on `gpu`, for a checkpoint.
+fn kernel_choices(gpu: &Gpu) -> Vec<(String, String)> {
+    gpu.tuned()
+        .into_iter()
+        .map(|t| (t.class, t.variant))
+        .collect()
 }
 
 /// The loop of [`fit`] and [`fit_checkpointed`].
@@ -148,6 +163,7 @@ fn run(
         loss_sum: 0.0,
         reports: Vec::new(),
         run: ck.map(|c| c.run.clone()).unwrap_or_default(),
+        kernels: Vec::new(),
     });
     while p.epoch < cfg.epochs {
         let start = Instant::now();
@@ -158,8 +174,12 @@ fn run(
             let loss = train_step(gpu, model, opt, x, y, train.dim())?;
             ops::add_assign(&mut loss_sum, &loss)?;
             (p.step, p.steps) = (p.step + 1, p.steps + 1);
+            if ck.and_then(|c| c.abort_after_steps) == Some(p.steps) {
+                std::process::abort();
+            }
             if let Some(c) = ck.filter(|c| p.steps.is_multiple_of(c.every.max(1) as u64)) {
                 p.loss_sum = loss_sum.to_vec()?[0];
+                p.kernels = kernel_choices(gpu);
                 checkpoint::save(&c.dir, model, opt, &p)?;
             }
         }
@@ -176,6 +196,7 @@ fn run(
         p.reports.push(report);
         (p.epoch, p.step, p.epoch_rng, p.loss_sum) = (p.epoch + 1, 0, rng.state(), 0.0);
         if let Some(c) = ck {
+            p.kernels = kernel_choices(gpu);
             checkpoint::save(&c.dir, model, opt, &p)?;
         }
     }

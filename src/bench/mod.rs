@@ -102,7 +102,11 @@ fn timed_batch_host(
 
 fn timed_batch_gpu(gpu: &Gpu, reps: usize, record: &mut impl FnMut() -> Result<()>) -> Result<f64> {
     gpu.synchronize()?;
-    gpu.device_seconds("bench::measure", || (0..reps).try_for_each(|_| record()))
+    match gpu.device_seconds("bench::measure", || (0..reps).try_for_each(|_| record()))? {
+        Some(seconds) => Ok(seconds),
+        // Timestamps that went backwards: the wall clock instead.
+        None => timed_batch_host(gpu, reps, record),
+    }
 }
 
 /// Host wall time of `f` per call: median over `runs` calls after one warm-up.

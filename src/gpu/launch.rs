@@ -114,6 +114,7 @@ impl Gpu {
         // The ring slot and the command buffer join the pending window together (under its
         // lock), so the slot is written before the submit that runs the dispatch.
         let stride = self.inner.ring.stride;
+        let _recording = self.recording();
         let mut pending = lock(&self.inner.pending);
         if pending.full(stride) {
             self.submit_locked(op, &mut pending)?;

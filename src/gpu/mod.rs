@@ -6,8 +6,9 @@
 //! submitted when a result is read back (`Tensor::to_vec`), on an explicit [`Gpu::flush`], or
 //! when many dispatches have piled up. So forward → backward → read is one submit.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 mod bindings;
@@ -19,6 +20,7 @@ mod readback;
 mod tune;
 
 pub use open::GpuOptions;
+pub use tune::{DeviceClock, TuneClock};
 
 use crate::error::{Error, Result};
 use crate::kernels::KernelCache;
@@ -71,6 +73,26 @@ pub(crate) struct Inner {
     budget: AtomicU64,
     /// How long blocking calls wait for the device, in milliseconds.
     timeout_ms: AtomicU64,
+    /// Waits left that fail at once ([`Gpu::inject_timeouts`]).
+    injected_timeouts: AtomicU32,
+    /// Held shared by every op while it records, and exclusively by the autotuner while it
+    /// times a candidate ([`Gpu::exclusive`]), so no other thread's work lands in a timing.
+    recording: RwLock<()>,
+    /// What the autotuner times with.
+    tune_clock: Mutex<Arc<dyn TuneClock>>,
+}
+
+thread_local! {
+    /// The id of the `Gpu` whose recording lock this thread holds exclusively (0: none).
+    static EXCLUSIVE: Cell<u64> = const { Cell::new(0) };
+}
+
+fn holds_exclusive(id: u64) -> bool {
+    EXCLUSIVE.with(|e| e.get() == id)
+}
+
+fn set_exclusive(id: u64) {
+    EXCLUSIVE.with(|e| e.set(id));
 }
 
 /// Command buffers recorded (each op its own, finished inside its error scope) and not yet
@@ -113,6 +135,20 @@ impl Pending {
 }
 
 impl Gpu {
+    /// The shared hold on the recording lock that an op keeps while it records (none for the
+    /// thread that holds it exclusively). Take it before the pending list's lock.
+    pub(crate) fn recording(&self) -> Option<RwLockReadGuard<'_, ()>> {
+        if holds_exclusive(self.inner.id) {
+            return None;
+        }
+        Some(
+            self.inner
+                .recording
+                .read()
+                .unwrap_or_else(|p| p.into_inner()),
+        )
+    }
+
     /// The adapter's name, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits)"`.
     pub fn adapter_name(&self) -> &str {
         &self.inner.info.name
@@ -170,6 +206,20 @@ impl Gpu {
         Duration::from_millis(self.inner.timeout_ms.load(Ordering::Relaxed))
     }
 
+    /// For tests of what follows a timeout: the next `count` waits for the device fail with
+    /// [`Error::Timeout`] at once, as if the device had not finished in time (a real timeout
+    /// depends on how fast the device is, so no test can count on one).
+    #[doc(hidden)]
+    pub fn inject_timeouts(&self, count: u32) {
+        self.inner.injected_timeouts.store(count, Ordering::Relaxed);
+    }
+
+    fn take_injected_timeout(&self) -> bool {
+        let left = &self.inner.injected_timeouts;
+        left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
     /// Sets [`Gpu::timeout`] for every handle on this device.
     pub fn set_timeout(&self, timeout: Duration) {
         let ms = u64::try_from(timeout.as_millis())
@@ -186,6 +236,7 @@ impl Gpu {
         op: &'static str,
         f: impl FnOnce(&mut wgpu::CommandEncoder),
     ) -> Result<()> {
+        let _recording = self.recording();
         let buffer = self.scoped(op, || {
             let mut encoder = self
                 .inner
@@ -286,6 +337,12 @@ impl Gpu {
     ) -> Result<()> {
         self.check_lost(op)?;
         let timeout = self.timeout();
+        if self.take_injected_timeout() {
+            return Err(Error::Timeout {
+                op,
+                seconds: timeout.as_secs_f64(),
+            });
+        }
         let polled = self.inner.device.poll(wgpu::PollType::Wait {
             submission_index: index,
             timeout: Some(timeout),

@@ -3,11 +3,11 @@
 //! already owns ([`Gpu::from_device`]). The async functions never block; [`Gpu::new`] and
 //! [`Gpu::with_options`] wait on them (which a browser cannot do: there, use the async ones).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use super::memory::Staging;
-use super::{bindings, errors, Gpu, Inner, Pending, DEFAULT_TIMEOUT, NEXT_GPU_ID};
+use super::{bindings, errors, DeviceClock, Gpu, Inner, Pending, DEFAULT_TIMEOUT, NEXT_GPU_ID};
 use crate::error::{Error, Result};
 use crate::kernels::KernelCache;
 use crate::pool::Pool;
@@ -172,6 +172,9 @@ impl Gpu {
                 staging: Mutex::new(Staging::default()),
                 budget: AtomicU64::new(u64::MAX),
                 timeout_ms: AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64),
+                injected_timeouts: AtomicU32::new(0),
+                recording: RwLock::new(()),
+                tune_clock: Mutex::new(Arc::new(DeviceClock::default())),
             }),
         }
     }

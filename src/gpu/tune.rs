@@ -1,36 +1,118 @@
-//! Autotuning: the first time a kernel family meets a shape class on an adapter, the candidate
-//! variants run on the real operands, timed on the GPU (timestamp queries; wall clock where the
-//! adapter has none), and the fastest is kept (`kernels/tune.rs` remembers it, in memory and
-//! on disk).
+//! Autotuning on a device: the first time a kernel family meets a shape class, the candidate
+//! variants run on the real operands and the fastest is kept (`kernels/search.rs` decides what
+//! is timed and what wins; `kernels/tune.rs` remembers it, in memory and on disk).
 //!
-//! Bounded: only work above the caller's threshold is tuned. Each candidate gets a warm-up and
-//! one timed run, and a batch of 3 more while the class's runs stay within [`CLASS_BUDGET`] of
-//! device time; once one run took [`GIANT`], no further candidate is tried (the static choice
-//! is timed first, so it stays unless something faster was measured). A `Gpu` spends at most
-//! about [`Gpu::tuning_budget`] of wall time tuning in all (0.7 s on CPU devices, 4 s on
-//! GPUs). Past that, and with `WGPU_BACKPROP_AUTOTUNE=off`, every choice is the static one.
+//! Timing goes through a [`TuneClock`]: [`DeviceClock`] (GPU timestamps; the wall clock on
+//! CPU devices, where there are none worth having, and where timestamps go backwards) unless a
+//! test or tool installs another with [`Gpu::set_tune_clock`]. A timed bracket holds the
+//! `Gpu`'s recording lock, so no other thread's work lands inside it. A `Gpu` spends at most
+//! about [`Gpu::tuning_budget`] of wall time tuning (0.7 s on CPU devices, 4 s on GPUs); past
+//! that, and with `WGPU_BACKPROP_AUTOTUNE=off`, every choice is the static one.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::Gpu;
-use crate::error::{Error, Result};
-use crate::kernels::Tuned;
+use super::{lock, Gpu};
+use crate::error::Result;
+use crate::kernels::search::{self, Cut, Limits, Probe};
+use crate::kernels::{TuneSource, Tuned};
 
-/// Device time the timed runs of one shape class may take: past it, each further candidate
-/// gets one timed run only.
-const CLASS_BUDGET: Duration = Duration::from_millis(50);
-/// Device time after which no further candidate of a class is tried (one run of the first
-/// took this long: a huge product on a slow device).
-const GIANT: Duration = Duration::from_millis(500);
 /// Wall time after which a `Gpu` on a CPU device starts no more timing (what is under way
-/// finishes: about one candidate's compile and runs more, so the total stays near 1 s on
-/// lavapipe, whose first `train` run may spend no more).
+/// finishes, so the total stays near 1 s on lavapipe, whose first `train` run may spend no
+/// more).
 const TOTAL_BUDGET: Duration = Duration::from_millis(700);
-/// The same on GPUs: up to seven matmul candidates per class, each compiling its pipelines
-/// (the runs themselves take microseconds to milliseconds there).
+/// The same on GPUs: several matmul candidates per class, each compiling its pipelines.
 const TOTAL_BUDGET_GPU: Duration = Duration::from_secs(4);
-/// Runs per candidate in its timed batch (their mean counts), where the class budget allows.
-const RUNS: usize = 3;
+
+/// How the autotuner measures. [`DeviceClock`] is the real one; tests install fakes (fixed
+/// timings per variant, a clock that only moves when told) with [`Gpu::set_tune_clock`], so
+/// that what they check never depends on which kernel a real clock favours.
+pub trait TuneClock: Send + Sync {
+    /// Wall time since some fixed instant; the tuning budget is kept in it.
+    fn now(&self) -> Duration;
+    /// Seconds that `runs` runs of `variant` take; `work` records one run (and must be
+    /// called, `runs` times, for the work to happen at all).
+    fn time(
+        &self,
+        gpu: &Gpu,
+        variant: &str,
+        runs: usize,
+        work: &mut dyn FnMut() -> Result<()>,
+    ) -> Result<f64>;
+}
+
+/// The real clock: GPU timestamps around the runs where they are usable (and the wall clock
+/// around submit and wait where they are not, or where they went backwards), with nothing
+/// else on the device meanwhile.
+#[derive(Debug)]
+pub struct DeviceClock {
+    origin: Instant,
+}
+
+impl Default for DeviceClock {
+    fn default() -> Self {
+        DeviceClock {
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl TuneClock for DeviceClock {
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    fn time(
+        &self,
+        gpu: &Gpu,
+        _variant: &str,
+        runs: usize,
+        work: &mut dyn FnMut() -> Result<()>,
+    ) -> Result<f64> {
+        gpu.exclusive(|| {
+            let mut all = || (0..runs).try_for_each(|_| work());
+            gpu.synchronize()?; // nothing of anyone else's is running
+            if gpu.timestamps_usable() {
+                if let Some(seconds) = gpu.device_seconds("autotune", &mut all)? {
+                    return Ok(seconds);
+                }
+            }
+            gpu.synchronize()?;
+            let start = Instant::now();
+            all()?;
+            gpu.synchronize()?;
+            Ok(start.elapsed().as_secs_f64())
+        })
+    }
+}
+
+/// The search's view of the device: candidates run by `run`, timed by `clock`.
+struct DeviceProbe<'a, F> {
+    gpu: &'a Gpu,
+    clock: &'a dyn TuneClock,
+    names: &'a [&'static str],
+    run: &'a mut F,
+    /// The clock's reading when the search began, and the budget left then.
+    start: Duration,
+    left: Duration,
+}
+
+impl<F: FnMut(usize) -> Result<()>> Probe for DeviceProbe<'_, F> {
+    fn warm_up(&mut self, i: usize) -> std::result::Result<(), String> {
+        (self.run)(i).map_err(|e| e.to_string())
+    }
+
+    fn time(&mut self, i: usize, runs: usize) -> std::result::Result<f64, String> {
+        let run = &mut *self.run;
+        self.clock
+            .time(self.gpu, self.names[i], runs, &mut || run(i))
+            .map_err(|e| e.to_string())
+    }
+
+    fn out_of_time(&self) -> bool {
+        self.clock.now().saturating_sub(self.start) >= self.left
+    }
+}
 
 impl Gpu {
     /// The choices the autotuner has made or read on this `Gpu`, sorted by class.
@@ -48,105 +130,112 @@ impl Gpu {
         }
     }
 
-    /// Time spent timing candidates on this `Gpu`.
+    /// Time spent tuning on this `Gpu`, as its [`TuneClock`] counts it.
     pub fn tuning_time(&self) -> Duration {
         self.inner.kernels.tuner.spent()
     }
 
+    /// Where this `Gpu`'s tuned choices are kept (`None`: nowhere, no cache directory).
+    pub fn tune_file(&self) -> Option<std::path::PathBuf> {
+        self.inner.kernels.tuner.path().map(|p| p.to_path_buf())
+    }
+
+    /// Makes these `(class, variant)` choices ([`Tuned::class`], [`Tuned::variant`]) this
+    /// `Gpu`'s, replacing any, without timing: a resumed run continues on the kernels it
+    /// used before. A variant that is not a candidate where its class comes up is ignored
+    /// there (the usual choice is made).
+    pub fn pin_tuned(&self, choices: &[(String, String)]) {
+        self.inner.kernels.tuner.pin(choices);
+    }
+
+    /// Replaces the clock the autotuner times candidates with (by default a
+    /// [`DeviceClock`]): for tests and tools that need its decisions to be reproducible.
+    pub fn set_tune_clock(&self, clock: Arc<dyn TuneClock>) {
+        *lock(&self.inner.tune_clock) = clock;
+    }
+
     /// The index of the candidate to run for `class`: the tuned one (timing the candidates
-    /// with `run(i)` if this class is new), or `fallback` when tuning is off.
-    /// `candidates[fallback]` is the static choice and is timed first.
+    /// with `run(i)` if this class is new), or `fallback`, the static choice, when tuning is
+    /// off or its budget spent. A candidate that fails while timed is skipped and noted.
     pub(crate) fn pick(
         &self,
         class: &str,
         candidates: &[&'static str],
         fallback: usize,
         mut run: impl FnMut(usize) -> Result<()>,
-    ) -> Result<usize> {
+    ) -> usize {
         let tuner = &self.inner.kernels.tuner;
         let index_of = |variant: &str| candidates.iter().position(|&c| c == variant);
         if let Some(i) = tuner.choice(class).and_then(|v| index_of(&v)) {
-            return Ok(i);
+            return i;
         }
         if !tuner.enabled() || candidates.len() < 2 {
-            return Ok(fallback);
+            return fallback;
         }
-        if tuner.spent() >= self.tuning_budget() {
-            // Over budget: the static choice, kept like a tuned one so that every later call
-            // and process makes the same choice (a resumed run stays bit-identical).
-            let chosen = tuner.settle(class, candidates[fallback], Vec::new());
-            return Ok(index_of(&chosen).unwrap_or(fallback));
+        let mut tuned = Tuned {
+            class: class.to_string(),
+            variant: candidates[fallback].to_string(),
+            timings_ms: Vec::new(),
+            skipped: Vec::new(),
+            source: TuneSource::Untimed,
+        };
+        let budget = self.tuning_budget();
+        if tuner.spent() < budget {
+            let clock = lock(&self.inner.tune_clock).clone();
+            let start = clock.now();
+            let mut probe = DeviceProbe {
+                gpu: self,
+                clock: &*clock,
+                names: candidates,
+                run: &mut run,
+                start,
+                left: budget - tuner.spent(),
+            };
+            let out = search::search(candidates.len(), fallback, &Limits::DEFAULT, &mut probe);
+            tuner.add_spent(clock.now().saturating_sub(start));
+            let name = |i: usize| candidates[i].to_string();
+            tuned.variant = name(out.winner);
+            tuned.timings_ms = out
+                .timings
+                .iter()
+                .map(|&(i, s)| (name(i), s * 1e3))
+                .collect();
+            tuned.skipped = out.skipped.into_iter().map(|(i, m)| (name(i), m)).collect();
+            tuned.source = match out.cut {
+                Some(Cut::Budget) => TuneSource::Partial,
+                Some(Cut::Giant) | None => TuneSource::Timed,
+            };
         }
-        let start = Instant::now();
-        let timings = self.time_candidates(candidates.len(), fallback, start, &mut run)?;
-        tuner.add_spent(start.elapsed());
-        let winner = timings
-            .iter()
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map_or(fallback, |t| t.0);
-        let timings_ms = timings
-            .iter()
-            .map(|&(i, s)| (candidates[i].to_string(), s * 1e3))
-            .collect();
-        let chosen = tuner.settle(class, candidates[winner], timings_ms);
-        Ok(index_of(&chosen).unwrap_or(winner))
+        // Kept even when untimed, so that every later call in this process agrees.
+        let chosen = tuner.settle(tuned);
+        index_of(&chosen).unwrap_or(fallback)
     }
 
-    /// (candidate, seconds per run) for as many of `count` candidates as the budgets allow,
-    /// `fallback` first.
-    fn time_candidates(
-        &self,
-        count: usize,
-        fallback: usize,
-        start: Instant,
-        run: &mut impl FnMut(usize) -> Result<()>,
-    ) -> Result<Vec<(usize, f64)>> {
-        let mut order: Vec<usize> = (0..count).collect();
-        order.swap(0, fallback);
-        let (mut timings, mut device_time) = (Vec::new(), 0.0);
-        let tuner = &self.inner.kernels.tuner;
-        for i in order {
-            if device_time >= GIANT.as_secs_f64() {
-                break; // a single run is so long that trying others costs too much
-            }
-            if !timings.is_empty() && tuner.spent() + start.elapsed() >= self.tuning_budget() {
-                break;
-            }
-            // Warm-up, untimed: compiles the pipeline, and some drivers (llvmpipe) compile
-            // more on a pipeline's first dispatch.
-            run(i)?;
-            // One timed run, then, if the class budget allows, a batch of RUNS back-to-back
-            // (one round trip to the device per batch: it costs more than small work).
-            let mut t = self.time_once(|| run(i))?;
-            device_time += t;
-            if device_time + t * RUNS as f64 <= CLASS_BUDGET.as_secs_f64() {
-                let batch = self.time_once(|| (0..RUNS).try_for_each(|_| run(i)))?;
-                (t, device_time) = (batch / RUNS as f64, device_time + batch);
-            }
-            timings.push((i, t));
+    /// Runs `f` with this thread the only one recording on this `Gpu`: other threads' ops wait
+    /// until it returns (this thread's own recording goes on).
+    pub(crate) fn exclusive<R>(&self, f: impl FnOnce() -> R) -> R {
+        if super::holds_exclusive(self.inner.id) {
+            return f();
         }
-        Ok(timings)
-    }
-
-    /// Seconds the work `record` records takes on the device.
-    fn time_once(&self, record: impl FnOnce() -> Result<()>) -> Result<f64> {
-        if !self.timestamps_usable() {
-            self.synchronize()?;
-            let start = Instant::now();
-            record()?;
-            self.synchronize()?;
-            return Ok(start.elapsed().as_secs_f64());
-        }
-        self.device_seconds("autotune", record)
+        let _guard = self
+            .inner
+            .recording
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        super::set_exclusive(self.inner.id);
+        let out = f();
+        super::set_exclusive(0);
+        out
     }
 
     /// Device seconds between two timestamps written before and after the work `record`
-    /// records (needs `TIMESTAMP_QUERY`); reads the timestamps back.
+    /// records (needs `TIMESTAMP_QUERY`); reads the timestamps back. `None` when they went
+    /// backwards (a driver that does not order them with the work).
     pub(crate) fn device_seconds(
         &self,
         op: &'static str,
         record: impl FnOnce() -> Result<()>,
-    ) -> Result<f64> {
+    ) -> Result<Option<f64>> {
         let queries = self.device().create_query_set(&wgpu::QuerySetDescriptor {
             label: Some(op),
             ty: wgpu::QueryType::Timestamp,
@@ -167,10 +256,25 @@ impl Gpu {
             enc.resolve_query_set(&queries, 0..2, &resolved, 0)
         })?;
         let words = self.read_u64(op, &resolved, 2)?;
-        let ticks = words[1].checked_sub(words[0]).ok_or(Error::Device {
-            op,
-            message: "timestamps went backwards".into(),
-        })?;
-        Ok(ticks as f64 * f64::from(self.queue().get_timestamp_period()) * 1e-9)
+        let period = self.queue().get_timestamp_period();
+        Ok(ticks_to_seconds(words[0], words[1], period))
+    }
+}
+
+/// Seconds between two timestamps of `period` nanoseconds per tick; `None` when the second
+/// is earlier than the first.
+pub(crate) fn ticks_to_seconds(start: u64, end: u64, period: f32) -> Option<f64> {
+    let ticks = end.checked_sub(start)?;
+    Some(ticks as f64 * f64::from(period) * 1e-9)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_that_go_backwards_give_none() {
+        assert_eq!(super::ticks_to_seconds(10, 5, 1.0), None);
+        assert_eq!(super::ticks_to_seconds(5, 5, 1.0), Some(0.0));
+        let s = super::ticks_to_seconds(1_000, 3_000, 0.5).unwrap_or(f64::NAN);
+        assert!((s - 1e-6).abs() < 1e-15, "{s}");
     }
 }

@@ -14,6 +14,7 @@ mod blocked;
 mod disk_cache;
 mod params;
 mod registry;
+pub(crate) mod search;
 #[cfg(test)]
 mod translate;
 mod tune;
@@ -21,8 +22,8 @@ mod tune;
 use disk_cache::DiskCache;
 pub(crate) use params::*;
 pub(crate) use registry::*;
-pub use tune::Tuned;
 pub(crate) use tune::Tuner;
+pub use tune::{TuneSource, Tuned};
 
 /// A compiled pipeline and the explicit bind-group layout that mirrors its WGSL bindings.
 pub(crate) struct Compiled {
@@ -58,12 +59,13 @@ pub(crate) struct Dispatch<'a> {
 
 impl KernelCache {
     pub(crate) fn new(device: &wgpu::Device, info: &wgpu::AdapterInfo) -> Self {
+        let unchecked = std::env::var("WGPU_BACKPROP_UNCHECKED").is_ok_and(|v| v == "1");
         KernelCache {
             modules: Mutex::new(HashMap::new()),
             pipelines: Mutex::new(HashMap::new()),
             disk: DiskCache::open(device, info),
-            tuner: Tuner::new(info),
-            unchecked: std::env::var("WGPU_BACKPROP_UNCHECKED").is_ok_and(|v| v == "1"),
+            tuner: Tuner::new(info, unchecked),
+            unchecked,
         }
     }
 

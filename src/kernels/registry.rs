@@ -33,8 +33,7 @@ const WORKGROUP_REDUCE: &str = include_str!("../../shaders/workgroup_reduce.wgsl
 const RELU_EPILOGUE: &str = include_str!("../../shaders/relu_epilogue.wgsl");
 
 impl Source {
-    /// Every source file, for tests that go over them all.
-    #[cfg(test)]
+    /// Every source file (the tests go over them all; the tuner hashes them).
     pub(crate) const ALL: [Source; 17] = [
         Source::Matmul,
         Source::MatmulBlocked(Tile::T128x128),
@@ -99,6 +98,14 @@ impl Source {
             Source::Optim => include_str!("../../shaders/optim.wgsl"),
         }
     }
+}
+
+/// A hash of every kernel source as compiled (shared parts and generated headers included):
+/// the autotuner's file is only valid for the kernels it timed.
+pub(crate) fn sources_hash() -> u64 {
+    Source::ALL.iter().fold(super::tune::FNV_SEED, |h, s| {
+        super::tune::fnv1a(s.wgsl().bytes(), h)
+    })
 }
 
 /// An output tile of the blocked matmul family (`matmul_blocked.wgsl`): BM × BN of C per

@@ -1,7 +1,11 @@
-//! The autotuner's memory: for each shape class the variant chosen (with the timings, when
-//! timed in this process), kept in a file beside the pipeline cache, one per adapter and
-//! driver, so the next process starts tuned; a file of another adapter or driver is ignored.
-//! The timing itself is `gpu/tune.rs`.
+//! The autotuner's memory: for each shape class the variant chosen (with the timings and the
+//! candidates skipped, when timed in this process), kept in a file beside the pipeline cache so
+//! the next process starts tuned. A file belongs to one adapter and driver, one crate version,
+//! one set of kernel sources and one `WGPU_BACKPROP_UNCHECKED` setting: any other file is
+//! ignored, so a changed kernel is timed anew. Only complete searches are written; a choice
+//! made without timing (the budget was spent) or among part of the candidates holds for this
+//! process only, and a later process times the class again. The search is `search.rs`, the
+//! timing `gpu/tune.rs`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -10,18 +14,39 @@ use std::time::Duration;
 
 use crate::sync::lock;
 
-const HEADER: &str = "# wgpu-backprop autotune v1";
+const HEADER: &str = "# wgpu-backprop autotune v2";
+
+/// How a [`Tuned`] choice was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TuneSource {
+    /// Every candidate was timed (or the search stopped at a giant run): persisted.
+    Timed,
+    /// The tuning budget ran out among the candidates: the fastest of those timed, for this
+    /// process only.
+    Partial,
+    /// The tuning budget was spent before this class came up: the static choice, untimed,
+    /// for this process only.
+    Untimed,
+    /// Read from the file of an earlier process.
+    File,
+    /// Set by [`crate::Gpu::pin_tuned`] (a resumed checkpoint's kernels), for this process.
+    Pinned,
+}
 
 /// A choice the tuner made, for [`crate::Gpu::tuned`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tuned {
-    /// The kernel family and shape class, e.g. `"matmul NN m<=64 n<=128 k<=64"`.
+    /// The kernel family and shape class, e.g. `"matmul NN a4 m<=64 n<=128 k<=64"`.
     pub class: String,
     /// The variant chosen, e.g. `"register"`.
     pub variant: String,
-    /// Each timed candidate's best time in milliseconds; empty when the choice was read from
-    /// the file of an earlier process.
+    /// Each timed candidate's best time per run in milliseconds, in the order timed; empty
+    /// when the choice was not timed in this process.
     pub timings_ms: Vec<(String, f64)>,
+    /// Candidates that failed while being timed, with the error (they were skipped).
+    pub skipped: Vec<(String, String)>,
+    /// How the choice was made.
+    pub source: TuneSource,
 }
 
 #[derive(Default)]
@@ -32,37 +57,51 @@ struct State {
 
 pub(crate) struct Tuner {
     enabled: bool,
-    /// The file, and the adapter line it must start with.
+    /// The file, and the identity lines it must start with.
     file: Option<(PathBuf, String)>,
     state: Mutex<State>,
 }
 
-/// What identifies an adapter and its driver, as one line.
-fn adapter_line(info: &wgpu::AdapterInfo) -> String {
-    format!(
+/// What a tune file belongs to, as two lines: the adapter and driver; the crate version, the
+/// hash of every kernel source and whether runtime checks are left out.
+fn identity(info: &wgpu::AdapterInfo, unchecked: bool) -> String {
+    let adapter = format!(
         "adapter {} | {:?} | {:04x}:{:04x} | {} | {}",
         info.name, info.backend, info.vendor, info.device, info.driver, info.driver_info
     )
-    .replace('\n', " ")
+    .replace('\n', " ");
+    format!(
+        "{adapter}\nbuild {} | kernels {:016x} | unchecked {}",
+        env!("CARGO_PKG_VERSION"),
+        super::registry::sources_hash(),
+        u8::from(unchecked)
+    )
 }
 
-/// A file name from the adapter line (FNV-1a, so the name is short and stable).
-fn file_name(line: &str) -> String {
-    let hash = line.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+/// FNV-1a: short, stable hashes for file names and source sets.
+pub(crate) fn fnv1a(bytes: impl IntoIterator<Item = u8>, seed: u64) -> u64 {
+    bytes.into_iter().fold(seed, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("autotune-{hash:016x}.txt")
+    })
+}
+
+/// FNV-1a's offset basis.
+pub(crate) const FNV_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// A file name from the identity lines.
+fn file_name(identity: &str) -> String {
+    format!("autotune-{:016x}.txt", fnv1a(identity.bytes(), FNV_SEED))
 }
 
 impl Tuner {
-    pub(crate) fn new(info: &wgpu::AdapterInfo) -> Tuner {
+    pub(crate) fn new(info: &wgpu::AdapterInfo, unchecked: bool) -> Tuner {
         let enabled =
             !std::env::var("WGPU_BACKPROP_AUTOTUNE").is_ok_and(|v| v == "off" || v == "0");
-        let line = adapter_line(info);
-        let file = super::disk_cache::cache_dir().map(|d| (d.join(file_name(&line)), line));
+        let id = identity(info, unchecked);
+        let file = super::disk_cache::cache_dir().map(|d| (d.join(file_name(&id)), id));
         let mut state = State::default();
-        if let Some((path, line)) = file.as_ref().filter(|_| enabled) {
-            state.choices = read(path, line);
+        if let Some((path, id)) = file.as_ref().filter(|_| enabled) {
+            state.choices = read(path, id);
         }
         Tuner {
             enabled,
@@ -74,6 +113,11 @@ impl Tuner {
     /// Whether tuning is on (`WGPU_BACKPROP_AUTOTUNE` is not `off`).
     pub(crate) fn enabled(&self) -> bool {
         self.enabled
+    }
+
+    /// The file choices are kept in, if any.
+    pub(crate) fn path(&self) -> Option<&std::path::Path> {
+        self.file.as_ref().map(|(p, _)| p.as_path())
     }
 
     /// The variant chosen for `class`, if any.
@@ -101,35 +145,46 @@ impl Tuner {
         lock(&self.state).spent += d;
     }
 
-    /// Records `variant` for `class` unless a choice was made meanwhile (then that one
-    /// stands, so every call agrees), persists, and returns the choice.
-    pub(crate) fn settle(
-        &self,
-        class: &str,
-        variant: &str,
-        timings_ms: Vec<(String, f64)>,
-    ) -> String {
+    /// Records `tuned` unless a choice for its class was made meanwhile (then that one
+    /// stands, so every call agrees), persists the timed choices, and returns the variant
+    /// chosen.
+    pub(crate) fn settle(&self, tuned: Tuned) -> String {
         let mut state = lock(&self.state);
-        let chosen = state
-            .choices
-            .entry(class.to_string())
-            .or_insert_with(|| Tuned {
-                class: class.to_string(),
-                variant: variant.to_string(),
-                timings_ms,
-            })
-            .variant
-            .clone();
-        self.persist(&state.choices);
+        let persist = tuned.source == TuneSource::Timed;
+        let class = tuned.class.clone();
+        let entry = state.choices.entry(class).or_insert(tuned);
+        let chosen = entry.variant.clone();
+        if persist {
+            self.persist(&state.choices);
+        }
         chosen
     }
 
+    /// Sets `(class, variant)` choices, replacing any, for this process.
+    pub(crate) fn pin(&self, choices: &[(String, String)]) {
+        let mut state = lock(&self.state);
+        for (class, variant) in choices {
+            let tuned = Tuned {
+                class: class.clone(),
+                variant: variant.clone(),
+                timings_ms: Vec::new(),
+                skipped: Vec::new(),
+                source: TuneSource::Pinned,
+            };
+            state.choices.insert(class.clone(), tuned);
+        }
+    }
+
+    /// Writes the choices that hold beyond this process (timed, or read from the file).
     fn persist(&self, choices: &HashMap<String, Tuned>) {
-        let Some((path, line)) = &self.file else {
+        let Some((path, id)) = &self.file else {
             return;
         };
-        let mut text = format!("{HEADER}\n{line}\n");
-        let mut rows: Vec<_> = choices.values().collect();
+        let mut text = format!("{HEADER}\n{id}\n");
+        let mut rows: Vec<_> = choices
+            .values()
+            .filter(|t| matches!(t.source, TuneSource::Timed | TuneSource::File))
+            .collect();
         rows.sort_by(|a, b| a.class.cmp(&b.class));
         for t in rows {
             text.push_str(&format!("{}\t{}\n", t.class, t.variant));
@@ -141,20 +196,26 @@ impl Tuner {
     }
 }
 
-/// The choices in `path`, if it is a tune file of the adapter `line` names.
-fn read(path: &std::path::Path, line: &str) -> HashMap<String, Tuned> {
+/// The choices in `path`, if it is a tune file with the identity lines `id`.
+fn read(path: &std::path::Path, id: &str) -> HashMap<String, Tuned> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut lines = text.lines();
-    if lines.next() != Some(HEADER) || lines.next() != Some(line) {
+    let Some(body) = text
+        .strip_prefix(HEADER)
+        .and_then(|t| t.strip_prefix('\n'))
+        .and_then(|t| t.strip_prefix(id))
+        .and_then(|t| t.strip_prefix('\n'))
+    else {
         return HashMap::new();
-    }
-    lines
+    };
+    body.lines()
         .filter_map(|l| l.split_once('\t'))
         .map(|(class, variant)| {
             let tuned = Tuned {
                 class: class.to_string(),
                 variant: variant.to_string(),
                 timings_ms: Vec::new(),
+                skipped: Vec::new(),
+                source: TuneSource::File,
             };
             (class.to_string(), tuned)
         })

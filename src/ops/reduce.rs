@@ -116,7 +116,7 @@ fn form(
             let names = ["columns", "tree", "subgroup"];
             let count = if subgroups { 3 } else { 2 };
             let run = |i: usize| run(forced[i]);
-            forced[gpu.pick(&class, &names[..count], usize::from(fallback), run)?]
+            forced[gpu.pick(&class, &names[..count], usize::from(fallback), run)]
         }
         (kernel, _) => kernel,
     })

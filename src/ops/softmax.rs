@@ -181,7 +181,7 @@ fn tuned(
     );
     let run = |i: usize| rowwise(op, f, forced[i], x, g).map(drop);
     let names = ["per_invocation", "per_workgroup", "registers"];
-    Ok(forced[gpu.pick(&class, &names[..forced.len()], fallback, run)?])
+    Ok(forced[gpu.pick(&class, &names[..forced.len()], fallback, run)])
 }
 
 fn rowwise(

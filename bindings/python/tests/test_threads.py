@@ -1,8 +1,9 @@
 """Several Python threads on the GPU at once: results stay right, shared layers take turns,
 and the GIL is released while the GPU works."""
 
+import faulthandler
+import sys
 import threading
-import time
 
 import numpy as np
 
@@ -59,22 +60,55 @@ def test_one_layer_shared_by_threads_takes_turns():
     run_threads(work, 4)
 
 
-def test_the_gil_is_released_while_the_gpu_trains():
+def test_fit_lets_go_of_the_gil_while_it_waits_and_trains(monkeypatch):
+    """Deterministic, no clock: thread 1's fit holds the model and stops in its epoch report
+    (Python's print, here a stdout that blocks) until released; thread 2 calls fit on the same
+    model, which must wait for thread 1 inside Rust. The main thread releases thread 1 only
+    once thread 2 is inside fit. If fit kept the GIL while it waits for the model (or
+    trains), thread 2 would keep it forever and thread 1 could never print: a deadlock, which
+    the watchdog turns into a failure with every thread's traceback."""
     x, y = wb.load_digits()
-    model = wb.mlp([64, 256, 10], seed=0)
-    took = []
+    x, y = np.ascontiguousarray(x[:256]), np.ascontiguousarray(y[:256])
+    model = wb.mlp([64, 32, 10], seed=0)
+    in_report, release, second_in_fit = threading.Event(), threading.Event(), threading.Event()
+    results = {}
 
-    def train():
-        start = time.perf_counter()
-        model.fit(x, y, epochs=3, batch=16)
-        took.append(time.perf_counter() - start)
+    class BlockingStdout:
+        def write(self, text):
+            if threading.current_thread().name == "first" and not release.is_set():
+                in_report.set()
+                release.wait()
+            return len(text)
 
-    t = threading.Thread(target=train)
-    t.start()
-    last, widest = time.perf_counter(), 0.0
-    while t.is_alive():  # Python keeps running here only if fit let go of the GIL
-        now = time.perf_counter()
-        widest, last = max(widest, now - last), now
-    t.join()
-    assert took and took[0] > 0.2, f"fit took {took}: too short to tell"
-    assert widest < took[0] / 4, f"the main thread stalled {widest:.3f} s of {took[0]:.3f} s"
+        def flush(self):
+            pass
+
+    def first():
+        results["first"] = model.fit(x, y, epochs=1, batch=32, verbose=True)
+
+    def second():
+        def hook(frame, event, arg):
+            if event == "c_call" and getattr(arg, "__name__", "") == "fit":
+                second_in_fit.set()  # the next thing this thread runs is fit itself
+
+        sys.setprofile(hook)
+        try:
+            results["second"] = model.fit(x, y, epochs=1, batch=32)
+        finally:
+            sys.setprofile(None)
+
+    monkeypatch.setattr(sys, "stdout", BlockingStdout())
+    faulthandler.dump_traceback_later(300, exit=True)
+    try:
+        t1 = threading.Thread(target=first, name="first")
+        t1.start()
+        assert in_report.wait(300), "the first fit never reported"
+        t2 = threading.Thread(target=second, name="second")
+        t2.start()
+        assert second_in_fit.wait(300), "the second thread never called fit"
+        release.set()  # needs the GIL: only possible if the second fit let go of it
+        t1.join()
+        t2.join()
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    assert len(results["first"]["loss"]) == 1 and len(results["second"]["loss"]) == 1

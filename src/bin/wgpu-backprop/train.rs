@@ -67,6 +67,10 @@ pub struct TrainArgs {
     /// grow); it keeps checkpointing there unless --checkpoint says elsewhere
     #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// Abort the process once this many steps are done (a `kill -9` at a chosen step, for
+    /// tests of --resume)
+    #[arg(long, hide = true)]
+    pub abort_after_steps: Option<u64>,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -236,7 +240,7 @@ fn print_tuned(gpu: &Gpu) {
         return;
     }
     println!(
-        "autotuned: {} of {} shape classes timed in {:.0} ms (kept for the next run):",
+        "autotuned: {} of {} shape classes timed in {:.0} ms (complete ones kept for the next run):",
         timed.len(),
         tuned.len(),
         gpu.tuning_time().as_secs_f64() * 1e3
@@ -298,6 +302,7 @@ fn checkpointing(
         every: usize::try_from(args.checkpoint_every).unwrap_or(usize::MAX),
         run: run.to_string(),
         resume,
+        abort_after_steps: args.abort_after_steps,
     };
     Ok(Some((ck, state)))
 }
