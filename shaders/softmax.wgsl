@@ -20,6 +20,18 @@ struct Params {
 const INF_BITS: u32 = 0x7f800000u;
 const NAN_BITS: u32 = 0x7fc00000u;
 
+// +inf and a quiet NaN as runtime values: WGSL (Tint) rejects a constant expression whose
+// value is not a finite f32, and `inf_f32()` would be one; a `let` is not.
+fn inf_f32() -> f32 {
+    let bits = INF_BITS;
+    return bitcast<f32>(bits);
+}
+
+fn nan_f32() -> f32 {
+    let bits = NAN_BITS;
+    return bitcast<f32>(bits);
+}
+
 // True for NaN and +inf: the values that make a row's softmax NaN.
 fn poisons(v: f32) -> bool {
     return bitcast<u32>(v) >= INF_BITS && bitcast<u32>(v) < 0x80000000u;
@@ -40,7 +52,7 @@ fn softmax_forward(
     for (var j = li; j < p.cols; j += WG) {
         let v = x[base + j];
         // A poisoned row's max becomes +inf, which the reduction carries to every invocation.
-        m = max(m, select(v, bitcast<f32>(INF_BITS), poisons(v)));
+        m = max(m, select(v, inf_f32(), poisons(v)));
     }
     m = reduce_max(li, m);
     let poisoned = bitcast<u32>(m) == INF_BITS;
@@ -50,7 +62,7 @@ fn softmax_forward(
     }
     s = reduce_sum(li, s);
     for (var j = li; j < p.cols; j += WG) {
-        out[base + j] = select(exp(x[base + j] - m) / s, bitcast<f32>(NAN_BITS), poisoned);
+        out[base + j] = select(exp(x[base + j] - m) / s, nan_f32(), poisoned);
     }
 }
 
@@ -111,7 +123,7 @@ fn softmax_forward_rows(
         m = m_new;
     }
     for (var j = 0u; j < p.cols; j++) {
-        out[base + j] = select(exp(x[base + j] - m) / s, bitcast<f32>(NAN_BITS), poisoned);
+        out[base + j] = select(exp(x[base + j] - m) / s, nan_f32(), poisoned);
     }
 }
 
@@ -173,7 +185,7 @@ fn softmax_partials(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocat
     var m = LOWEST;
     var s = 0.0;
     for (var j = start + li; j < end; j += WG) {
-        let v = select(x[base + j], bitcast<f32>(INF_BITS), poisons(x[base + j]));
+        let v = select(x[base + j], inf_f32(), poisons(x[base + j]));
         let m_new = max(m, v);
         let e = exp(min(m, v) - m_new);
         s = select(s + e, s * e + 1.0, v > m);
@@ -219,7 +231,7 @@ fn softmax_write(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     }
     let at = q.rows * q.chunks * 2u + (i / q.cols) * 2u;
     let m = stats[at];
-    out[i] = select(exp(x[i] - m) / stats[at + 1u], bitcast<f32>(NAN_BITS), bitcast<u32>(m) == INF_BITS);
+    out[i] = select(exp(x[i] - m) / stats[at + 1u], nan_f32(), bitcast<u32>(m) == INF_BITS);
 }
 
 @compute @workgroup_size(256, 1, 1)

@@ -24,9 +24,21 @@ struct Params {
 
 const WG: u32 = 256u;
 const PER: u32 = 8u; // elements per invocation
-const LOWEST: f32 = -3.40282347e+38;
+const LOWEST: f32 = -3.4028234663852886e+38; // -f32::MAX exactly (Tint rejects a literal past it)
 const INF_BITS: u32 = 0x7f800000u;
 const NAN_BITS: u32 = 0x7fc00000u;
+
+// +inf and a quiet NaN as runtime values: WGSL (Tint) rejects a constant expression whose
+// value is not a finite f32, and `inf_f32()` would be one; a `let` is not.
+fn inf_f32() -> f32 {
+    let bits = INF_BITS;
+    return bitcast<f32>(bits);
+}
+
+fn nan_f32() -> f32 {
+    let bits = NAN_BITS;
+    return bitcast<f32>(bits);
+}
 
 var<workgroup> seg: array<f32, WG>;
 
@@ -74,7 +86,7 @@ fn softmax_forward_regs(
         if (live && j < p.cols) {
             v[i] = x[base + j];
             // A poisoned row's max becomes +inf, which the reduction carries to the segment.
-            m = max(m, select(v[i], bitcast<f32>(INF_BITS), poisons(v[i])));
+            m = max(m, select(v[i], inf_f32(), poisons(v[i])));
         }
     }
     m = segment_reduce(li, m, true);
@@ -90,7 +102,7 @@ fn softmax_forward_regs(
     for (var i = 0u; i < PER; i++) {
         let j = lane + i * p.lanes;
         if (live && j < p.cols) {
-            out[base + j] = select(v[i] / s, bitcast<f32>(NAN_BITS), poisoned);
+            out[base + j] = select(v[i] / s, nan_f32(), poisoned);
         }
     }
 }

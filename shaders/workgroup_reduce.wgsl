@@ -3,7 +3,7 @@
 // invocation of the workgroup must call them (they hold barriers), and all get the result.
 
 const WG: u32 = 256u;
-const LOWEST: f32 = -3.40282347e+38;
+const LOWEST: f32 = -3.4028234663852886e+38; // -f32::MAX exactly (Tint rejects a literal past it)
 
 var<workgroup> scratch: array<f32, WG>;
 

@@ -55,6 +55,9 @@ pub mod train;
 pub use error::{Error, Result, INSTALL_HINT};
 pub use gpu::{DeviceClock, Gpu, GpuOptions, TuneClock, DEFAULT_TIMEOUT};
 pub use gradcheck::gradcheck;
+/// Every pipeline the crate builds, as JSON for other WGSL compilers; not a stable API.
+#[doc(hidden)]
+pub use kernels::inventory;
 pub use kernels::{TuneSource, Tuned};
 pub use layer::{Layer, Parameter, ParameterMut};
 pub use pool::MemoryStats;

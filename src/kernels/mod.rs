@@ -12,6 +12,7 @@ use crate::sync::lock;
 
 mod blocked;
 mod disk_cache;
+pub mod inventory;
 mod params;
 mod registry;
 pub(crate) mod search;
@@ -45,6 +46,8 @@ pub(crate) struct KernelCache {
     /// are compiled without wgpu's runtime checks: `WGPU_BACKPROP_UNCHECKED=1`, opt-in, for
     /// measuring what the checks cost on a device.
     unchecked: bool,
+    /// The WGSL compiler of the device's backend.
+    compiler: Compiler,
 }
 
 /// One dispatch: which kernel, its specialisation, runtime params, storage buffers and grid.
@@ -66,6 +69,7 @@ impl KernelCache {
             disk: DiskCache::open(device, info),
             tuner: Tuner::new(info, unchecked),
             unchecked,
+            compiler: Compiler::of(info.backend),
         }
     }
 
@@ -122,7 +126,7 @@ impl KernelCache {
     fn module(&self, device: &wgpu::Device, kernel: &Kernel) -> wgpu::ShaderModule {
         let desc = wgpu::ShaderModuleDescriptor {
             label: Some(kernel.entry),
-            source: wgpu::ShaderSource::Wgsl(kernel.source.wgsl()),
+            source: wgpu::ShaderSource::Wgsl(kernel.source.wgsl_for(self.compiler)),
         };
         if !(self.unchecked && kernel.source.guards_itself()) {
             return device.create_shader_module(desc);

@@ -73,6 +73,18 @@ impl Source {
         }
     }
 
+    /// The module's WGSL for the compiler that will read it: for Tint (a browser's WebGPU,
+    /// Dawn) the subgroup source starts with `enable subgroups;`, which WGSL requires and
+    /// naga 30 does not yet accept.
+    pub(crate) fn wgsl_for(self, compiler: Compiler) -> Cow<'static, str> {
+        match (self, compiler) {
+            (Source::ReduceSubgroup, Compiler::Tint) => {
+                Cow::Owned(format!("enable subgroups;\n{}", self.wgsl()))
+            }
+            _ => self.wgsl(),
+        }
+    }
+
     /// Whether every memory access of the source is guarded by its own code (or by the host's
     /// choice of specialisation), so that wgpu's runtime checks may be left out when asked.
     pub(crate) fn guards_itself(self) -> bool {
@@ -96,6 +108,25 @@ impl Source {
             Source::Jacobian => include_str!("../../shaders/jacobian.wgsl"),
             Source::Loss => include_str!("../../shaders/loss.wgsl"),
             Source::Optim => include_str!("../../shaders/optim.wgsl"),
+        }
+    }
+}
+
+/// Which WGSL compiler reads the sources: naga (wgpu's native backends) or Tint (a browser's
+/// WebGPU, through wgpu's WebGPU backend).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Compiler {
+    Naga,
+    Tint,
+}
+
+impl Compiler {
+    /// The compiler behind `backend`.
+    pub(crate) fn of(backend: wgpu::Backend) -> Compiler {
+        if backend == wgpu::Backend::BrowserWebGpu {
+            Compiler::Tint
+        } else {
+            Compiler::Naga
         }
     }
 }
@@ -328,9 +359,8 @@ const fn jacobian(entry: &'static str) -> Kernel {
     def(Source::Jacobian, entry, JACOBIAN_LAYOUT, &[])
 }
 
-/// Every kernel above, for tests that go over them all (the translation test checks that each
-/// entry point of every source is listed here).
-#[cfg(test)]
+/// Every kernel above, for what goes over them all: the translation test (which checks that
+/// each entry point of every source is listed here) and the inventory for other compilers.
 pub(crate) const ALL: [&Kernel; 37] = [
     &MATMUL,
     &MATMUL_BLOCKED[0],

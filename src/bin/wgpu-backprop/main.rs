@@ -40,14 +40,24 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Print the adapter, backend, enabled features and limits
     Info(info::InfoArgs),
+    /// Print every pipeline, composed for Tint, as JSON (for scripts/tint/check.mjs)
+    #[command(hide = true)]
+    Kernels,
 }
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let cli = Cli::parse();
-    if let Some(Command::Info(info::InfoArgs { all: true })) = cli.command {
-        info::list_all();
-        return ExitCode::SUCCESS;
+    match cli.command {
+        Some(Command::Info(info::InfoArgs { all: true })) => {
+            info::list_all();
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Kernels) => {
+            print!("{}", wgpu_backprop::inventory::tint_json());
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
     }
     let result = Gpu::new().and_then(|gpu| match cli.command {
         None => lab::run(&gpu).and_then(|()| {
@@ -64,6 +74,7 @@ fn main() -> ExitCode {
             info::run(&gpu);
             Ok(())
         }
+        Some(Command::Kernels) => Ok(()), // printed above
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,98 @@
+//! Every pipeline the crate can build, composed as the registry composes it for one WGSL
+//! compiler (each source with its shared parts and generated headers, and every combination of
+//! its kernels' override flags), as JSON: for checking the kernels with a compiler this crate
+//! does not link, such as Tint (`scripts/tint/check.mjs`, run by CI through Dawn). The demo
+//! prints it with `wgpu-backprop kernels --json`. Not a stable API.
+
+use super::registry::{Access, Compiler, Source, ALL};
+
+/// The JSON inventory for Tint (the compiler of a browser's WebGPU): `{"sources": {name: wgsl},
+/// "pipelines": [{"source", "entry", "constants": {flag: 0|1}, "bindings": [kind]}]}`, where a
+/// binding kind is `uniform` (binding 0, dynamic offset), `read`, `read_write`, `texture` or
+/// `write_texture`; `features` lists what a device needs for a source (`subgroups`).
+pub fn tint_json() -> String {
+    let mut sources = Vec::new();
+    for source in Source::ALL {
+        let features = if source == Source::ReduceSubgroup {
+            "[\"subgroups\"]"
+        } else {
+            "[]"
+        };
+        sources.push(format!(
+            "{}:{{\"wgsl\":{},\"features\":{features}}}",
+            quote(&name(source)),
+            quote(&source.wgsl_for(Compiler::Tint))
+        ));
+    }
+    let mut pipelines = Vec::new();
+    for k in ALL {
+        let mut bindings = vec![quote("uniform")];
+        bindings.extend(k.bindings.iter().map(|a| {
+            quote(match a {
+                Access::Read => "read",
+                Access::ReadWrite => "read_write",
+                Access::Texture => "texture",
+                Access::WriteTexture => "write_texture",
+            })
+        }));
+        for spec in 0..1u32 << k.flags.len() {
+            let constants: Vec<String> = k
+                .flags
+                .iter()
+                .enumerate()
+                .map(|(i, f)| format!("{}:{}", quote(f), spec >> i & 1))
+                .collect();
+            pipelines.push(format!(
+                "{{\"source\":{},\"entry\":{},\"constants\":{{{}}},\"bindings\":[{}]}}",
+                quote(&name(k.source)),
+                quote(k.entry),
+                constants.join(","),
+                bindings.join(",")
+            ));
+        }
+    }
+    format!(
+        "{{\"sources\":{{{}}},\"pipelines\":[\n{}\n]}}\n",
+        sources.join(",\n"),
+        pipelines.join(",\n")
+    )
+}
+
+fn name(source: Source) -> String {
+    format!("{source:?}")
+}
+
+/// `text` as a JSON string.
+fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_inventory_lists_every_kernel_and_specialisation() {
+        let json = super::tint_json();
+        let pipelines = json.matches("\"entry\":").count();
+        let want: usize = super::ALL.iter().map(|k| 1 << k.flags.len()).sum();
+        assert_eq!(pipelines, want);
+        assert!(
+            json.contains("enable subgroups;"),
+            "Tint needs the directive"
+        );
+        assert_eq!(super::quote("a\"b\\\n"), "\"a\\\"b\\\\\\n\"");
+    }
+}
