@@ -50,6 +50,7 @@ pub mod reference;
 /// The small seeded generator behind weight init and shuffling; not a stable API.
 #[doc(hidden)]
 pub mod rng;
+pub mod selftest;
 pub mod train;
 
 pub use error::{Error, Result, INSTALL_HINT};

@@ -37,6 +37,11 @@ pub struct GpuOptions {
     pub backends: Option<wgpu::Backends>,
     /// The first adapter whose name contains this, in any case (`"llvmpipe"`, `"nvidia"`).
     pub adapter_name: Option<String>,
+    /// Open the device with WebGPU's default limits (256 invocations per workgroup, 16 KiB
+    /// of workgroup memory, 128 MiB per storage binding, 8 storage buffers per stage, …)
+    /// instead of the adapter's own maxima: what a browser and some Apple and mobile devices
+    /// give, to test on a desktop. `WGPU_BACKPROP_LIMITS=webgpu` sets it too.
+    pub webgpu_limits: bool,
 }
 
 /// The features used where the adapter has them: GPU timing, subgroups, the disk cache.
@@ -62,6 +67,19 @@ impl GpuOptions {
             .ok()
             .filter(|n| !n.is_empty())
             .or_else(|| self.adapter_name.clone())
+    }
+
+    fn webgpu_limits(&self) -> bool {
+        self.webgpu_limits || std::env::var("WGPU_BACKPROP_LIMITS").is_ok_and(|v| v == "webgpu")
+    }
+
+    /// The limits to request of `adapter`.
+    fn limits(&self, adapter: &wgpu::Adapter) -> wgpu::Limits {
+        if self.webgpu_limits() {
+            wgpu::Limits::default()
+        } else {
+            adapter.limits()
+        }
     }
 
     fn instance(&self) -> wgpu::Instance {
@@ -127,7 +145,7 @@ impl Gpu {
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("wgpu-backprop"),
                 required_features: adapter.features() & WANTED,
-                required_limits: adapter.limits(),
+                required_limits: options.limits(&adapter),
                 ..Default::default()
             })
             .await

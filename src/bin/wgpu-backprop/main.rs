@@ -5,12 +5,13 @@ mod info;
 mod lab;
 mod plot;
 mod print;
+mod selftest;
 mod train;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use wgpu_backprop::Gpu;
+use wgpu_backprop::{Gpu, GpuOptions};
 
 /// Neural-network layers with forward and backward passes as WGSL compute shaders.
 ///
@@ -38,6 +39,9 @@ enum Command {
     Eval(train::EvalArgs),
     /// Measure every kernel's GPU time (GFLOP/s, GB/s) on this adapter
     Bench(bench::BenchArgs),
+    /// Check every kernel variant and automatic choice against an f64 CPU reference on this
+    /// adapter (run it first on an unusual GPU; attach its output to a bug report)
+    Selftest(selftest::SelftestArgs),
     /// Print the adapter, backend, enabled features and limits
     Info(info::InfoArgs),
     /// Print every pipeline, composed for Tint, as JSON (for scripts/tint/check.mjs)
@@ -59,7 +63,12 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    let result = Gpu::new().and_then(|gpu| match cli.command {
+    let options = GpuOptions {
+        webgpu_limits: matches!(&cli.command, Some(Command::Selftest(a)) if a.webgpu_limits),
+        ..GpuOptions::default()
+    };
+    let mut failed = false;
+    let result = Gpu::with_options(&options).and_then(|gpu| match cli.command {
         None => lab::run(&gpu).and_then(|()| {
             println!(
                 "Part 4: training a classifier on the digits set (wgpu-backprop train --help)"
@@ -75,8 +84,13 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some(Command::Kernels) => Ok(()), // printed above
+        Some(Command::Selftest(args)) => {
+            failed = !selftest::run(&gpu, &args);
+            Ok(())
+        }
     });
     match result {
+        Ok(()) if failed => ExitCode::FAILURE,
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -23,6 +23,7 @@ from ._core import (
     load,
     load_digits,
     mlp,
+    selftest,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "mlp",
     "neurons",
     "nodes",
+    "selftest",
 ]

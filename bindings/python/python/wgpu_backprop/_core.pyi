@@ -15,6 +15,11 @@ F32 = npt.NDArray[np.float32]
 def device() -> Dict[str, str]:
     """The adapter every layer runs on: name, backend, device_type, driver, driver_info."""
 
+def selftest(quick: bool = False) -> Dict[str, Any]:
+    """Every kernel variant and automatic choice against an f64 reference on this adapter:
+    ``passed``, ``adapter``, ``seconds``, ``rows``, ``auto`` and ``table`` (text to attach to
+    a bug report). ``quick``: a subset, about a minute on a CPU device."""
+
 class _Node:
     def forward(self, x: npt.ArrayLike) -> F32:
         """y = f(x) as float32, shaped like x. Remembers what ``backward`` needs."""

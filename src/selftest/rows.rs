@@ -1,0 +1,199 @@
+//! The row-wise and element-wise rows of the self-check: softmax forward and backward on every
+//! row kernel (rows of 1, 31, 33, 1,024, 16,385 and 1,000,000, with large and constant rows),
+//! column sums and `sum_all` in every form (integers: exact), and ReLU over NaN, ±0, ±inf,
+//! subnormals and the largest floats (exact, NaN kept).
+
+use super::{floats, integers, Family, Options, Row, Tol, EXACT};
+use crate::gpu::Gpu;
+use crate::ops::{self, RowKernel, SumKernel};
+use crate::reference;
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// exp and the division carry a few ulps each; values that underflow are within `abs`.
+const SOFTMAX_TOL: Tol = Tol {
+    abs: 1e-12,
+    rel: 1e-5,
+};
+/// The backward, relative to y·(|g| + Σ|g·y|), the size of its terms.
+const SOFTMAX_BACKWARD_TOL: Tol = Tol {
+    abs: 1e-12,
+    rel: 3e-5,
+};
+
+pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Vec<Row>) {
+    softmax(gpu, options, rows);
+    sums(gpu, options, rows);
+    rows.push(relu(gpu, options));
+}
+
+/// Row lengths, and how many rows of each.
+fn softmax_shapes(quick: bool) -> Vec<(usize, usize)> {
+    let mut shapes = vec![(5, 1), (5, 31), (5, 33), (4, 1024)];
+    if !quick {
+        shapes.extend([(3, 16_385), (2, 1_000_000)]);
+    }
+    shapes
+}
+
+/// A batch of rows: random in [-5, 5), the first row in [-1000, 1000) (exp overflows unless
+/// the maximum is taken out), the last constant.
+fn softmax_input(rng: &mut Rng, rows: usize, cols: usize) -> (Vec<f32>, Vec<f64>) {
+    let (mut x, _) = floats(rng, rows * cols, -5.0, 5.0);
+    for v in &mut x[..cols] {
+        *v *= 200.0;
+    }
+    if rows > 1 {
+        x[(rows - 1) * cols..].fill(2.5);
+    }
+    let x64 = x.iter().map(|&v| f64::from(v)).collect();
+    (x, x64)
+}
+
+fn softmax(gpu: &Gpu, options: &Options, out: &mut Vec<Row>) {
+    let kernels = [
+        RowKernel::Auto,
+        RowKernel::PerWorkgroup,
+        RowKernel::PerInvocation,
+        RowKernel::Registers,
+        RowKernel::Chunked,
+    ];
+    let mut rng = Rng::new(23);
+    let data: Vec<_> = softmax_shapes(options.quick)
+        .into_iter()
+        .map(|(rows, cols)| {
+            let (x, x64) = softmax_input(&mut rng, rows, cols);
+            let (g, g64) = floats(&mut rng, rows * cols, -1.0, 1.0);
+            let y64 = reference::softmax(&x64, cols);
+            let dx64 = reference::softmax_backward(&y64, &g64, cols);
+            let scale = backward_scale(&y64, &g64, cols);
+            (rows, cols, x, g, y64, dx64, scale)
+        })
+        .collect();
+    for kernel in kernels {
+        let name = format!("softmax {kernel:?}").to_lowercase();
+        let mut forward = Family::new(&name, "forward: rows 1..1e6, large, constant");
+        let mut backward = Family::new(&name, "backward: the same rows");
+        for (rows, cols, x, g, y64, dx64, scale) in &data {
+            let case = format!("{rows}x{cols}");
+            let shape = [*rows, *cols];
+            let y = forward.time(|| {
+                let x = Tensor::from_slice(gpu, x, &shape)?;
+                ops::softmax_forward_with(kernel, &x)?.to_vec()
+            });
+            forward.check(&case, y, y64, None, SOFTMAX_TOL);
+            // The backward from the reference y (rounded to f32): it is checked alone.
+            let y32: Vec<f32> = y64.iter().map(|&v| v as f32).collect();
+            let dx = backward.time(|| {
+                let y = Tensor::from_slice(gpu, &y32, &shape)?;
+                let g = Tensor::from_slice(gpu, g, &shape)?;
+                ops::softmax_backward_with(kernel, &y, &g)?.to_vec()
+            });
+            backward.check(&case, dx, dx64, Some(scale), SOFTMAX_BACKWARD_TOL);
+        }
+        out.extend([forward.done(), backward.done()]);
+    }
+}
+
+/// y·(|g| + Σ|g·y|) per element: what bounds the backward's rounding.
+fn backward_scale(y: &[f64], g: &[f64], cols: usize) -> Vec<f64> {
+    let mut scale = Vec::with_capacity(y.len());
+    for (yr, gr) in y.chunks(cols).zip(g.chunks(cols)) {
+        let dot: f64 = yr.iter().zip(gr).map(|(a, b)| (a * b).abs()).sum();
+        scale.extend(yr.iter().zip(gr).map(|(yv, gv)| yv * (gv.abs() + dot)));
+    }
+    scale
+}
+
+fn sums(gpu: &Gpu, options: &Options, out: &mut Vec<Row>) {
+    let kernels = [
+        SumKernel::Auto,
+        SumKernel::Columns,
+        SumKernel::Tree,
+        SumKernel::Subgroup,
+    ];
+    let mut columns = vec![(1, 1), (3, 17), (1031, 5), (64, 257)];
+    let mut totals = vec![1, 3, 4095, 4097, 65_537];
+    if !options.quick {
+        columns.extend([(16_385, 3), (100_000, 7)]);
+        totals.push(1_000_000);
+    }
+    let mut rng = Rng::new(31);
+    for kernel in kernels {
+        let name = format!("sum {kernel:?}").to_lowercase();
+        let mut col = Family::new(&name, "column_sum (exact)");
+        for &(r, c) in &columns {
+            let (x, x64) = integers(&mut rng, r * c, 8);
+            let mut want = vec![0.0; c];
+            for row in x64.chunks(c) {
+                want.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+            }
+            let got = col.time(|| {
+                let t = Tensor::from_slice(gpu, &x, &[r, c])?;
+                ops::column_sum_with(kernel, &t)?.to_vec()
+            });
+            col.check(&format!("{r}x{c}"), got, &want, None, EXACT);
+        }
+        let mut all = Family::new(&name, "sum_all (exact)");
+        for &n in &totals {
+            let (x, x64) = integers(&mut rng, n, 8);
+            let got = all.time(|| {
+                let t = Tensor::from_slice(gpu, &x, &[n])?;
+                ops::sum_all_with(kernel, &t)?.to_vec()
+            });
+            all.check(&format!("{n}"), got, &[x64.iter().sum()], None, EXACT);
+        }
+        out.extend([col.done(), all.done()]);
+    }
+}
+
+/// ReLU forward and backward, exact, over the values IEEE makes awkward.
+fn relu(gpu: &Gpu, options: &Options) -> Row {
+    let special = [
+        f32::NAN,
+        -f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        0.0,
+        -0.0,
+        f32::MIN_POSITIVE / 4.0,
+        -f32::MIN_POSITIVE / 4.0,
+        f32::MAX,
+        f32::MIN,
+        1.5,
+        -1.5,
+    ];
+    let mut lengths = vec![1, 3, 4, 5, 12, 1023, 1025];
+    if !options.quick {
+        lengths.push(100_003);
+    }
+    let mut rng = Rng::new(37);
+    let mut f = Family::new("relu", "forward+backward: NaN, +-0, +-inf (exact)");
+    for n in lengths {
+        let (mut x, _) = floats(&mut rng, n, -2.0, 2.0);
+        for (v, s) in x.iter_mut().zip(special.iter().cycle().skip(n % 7)) {
+            if rng.below(2) == 0 {
+                *v = *s;
+            }
+        }
+        let (mut g, _) = floats(&mut rng, n, -1.0, 1.0);
+        g[0] = f32::NAN; // masked where x ≤ 0, propagated where x > 0
+        let (x64, g64) = (reference::to_f64(&x), reference::to_f64(&g));
+        let y = f.time(|| ops::relu_forward(&Tensor::from_slice(gpu, &x, &[n])?)?.to_vec());
+        f.check(
+            &format!("forward {n}"),
+            y,
+            &reference::relu(&x64),
+            None,
+            EXACT,
+        );
+        let dx = f.time(|| {
+            let tx = Tensor::from_slice(gpu, &x, &[n])?;
+            let tg = Tensor::from_slice(gpu, &g, &[n])?;
+            ops::relu_backward(&tx, &tg)?.to_vec()
+        });
+        let want = reference::relu_backward(&x64, &g64);
+        f.check(&format!("backward {n}"), dx, &want, None, EXACT);
+    }
+    f.done()
+}
