@@ -2,7 +2,7 @@
 //! forward and backward through the fused kernels and through the explicit Jacobian, against
 //! the f64 reference (Linear also its weight and bias gradients).
 
-use super::{floats, Family, Options, Row, Tol};
+use super::{floats, Family, Options, Row, Rows, Tol};
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::layer::Layer;
@@ -26,7 +26,7 @@ const LINEAR_TOL: Tol = Tol {
     rel: 1e-5,
 };
 
-pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Vec<Row>) {
+pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
     rows.push(lab(gpu));
     rows.push(linear(gpu, options));
     rows.push(nodes_jacobian(gpu));

@@ -4,7 +4,7 @@
 //! loops, split-K's ranges), and one product of 1024 on a side. Integer data: every case is
 //! exact in f32, so the tolerance is zero; the 1024³ product uses floats.
 
-use super::{floats, integers, Family, Options, Row, Tol, EXACT};
+use super::{floats, integers, Family, Options, Rows, Tol, EXACT};
 use crate::gpu::Gpu;
 use crate::ops::{self, MatmulKernel, Transpose};
 use crate::reference;
@@ -120,7 +120,7 @@ fn case(
     family.check(&name, got, &want, Some(&scale), tol);
 }
 
-pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Vec<Row>) {
+pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
     let mut kernels = vec![MatmulKernel::Auto];
     kernels.extend(MatmulKernel::FORCED);
     let shapes: &[(usize, usize, usize)] = if options.quick { &QUICK } else { &SHAPES };
@@ -161,7 +161,7 @@ pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Vec<Row>) {
 }
 
 /// Every kernel on one 1024³ product of floats (one f64 reference for all).
-fn large(gpu: &Gpu, rows: &mut Vec<Row>) {
+fn large(gpu: &Gpu, rows: &mut Rows<'_>) {
     let mut rng = Rng::new(29);
     let shape = (LARGE, LARGE, LARGE);
     let trans = TRANSPOSES[0];

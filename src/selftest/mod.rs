@@ -49,9 +49,46 @@ pub struct Row {
 }
 
 impl Row {
+    /// The table's header line.
+    pub fn header() -> String {
+        format!(
+            "{:<28} {:<40} {:>6} {:>10} {:>8}  result\n",
+            "kernel", "cases", "count", "worst/tol", "seconds"
+        )
+    }
+
     /// Whether every case agreed within tolerance and none failed.
     pub fn passed(&self) -> bool {
         self.error.is_none() && self.worst <= 1.0
+    }
+
+    /// The row as a line of the table.
+    pub fn line(&self) -> String {
+        let verdict = match (&self.error, self.passed()) {
+            (Some(e), _) => format!("FAIL: {e}"),
+            (None, true) => "pass".to_string(),
+            (None, false) => format!("FAIL: worst {}", self.worst_at),
+        };
+        format!(
+            "{:<28} {:<40} {:>6} {:>10.3e} {:>8.2}  {verdict}\n",
+            self.kernel, self.family, self.cases, self.worst, self.seconds
+        )
+    }
+
+    /// The row as one JSON object.
+    pub fn json(&self) -> String {
+        format!(
+            "{{\"kernel\":{},\"family\":{},\"cases\":{},\"worst\":{},\"worst_at\":{},\
+             \"error\":{},\"seconds\":{:.3},\"passed\":{}}}",
+            quote(&self.kernel),
+            quote(&self.family),
+            self.cases,
+            number(self.worst),
+            quote(&self.worst_at),
+            self.error.as_deref().map_or("null".into(), quote),
+            self.seconds,
+            self.passed()
+        )
     }
 }
 
@@ -77,21 +114,9 @@ impl Report {
 
     /// A table for people: one line per row, then the verdict.
     pub fn table(&self) -> String {
-        let mut out = format!("selftest on {}\n", self.adapter);
-        out.push_str(&format!(
-            "{:<28} {:<40} {:>6} {:>10} {:>8}  result\n",
-            "kernel", "cases", "count", "worst/tol", "seconds"
-        ));
+        let mut out = format!("selftest on {}\n{}", self.adapter, Row::header());
         for r in &self.rows {
-            let verdict = match (&r.error, r.passed()) {
-                (Some(e), _) => format!("FAIL: {e}"),
-                (None, true) => "pass".to_string(),
-                (None, false) => format!("FAIL: worst {}", r.worst_at),
-            };
-            out.push_str(&format!(
-                "{:<28} {:<40} {:>6} {:>10.3e} {:>8.2}  {verdict}\n",
-                r.kernel, r.family, r.cases, r.worst, r.seconds
-            ));
+            out.push_str(&r.line());
         }
         for (class, variant, how) in &self.auto_choices {
             out.push_str(&format!("auto: {class} -> {variant} ({how})\n"));
@@ -109,24 +134,7 @@ impl Report {
 
     /// The report as one JSON object.
     pub fn json(&self) -> String {
-        let rows: Vec<String> = self
-            .rows
-            .iter()
-            .map(|r| {
-                format!(
-                    "{{\"kernel\":{},\"family\":{},\"cases\":{},\"worst\":{},\"worst_at\":{},\
-                     \"error\":{},\"seconds\":{:.3},\"passed\":{}}}",
-                    quote(&r.kernel),
-                    quote(&r.family),
-                    r.cases,
-                    number(r.worst),
-                    quote(&r.worst_at),
-                    r.error.as_deref().map_or("null".into(), quote),
-                    r.seconds,
-                    r.passed()
-                )
-            })
-            .collect();
+        let rows: Vec<String> = self.rows.iter().map(Row::json).collect();
         let auto: Vec<String> = self
             .auto_choices
             .iter()
@@ -146,12 +154,22 @@ impl Report {
 /// Runs the self-check on `gpu`. Never panics and never stops early: an op's `Err` fails its
 /// row and the rest still runs.
 pub fn run(gpu: &Gpu, options: &Options) -> Report {
+    run_with(gpu, options, &mut |_| {})
+}
+
+/// [`run`], calling `on_row` with each row as soon as it is done (to print progress, or keep
+/// what ran when a time limit cuts the run short).
+pub fn run_with(gpu: &Gpu, options: &Options, on_row: &mut dyn FnMut(&Row)) -> Report {
     let start = Instant::now();
     let info = gpu.adapter_info();
-    let mut rows = Vec::new();
+    let mut rows = Rows {
+        rows: Vec::new(),
+        on_row,
+    };
     matmul::run(gpu, options, &mut rows);
     rows::run(gpu, options, &mut rows);
     layers::run(gpu, options, &mut rows);
+    let rows = rows.rows;
     Report {
         adapter: format!(
             "{} ({:?}, driver {} {})",
@@ -164,6 +182,23 @@ pub fn run(gpu: &Gpu, options: &Options) -> Report {
             .map(|t| (t.class, t.variant, format!("{:?}", t.source).to_lowercase()))
             .collect(),
         seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// The rows so far, each passed on as it is added.
+pub(crate) struct Rows<'a> {
+    rows: Vec<Row>,
+    on_row: &'a mut dyn FnMut(&Row),
+}
+
+impl Rows<'_> {
+    pub(crate) fn push(&mut self, row: Row) {
+        (self.on_row)(&row);
+        self.rows.push(row);
+    }
+
+    pub(crate) fn extend(&mut self, rows: impl IntoIterator<Item = Row>) {
+        rows.into_iter().for_each(|r| self.push(r));
     }
 }
 

@@ -3,7 +3,7 @@
 //! column sums and `sum_all` in every form (integers: exact), and ReLU over NaN, ±0, ±inf,
 //! subnormals and the largest floats (exact, NaN kept).
 
-use super::{floats, integers, Family, Options, Row, Tol, EXACT};
+use super::{floats, integers, Family, Options, Row, Rows, Tol, EXACT};
 use crate::gpu::Gpu;
 use crate::ops::{self, RowKernel, SumKernel};
 use crate::reference;
@@ -21,7 +21,7 @@ const SOFTMAX_BACKWARD_TOL: Tol = Tol {
     rel: 3e-5,
 };
 
-pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Vec<Row>) {
+pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
     softmax(gpu, options, rows);
     sums(gpu, options, rows);
     rows.push(relu(gpu, options));
@@ -50,7 +50,7 @@ fn softmax_input(rng: &mut Rng, rows: usize, cols: usize) -> (Vec<f32>, Vec<f64>
     (x, x64)
 }
 
-fn softmax(gpu: &Gpu, options: &Options, out: &mut Vec<Row>) {
+fn softmax(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
     let kernels = [
         RowKernel::Auto,
         RowKernel::PerWorkgroup,
@@ -105,7 +105,7 @@ fn backward_scale(y: &[f64], g: &[f64], cols: usize) -> Vec<f64> {
     scale
 }
 
-fn sums(gpu: &Gpu, options: &Options, out: &mut Vec<Row>) {
+fn sums(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
     let kernels = [
         SumKernel::Auto,
         SumKernel::Columns,

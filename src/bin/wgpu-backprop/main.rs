@@ -5,6 +5,7 @@ mod info;
 mod lab;
 mod plot;
 mod print;
+mod report;
 mod selftest;
 mod train;
 
@@ -47,18 +48,28 @@ enum Command {
     /// Print every pipeline, composed for Tint, as JSON (for scripts/tint/check.mjs)
     #[command(hide = true)]
     Kernels,
+    /// Write the summary.md of a GPU report kit run from the files its run.sh left in DIR
+    #[command(hide = true)]
+    ReportSummary {
+        /// The kit run's working directory
+        dir: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let cli = Cli::parse();
-    match cli.command {
+    match &cli.command {
         Some(Command::Info(info::InfoArgs { all: true })) => {
             info::list_all();
             return ExitCode::SUCCESS;
         }
         Some(Command::Kernels) => {
             print!("{}", wgpu_backprop::inventory::tint_json());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::ReportSummary { dir }) => {
+            print!("{}", report::summary(dir));
             return ExitCode::SUCCESS;
         }
         _ => {}
@@ -83,7 +94,7 @@ fn main() -> ExitCode {
             info::run(&gpu);
             Ok(())
         }
-        Some(Command::Kernels) => Ok(()), // printed above
+        Some(Command::Kernels | Command::ReportSummary { .. }) => Ok(()), // done above
         Some(Command::Selftest(args)) => {
             failed = !selftest::run(&gpu, &args);
             Ok(())
