@@ -257,20 +257,23 @@ fn pinned_choices_are_used_untimed() {
         product(&probe);
         product_class(&probe).expect("tuned").class
     };
-    gpu.pin_tuned(&[(class.clone(), "tiled".into())]);
+    // A candidate on every device, neither the static choice nor the fake's favourite.
+    let (name, kernel) = if gpu.adapter_info().device_type == wgpu::DeviceType::Cpu {
+        ("tiled", ops::MatmulKernel::Tiled)
+    } else {
+        ("blocked64", ops::MatmulKernel::Blocked64)
+    };
+    gpu.pin_tuned(&[(class.clone(), name.into())]);
     let bits = product(&gpu);
     assert!(clock.calls().is_empty(), "{:?}", clock.calls());
     let t = product_class(&gpu).expect("pinned");
-    assert_eq!(
-        (t.variant.as_str(), t.source),
-        ("tiled", TuneSource::Pinned)
-    );
+    assert_eq!((t.variant.as_str(), t.source), (name, TuneSource::Pinned));
     let mut rng = Rng::new(9);
     let a = upload(&gpu, &rand_vec(&mut rng, 128 * 96, -1.0, 1.0), &[128, 96]);
     let b = upload(&gpu, &rand_vec(&mut rng, 96 * 64, -1.0, 1.0), &[96, 64]);
     let no = ops::Transpose::No;
-    let tiled = ops::gemm_with(ops::MatmulKernel::Tiled, (&a, no), (&b, no), None).unwrap();
-    let want: Vec<u32> = read(&tiled).iter().map(|v| v.to_bits()).collect();
+    let forced = ops::gemm_with(kernel, (&a, no), (&b, no), None).unwrap();
+    let want: Vec<u32> = read(&forced).iter().map(|v| v.to_bits()).collect();
     assert_eq!(bits, want, "the pinned kernel ran");
 }
 

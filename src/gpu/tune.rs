@@ -270,6 +270,26 @@ pub(crate) fn ticks_to_seconds(start: u64, end: u64, period: f32) -> Option<f64>
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// Inside a timed bracket other threads cannot record (their ops would land in the
+    /// timing); the timing thread itself still can, and the lock is released after.
+    #[test]
+    fn a_timed_bracket_keeps_other_threads_out() {
+        let gpu = Gpu::new().unwrap_or_else(|e| panic!("these tests need a GPU adapter: {e}"));
+        let mut others_blocked = Vec::new();
+        let timed = DeviceClock::default().time(&gpu, "relu", 2, &mut || {
+            let g = gpu.clone();
+            let probe = std::thread::spawn(move || g.inner.recording.try_read().is_err());
+            others_blocked.push(probe.join().unwrap_or(false));
+            let t = crate::Tensor::from_slice(&gpu, &[1.0, -1.0], &[2])?;
+            crate::ops::relu_forward(&t).map(drop)
+        });
+        assert!(timed.is_ok_and(|s| s >= 0.0));
+        assert_eq!(others_blocked, [true, true]);
+        assert!(gpu.inner.recording.try_read().is_ok(), "released after");
+    }
+
     #[test]
     fn timestamps_that_go_backwards_give_none() {
         assert_eq!(super::ticks_to_seconds(10, 5, 1.0), None);

@@ -221,3 +221,37 @@ fn every_uniform_struct_mirrors_its_wgsl_params() {
         );
     }
 }
+
+/// The matmul kernels keep their accumulators and operands in named variables: a driver that
+/// does not unroll keeps an indexed private array in local memory (a memory access per FMA).
+/// The vec4 kernel had `var acc: array<vec4<f32>, 4>` until it was written out.
+#[test]
+fn matmul_kernels_keep_no_private_arrays() {
+    let sources = [
+        Source::MatmulVec4,
+        Source::MatmulRegister,
+        Source::MatmulTexture,
+        Source::MatmulBlocked(super::Tile::T128x128),
+        Source::MatmulBlocked(super::Tile::T128x64),
+        Source::MatmulBlocked(super::Tile::T64x64),
+    ];
+    let mut found = Vec::new();
+    for source in sources {
+        let wgsl = source.wgsl();
+        let module = naga::front::wgsl::parse_str(&wgsl).expect("parses");
+        let functions = module
+            .functions
+            .iter()
+            .map(|(_, f)| f)
+            .chain(module.entry_points.iter().map(|e| &e.function));
+        for f in functions {
+            for (_, var) in f.local_variables.iter() {
+                if let naga::TypeInner::Array { .. } = module.types[var.ty].inner {
+                    let name = f.name.clone().unwrap_or_default();
+                    found.push(format!("{source:?} {name}: var {:?}", var.name));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "private arrays: {found:?}");
+}

@@ -43,18 +43,67 @@ const TEXTURE_MIN_FMAS: usize = 1 << 23;
 /// Products smaller than this many multiply-adds take the static choice untuned.
 const TUNE_MIN_FMAS: usize = 1 << 16;
 
-/// The autotuner's shape class: the transposes and each dimension rounded up to a power of 2.
-fn tune_class((ta, tb): (Transpose, Transpose), m: usize, n: usize, k: usize) -> String {
+/// The autotuner's shape class: the transposes, whether every row is whole vec4s (`a4`, else
+/// `a1`: the vec4 kernels take only those), and each dimension rounded up to a power of 2.
+fn tune_class(
+    (ta, tb): (Transpose, Transpose),
+    aligned: bool,
+    (m, n, k): (usize, usize, usize),
+) -> String {
     let t = |t: Transpose| if t == Transpose::Yes { 'T' } else { 'N' };
     let p = |d: usize| d.next_power_of_two();
     format!(
-        "matmul {}{} m<={} n<={} k<={}",
+        "matmul {}{} a{} m<={} n<={} k<={}",
         t(ta),
         t(tb),
+        if aligned { 4 } else { 1 },
         p(m),
         p(n),
         p(k)
     )
+}
+
+/// One line of [`GPU_RULES`]: what it says, when it holds, the kernel then.
+type Rule = (&'static str, fn(Shape) -> bool, MatmulKernel);
+
+/// What the static GPU choice looks at.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    mnk: (usize, usize, usize),
+    trans_b: bool,
+    aligned: bool,
+}
+
+/// The static choice on GPUs (untuned, `WGPU_BACKPROP_AUTOTUNE=off`, the autotuner's first
+/// candidate): the first rule that holds. Linear's dX = dY·Wᵀ has a transposed B, which the
+/// vec4 kernel reads 16 rows apart per warp (an estimated 2–5 TFLOP/s on an H100 against a
+/// 28 target), so it never gets one; big products go to the 128×128 tile (the most reuse per
+/// load); few output tiles over a long K to split-K, which puts the idle GPU on K's ranges.
+const GPU_RULES: [Rule; 4] = [
+    (
+        "fewer than 64 64x64 output tiles and K >= 4096",
+        |s| blocked::split_useful(s.mnk),
+        MatmulKernel::SplitK,
+    ),
+    (
+        "64 or more 128x128 output tiles",
+        |s| s.mnk.0.div_ceil(128) * s.mnk.1.div_ceil(128) >= 64,
+        MatmulKernel::Blocked128,
+    ),
+    (
+        "rows are whole vec4s and B is not transposed",
+        |s| s.aligned && !s.trans_b,
+        MatmulKernel::Vec4,
+    ),
+    ("anything else", |_| true, MatmulKernel::Blocked64),
+];
+
+/// The first of [`GPU_RULES`] that holds for `shape`.
+fn gpu_static_choice(shape: Shape) -> MatmulKernel {
+    GPU_RULES
+        .iter()
+        .find(|(_, holds, _)| holds(shape))
+        .map_or(MatmulKernel::Blocked64, |r| r.2)
 }
 
 /// Which matmul kernel runs (see `shaders/matmul*.wgsl`).
@@ -63,10 +112,9 @@ pub enum MatmulKernel {
     /// The fastest on this adapter for this shape class, measured by the autotuner the first
     /// time the class comes up (see [`crate::Gpu::tuned`]); untuned (small products, tuning
     /// off or over budget): on CPU devices `Texture` from 2^23 multiply-adds, else `Register`
-    /// (or `Tiled` where it cannot take the shape); on GPUs `Vec4` where it takes the shape
-    /// (the only design measured on an H100 so far: 8.7 TFLOP/s at 1024³, where a 64×64
-    /// workgroup-memory tile ran at 0.45), else `Blocked128` for products of 64 or more
-    /// 128×128 tiles, else `Blocked64`.
+    /// (or `Tiled` where it cannot take the shape); on GPUs the first rule of a table that
+    /// holds (ARCHITECTURE.md): few output tiles over a long K `SplitK`, big products
+    /// `Blocked128`, aligned rows without a transposed B `Vec4`, else `Blocked64`.
     Auto,
     /// 64×64 tiles through workgroup memory, 4×4 per invocation.
     Tiled,
@@ -300,7 +348,8 @@ fn choose(
         return Ok(kernel);
     }
     let gpu = a.gpu();
-    let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let device = gpu.adapter_info().device_type;
+    let cpu = device == wgpu::DeviceType::Cpu;
     let textured = texture::takes(gpu, (m, n, k));
     let fallback = if cpu {
         if textured && m * n * k >= TEXTURE_MIN_FMAS {
@@ -310,30 +359,37 @@ fn choose(
         } else {
             MatmulKernel::Tiled
         }
-    } else if aligned {
-        MatmulKernel::Vec4
-    } else if m.div_ceil(128) * n.div_ceil(128) >= 64 {
-        MatmulKernel::Blocked128
     } else {
-        MatmulKernel::Blocked64
+        gpu_static_choice(Shape {
+            mnk: (m, n, k),
+            trans_b: tb == Transpose::Yes,
+            aligned,
+        })
     };
     if m * n * k < TUNE_MIN_FMAS {
         return Ok(fallback);
     }
-    let list = candidates(cpu, (aligned, textured), (m, n, k));
+    let discrete = device == wgpu::DeviceType::DiscreteGpu;
+    let mut list = candidates((cpu, discrete), (aligned, textured), (m, n, k));
+    if !list.contains(&fallback) {
+        list.insert(0, fallback);
+    }
     let names: Vec<&'static str> = list.iter().map(|c| c.name()).collect();
     let run = |i: usize| gemm_with(list[i], (a, ta), (b, tb), bias).map(drop);
     let static_choice = list.iter().position(|&f| f == fallback).unwrap_or(0);
-    let class = tune_class((ta, tb), m, n, k);
+    let class = tune_class((ta, tb), aligned, (m, n, k));
     Ok(list[gpu.pick(&class, &names, static_choice, run)])
 }
 
-/// The kernels the autotuner times for a product. CPU devices (llvmpipe): the tiled, register,
-/// vec4 and (from [`TEXTURE_MIN_FMAS`]) texture kernels (the blocked family measured slower
-/// there; timing it would spend the first run's tuning budget). GPUs: the blocked tiles,
-/// split-K where the output is small and K long, and the rest but the texture kernel.
+/// The kernels the autotuner times for a product, best first (the static choice is timed
+/// before them all). CPU devices (llvmpipe): the tiled, register, vec4 and (from
+/// [`TEXTURE_MIN_FMAS`]) texture kernels (the blocked family measured slower there; timing it
+/// would spend the first run's tuning budget). GPUs: the blocked tiles, split-K where the
+/// output is small and K long, and vec4; discrete GPUs drop the tiled kernel (scalar loads
+/// through workgroup memory: 0.45 TFLOP/s on an H100 where vec4 ran at 8.7) and the register
+/// kernel (its 32×8 accumulators spill on every GPU), which halves the first run's tuning.
 fn candidates(
-    cpu: bool,
+    (cpu, discrete): (bool, bool),
     (aligned, textured): (bool, bool),
     mnk: (usize, usize, usize),
 ) -> Vec<MatmulKernel> {
@@ -345,12 +401,82 @@ fn candidates(
             list.push(SplitK);
         }
     }
-    list.push(Tiled);
+    if !discrete {
+        list.push(Tiled);
+    }
     if aligned {
-        list.extend([Register, Vec4]);
+        list.extend(if discrete {
+            &[Vec4][..]
+        } else {
+            &[Register, Vec4]
+        });
     }
     if cpu && textured && mnk.0 * mnk.1 * mnk.2 >= TEXTURE_MIN_FMAS {
         list.push(Texture);
     }
     list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(mnk: (usize, usize, usize), trans_b: bool) -> Shape {
+        let aligned = mnk.1.is_multiple_of(4) && mnk.2.is_multiple_of(4);
+        Shape {
+            mnk,
+            trans_b,
+            aligned,
+        }
+    }
+
+    #[test]
+    fn the_gpu_static_choice_follows_its_table() {
+        use MatmulKernel::*;
+        // Linear's dX = dY·Wᵀ (1024×4096 · (4096×4096)ᵀ): never vec4 with a transposed B.
+        assert_eq!(
+            gpu_static_choice(shape((1024, 4096, 4096), true)),
+            Blocked128
+        );
+        assert_eq!(gpu_static_choice(shape((128, 96, 64), true)), Blocked64);
+        for n in [256, 1024, 4096] {
+            assert_ne!(gpu_static_choice(shape((n, n, n), true)), Vec4);
+        }
+        // Large products on the 128×128 tile, small aligned ones on vec4.
+        assert_eq!(
+            gpu_static_choice(shape((4096, 4096, 4096), false)),
+            Blocked128
+        );
+        assert_eq!(
+            gpu_static_choice(shape((1024, 1024, 1024), false)),
+            Blocked128
+        );
+        assert_eq!(gpu_static_choice(shape((128, 64, 96), false)), Vec4);
+        assert_eq!(gpu_static_choice(shape((127, 65, 33), false)), Blocked64);
+        // Few output tiles, long K: split-K.
+        assert_eq!(gpu_static_choice(shape((64, 64, 65_536), false)), SplitK);
+        assert_eq!(gpu_static_choice(shape((64, 64, 65_536), true)), SplitK);
+    }
+
+    #[test]
+    fn discrete_gpus_time_neither_tiled_nor_register_and_the_order_is_kept() {
+        use MatmulKernel::*;
+        let mnk = (1024, 1024, 1024);
+        let discrete = candidates((false, true), (true, false), mnk);
+        assert_eq!(discrete, vec![Blocked128, Blocked128x64, Blocked64, Vec4]);
+        let integrated = candidates((false, false), (true, false), mnk);
+        assert_eq!(integrated[..3], [Blocked128, Blocked128x64, Blocked64]);
+        assert_eq!(integrated[3..], [Tiled, Register, Vec4]);
+        let cpu = candidates((true, false), (true, true), mnk);
+        assert_eq!(cpu, vec![Tiled, Register, Vec4, Texture]);
+    }
+
+    #[test]
+    fn the_tune_class_tells_aligned_from_unaligned_shapes() {
+        let no = (Transpose::No, Transpose::No);
+        let a = tune_class(no, true, (128, 64, 96));
+        let b = tune_class(no, false, (127, 63, 95));
+        assert_ne!(a, b);
+        assert_eq!(a, "matmul NN a4 m<=128 n<=64 k<=128");
+    }
 }
