@@ -132,8 +132,8 @@ fn loss_pass(
             kernel,
             spec: 0,
             params: LossParams {
-                rows: u32_of(rows),
-                cols: u32_of(cols),
+                rows: u32_of(op, rows)?,
+                cols: u32_of(op, cols)?,
                 inv_count: inv,
                 _pad: 0,
             }

@@ -284,7 +284,7 @@ fn update(
         s.make_unique(op)?;
     }
     let gpu = p.value.gpu();
-    words.n = u32_of(p.value.len());
+    words.n = u32_of(op, p.value.len())?;
     let mut buffers = vec![p.value.buffer(), grad.buffer()];
     buffers.extend(state.iter().map(|s| s.buffer()));
     let grid = gpu.grid_1d(op, p.value.len().div_ceil(256) as u64)?;

@@ -106,10 +106,10 @@ fn build(
             kernel,
             spec: 0,
             params: JacobianParams {
-                rows: u32_of(rows),
-                cols: u32_of(cols),
-                a: u32_of(a),
-                b: u32_of(b),
+                rows: u32_of(op, rows)?,
+                cols: u32_of(op, cols)?,
+                a: u32_of(op, a)?,
+                b: u32_of(op, b)?,
             }
             .words(),
             buffers: &[src.buffer(), jac.buffer()],

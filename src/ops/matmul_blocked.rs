@@ -70,12 +70,12 @@ pub(crate) fn launch(p: &Product<'_>, tile: Tile, splits: usize) -> Result<()> {
     }
     let row_tiles = m.div_ceil(bm);
     let params = MatmulBlockedParams {
-        m: u32_of(m),
-        n: u32_of(n),
-        k: u32_of(k),
-        k_split: u32_of(k_split),
-        row_tiles: u32_of(row_tiles),
-        splits: u32_of(splits),
+        m: u32_of(OP, m)?,
+        n: u32_of(OP, n)?,
+        k: u32_of(OP, k)?,
+        k_split: u32_of(OP, k_split)?,
+        row_tiles: u32_of(OP, row_tiles)?,
+        splits: u32_of(OP, splits)?,
         ..Default::default()
     };
     let grid = p
@@ -118,9 +118,9 @@ fn sum_splits(p: &Product<'_>, partials: &wgpu::Buffer, splits: usize) -> Result
         spec |= SPLIT_RELU;
     }
     let params = MatmulSplitParams {
-        len: u32_of(m * n),
-        n: u32_of(n),
-        splits: u32_of(splits),
+        len: u32_of(OP, m * n)?,
+        n: u32_of(OP, n)?,
+        splits: u32_of(OP, splits)?,
         _pad: 0,
     };
     let [_, _, bias, c] = p.buffers;

@@ -23,7 +23,7 @@ pub(crate) fn unfused(
     (m, n, k): (usize, usize, usize),
 ) -> Result<()> {
     const OP: &str = "matmul";
-    let (m32, n32, k32) = (u32_of(m), u32_of(n), u32_of(k));
+    let (m32, n32, k32) = (u32_of(OP, m)?, u32_of(OP, n)?, u32_of(OP, k)?);
     let (which, rows, words) = match kernel {
         MatmulKernel::Register => {
             let p = MatmulRegisterParams {
@@ -75,11 +75,11 @@ fn launch_tiled(
         let k1 = (k0 + chunk).min(k);
         let spec = if i == 0 { spec } else { spec | ACCUMULATE };
         let words = MatmulParams {
-            m: u32_of(m),
-            n: u32_of(n),
-            k: u32_of(k),
-            k0: u32_of(k0),
-            k1: u32_of(k1),
+            m: u32_of(OP, m)?,
+            n: u32_of(OP, n)?,
+            k: u32_of(OP, k)?,
+            k0: u32_of(OP, k0)?,
+            k1: u32_of(OP, k1)?,
             ..Default::default()
         };
         gpu.launch(

@@ -65,11 +65,11 @@ pub(crate) fn launch(p: &TextureProduct<'_>) -> Result<()> {
         spec |= TEXTURE_RELU;
     }
     let params = MatmulTextureParams {
-        m: u32_of(m),
-        n: u32_of(n),
-        k: u32_of(k),
-        kq: u32_of(kq),
-        nq: u32_of(nq),
+        m: u32_of(OP, m)?,
+        n: u32_of(OP, n)?,
+        k: u32_of(OP, k)?,
+        kq: u32_of(OP, kq)?,
+        nq: u32_of(OP, nq)?,
         ..Default::default()
     };
     let grid = p
@@ -100,12 +100,13 @@ fn pack(
 ) -> Result<wgpu::TextureView> {
     let quads = cols.div_ceil(4);
     let texels = padded_rows * quads;
+    let texture_height = u32_of(OP, height(padded_rows, cols))?;
     let view = gpu.scoped(OP, || {
         let texture = gpu.device().create_texture(&wgpu::TextureDescriptor {
             label: Some("matmul operand texels"),
             size: wgpu::Extent3d {
                 width: WIDTH as u32,
-                height: u32_of(height(padded_rows, cols)),
+                height: texture_height,
                 depth_or_array_layers: 1,
             },
             mip_level_count: 1,
@@ -118,10 +119,10 @@ fn pack(
         texture.create_view(&Default::default())
     })?;
     let params = PackTextureParams {
-        rows: u32_of(rows),
-        cols: u32_of(cols),
-        quads: u32_of(quads),
-        padded_rows: u32_of(padded_rows),
+        rows: u32_of(OP, rows)?,
+        cols: u32_of(OP, cols)?,
+        quads: u32_of(OP, quads)?,
+        padded_rows: u32_of(OP, padded_rows)?,
     };
     let kernel = (&PACK_TEXTURE, if trans { PACK_TRANS } else { 0 });
     let grid = gpu.grid_1d(OP, texels.div_ceil(64) as u64)?;

@@ -49,7 +49,36 @@ pub(crate) fn same_gpu(op: &'static str, tensors: &[&Tensor]) -> Result<()> {
     Ok(())
 }
 
-/// Converts a size that fits in `u32` (tensor sizes are checked on creation).
-pub(crate) fn u32_of(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
+/// A size for a kernel's uniform, or `Err(TooLarge)` naming `op` where it does not fit in a
+/// `u32` (tensors hold at most 2^31 elements, so only a product of sizes can get there; a
+/// saturated value would silently index the wrong elements).
+pub(crate) fn u32_of(op: &'static str, n: usize) -> Result<u32> {
+    u32::try_from(n).map_err(|_| Error::TooLarge {
+        op,
+        what: "a size passed to a kernel",
+        requested: n as u64,
+        limit: u64::from(u32::MAX),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    /// A size past u32 is an error naming the op; it used to saturate to u32::MAX, which a
+    /// kernel would read as a real (wrong) size.
+    #[test]
+    fn sizes_past_u32_are_an_error_not_saturated() {
+        assert_eq!(super::u32_of("op", 5).ok(), Some(5));
+        assert_eq!(super::u32_of("op", u32::MAX as usize).ok(), Some(u32::MAX));
+        let e = super::u32_of("softmax_forward", u32::MAX as usize + 1);
+        assert!(
+            matches!(
+                e,
+                Err(crate::Error::TooLarge {
+                    op: "softmax_forward",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+    }
 }

@@ -58,9 +58,9 @@ fn column_chunks(x: &Tensor, chunk: usize) -> Result<Tensor> {
     let out = Tensor::empty(gpu, OP, &[chunks, cols])?;
     let [gx, gy, _] = gpu.grid_1d(OP, cols.div_ceil(64) as u64)?;
     let params = ReduceParams {
-        rows: u32_of(rows),
-        cols: u32_of(cols),
-        chunk: u32_of(chunk),
+        rows: u32_of(OP, rows)?,
+        cols: u32_of(OP, cols)?,
+        chunk: u32_of(OP, chunk)?,
         _pad: 0,
     };
     gpu.launch(
@@ -70,7 +70,7 @@ fn column_chunks(x: &Tensor, chunk: usize) -> Result<Tensor> {
             spec: 0,
             params: params.words(),
             buffers: &[x.buffer(), out.buffer()],
-            grid: [gx, gy, u32_of(chunks)],
+            grid: [gx, gy, u32_of(OP, chunks)?],
         },
     )?;
     Ok(out)
@@ -146,7 +146,7 @@ pub fn sum_all_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
         let blocks = len.div_ceil(TREE_BLOCK);
         let out = Tensor::empty(gpu, OP, &[blocks])?;
         let grid = gpu.grid_1d(OP, blocks as u64)?;
-        let (kernel, params) = sum_pass(form, len);
+        let (kernel, params) = sum_pass(OP, form, len)?;
         gpu.launch(
             OP,
             Dispatch {
@@ -166,21 +166,21 @@ pub fn sum_all_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
 
 /// The kernel and uniform of one pass of [`sum_all`]'s tree (`form`: `Tree` or `Subgroup`)
 /// over `len` elements.
-fn sum_pass(form: SumKernel, len: usize) -> (&'static Kernel, [u32; 8]) {
-    if form == SumKernel::Subgroup {
+fn sum_pass(op: &'static str, form: SumKernel, len: usize) -> Result<(&'static Kernel, [u32; 8])> {
+    Ok(if form == SumKernel::Subgroup {
         let p = ReduceSubgroupParams {
-            n: u32_of(len),
+            n: u32_of(op, len)?,
             ..Default::default()
         };
         (&SUM_SUBGROUP, p.words())
     } else {
         let p = ReduceParams {
-            rows: u32_of(len),
+            rows: u32_of(op, len)?,
             cols: 1,
             ..Default::default()
         };
         (&SUM_TREE, p.words())
-    }
+    })
 }
 
 /// acc += x, in place on `acc` (same shape). For running sums kept on the GPU, such as an
@@ -199,7 +199,7 @@ pub fn add_assign(acc: &mut Tensor, x: &Tensor) -> Result<()> {
             kernel: &ADD_ASSIGN,
             spec: 0,
             params: OptimParams {
-                n: u32_of(acc.len()),
+                n: u32_of(OP, acc.len())?,
                 ..Default::default()
             }
             .words(),

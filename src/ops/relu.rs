@@ -34,7 +34,7 @@ fn elementwise(
             kernel,
             spec: 0,
             params: ReluParams {
-                n4: u32_of(n4),
+                n4: u32_of(op, n4)?,
                 ..Default::default()
             }
             .words(),

@@ -110,7 +110,7 @@ fn chunked_passes(
     let out = Tensor::empty(gpu, op, x.shape())?;
     let stats = Tensor::empty(gpu, op, &[rows * chunks * 2 + rows * 2])?;
     let grids = [
-        [u32_of(chunks), u32_of(rows), 1],
+        [u32_of(op, chunks)?, u32_of(op, rows)?, 1],
         gpu.grid_1d(op, rows.div_ceil(64) as u64)?,
         gpu.grid_1d(op, (rows * cols).div_ceil(256) as u64)?,
     ];
@@ -121,8 +121,8 @@ fn chunked_passes(
                 kernel,
                 spec: 0,
                 params: SoftmaxParams {
-                    rows: u32_of(rows),
-                    cols: u32_of(cols),
+                    rows: u32_of(op, rows)?,
+                    cols: u32_of(op, cols)?,
                     ..Default::default()
                 }
                 .words(),
@@ -196,8 +196,8 @@ fn rowwise(
     let choice = tuned(op, f, choice, x, g)?;
     let out = Tensor::empty(gpu, op, x.shape())?;
     let mut params = SoftmaxParams {
-        rows: u32_of(rows),
-        cols: u32_of(cols),
+        rows: u32_of(op, rows)?,
+        cols: u32_of(op, cols)?,
         ..Default::default()
     }
     .words();
@@ -205,9 +205,9 @@ fn rowwise(
         // The fewest lanes (a power of 2) that hold the row at 8 per lane.
         let lanes = cols.div_ceil(8).next_power_of_two().clamp(1, 256);
         params = SoftmaxRegsParams {
-            rows: u32_of(rows),
-            cols: u32_of(cols),
-            lanes: u32_of(lanes),
+            rows: u32_of(op, rows)?,
+            cols: u32_of(op, cols)?,
+            lanes: u32_of(op, lanes)?,
             _pad: 0,
         }
         .words();
