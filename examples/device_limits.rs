@@ -7,8 +7,7 @@
 //!
 //! `cargo run --release --example device_limits`
 
-use std::time::Instant;
-
+use wgpu_backprop::bench::{measure, Method};
 use wgpu_backprop::{Gpu, Result};
 
 const SHADER: &str = r#"
@@ -130,7 +129,10 @@ fn main() -> Result<()> {
         label: Some("device_limits"),
         source: wgpu::ShaderSource::Wgsl(source.into()),
     });
-    let invocations: u32 = 64 * 256;
+    // Enough workgroups to fill the device: 256 on a CPU device (its cores take them in turn);
+    // 2,048 of 64 on a GPU, at least 8 per compute unit up to 256 of them (an H100 has 132).
+    let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let invocations: u32 = 64 * if cpu { 256 } else { 2048 };
     let buffer = |size: u64, usage| {
         device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("device_limits"),
@@ -220,7 +222,7 @@ fn main() -> Result<()> {
             println!("{entry}: {e}");
             continue;
         }
-        let run = || {
+        let record = || {
             gpu.encode("device_limits", |enc| {
                 let mut pass = enc.begin_compute_pass(&Default::default());
                 pass.set_pipeline(&pipeline);
@@ -232,25 +234,24 @@ fn main() -> Result<()> {
                     pass.set_bind_group(*index, group, &[]);
                 }
                 pass.dispatch_workgroups(invocations / 64, 1, 1);
-            })?;
-            gpu.synchronize()
+            })
         };
-        run()?;
-        let mut best = f64::MAX;
-        for _ in 0..3 {
-            let start = Instant::now();
-            run()?;
-            best = best.min(start.elapsed().as_secs_f64());
-        }
+        // GPU timestamps where usable, else the wall clock around submit and wait.
+        let m = measure(&gpu, 3, 1, record)?;
+        let best = m.min_s;
+        let how = match m.method {
+            Method::Timestamps => "timestamps",
+            Method::WallClock => "wall clock",
+        };
         // Per invocation: 4,096 steps of 16 vec4 FMAs (128 FLOPs), or 4,096 vec4 loads.
         let steps = f64::from(invocations) * 4096.0;
         if entry == "fmas" {
             let gflops = steps * 128.0 / best * 1e-9;
-            println!("{entry:>14}: {gflops:8.2} GFLOP/s (best of 3, {best:.3} s)");
+            println!("{entry:>14}: {gflops:8.2} GFLOP/s (best of 3, {best:.4} s, {how})");
         } else {
             let loads = steps / best * 1e-6;
             println!(
-                "{entry:>14}: {loads:8.1} M vec4 loads/s, {:6.2} GB/s (best of 3, {best:.3} s)",
+                "{entry:>14}: {loads:8.1} M vec4 loads/s, {:6.2} GB/s (best of 3, {best:.4} s, {how})",
                 loads * 16e-3
             );
         }

@@ -9,6 +9,38 @@ use wgpu_backprop::optim::{Optimizer, Sgd};
 use wgpu_backprop::rng::Rng;
 use wgpu_backprop::{Error, Gpu, Layer, Tensor};
 
+/// Rows of 3 and 5 put a row's NaN in the same vec4 as its neighbours' values (the chunked
+/// kernels read vec4s of the flat buffer): only the NaN row becomes NaN, forward and backward.
+#[test]
+fn nan_stays_in_its_row_when_rows_straddle_vec4s() {
+    let gpu = gpu();
+    for cols in [3usize, 5] {
+        let mut x: Vec<f32> = (0..4 * cols).map(|i| (i % 7) as f32 * 0.5).collect();
+        x[cols + 1] = f32::NAN; // row 1
+        for kernel in [
+            RowKernel::Chunked,
+            RowKernel::PerWorkgroup,
+            RowKernel::PerInvocation,
+        ] {
+            let t = Tensor::from_slice(&gpu, &x, &[4, cols]).unwrap();
+            let y = softmax_forward_with(kernel, &t).unwrap();
+            let v = read(&y);
+            let g = Tensor::from_slice(&gpu, &vec![1.0; 4 * cols], &[4, cols]).unwrap();
+            let dx = read(&softmax_backward_with(kernel, &y, &g).unwrap());
+            for row in 0..4 {
+                let (yr, dr) = (&v[row * cols..][..cols], &dx[row * cols..][..cols]);
+                let what = format!("{kernel:?} cols {cols} row {row}: y {yr:?} dx {dr:?}");
+                if row == 1 {
+                    assert!(yr.iter().chain(dr).all(|f| f.is_nan()), "{what}");
+                } else {
+                    assert!((yr.iter().sum::<f32>() - 1.0).abs() < 1e-6, "{what}");
+                    assert!(dr.iter().all(|d| d.abs() < 1e-6), "{what}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn nan_in_a_row_makes_only_that_row_nan() {
     let gpu = gpu();

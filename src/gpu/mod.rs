@@ -80,6 +80,29 @@ pub(crate) struct Inner {
     recording: RwLock<()>,
     /// What the autotuner times with.
     tune_clock: Mutex<Arc<dyn TuneClock>>,
+    /// [`Gpu::softmax_chunk`].
+    softmax_chunk: usize,
+}
+
+/// Elements of a row one workgroup of the chunked softmax covers on GPUs: 256 lanes × two vec4s,
+/// so long rows spread over many workgroups.
+const SOFTMAX_CHUNK_GPU: usize = 2_048;
+/// The same on CPU devices, where each workgroup's barriers cost more than its loads: with 2,048,
+/// a 64×65,536 forward took 122–153 ms on llvmpipe, with 16,384 93–95 (BENCHMARKS.md).
+const SOFTMAX_CHUNK_CPU: usize = 16_384;
+
+/// [`Gpu::softmax_chunk`] for a device: `WGPU_BACKPROP_SOFTMAX_CHUNK` (a multiple of 4 from 4
+/// to 2^20; for tests of the GPU size on a CPU device) or the device type's.
+fn softmax_chunk(info: &wgpu::AdapterInfo) -> usize {
+    let forced = std::env::var("WGPU_BACKPROP_SOFTMAX_CHUNK")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&c| c.is_multiple_of(4) && (4..=1 << 20).contains(&c));
+    forced.unwrap_or(if info.device_type == wgpu::DeviceType::Cpu {
+        SOFTMAX_CHUNK_CPU
+    } else {
+        SOFTMAX_CHUNK_GPU
+    })
 }
 
 thread_local! {
@@ -187,6 +210,11 @@ impl Gpu {
     pub(crate) fn timestamps_usable(&self) -> bool {
         self.features().contains(wgpu::Features::TIMESTAMP_QUERY)
             && self.inner.info.device_type != wgpu::DeviceType::Cpu
+    }
+
+    /// Elements of a row one workgroup of the chunked softmax covers (a multiple of 4).
+    pub(crate) fn softmax_chunk(&self) -> usize {
+        self.inner.softmax_chunk
     }
 
     /// Whether the driver stops an invocation's loops after 65,535 iterations (llvmpipe does,

@@ -94,6 +94,11 @@ uniform! {
 }
 
 uniform! {
+    /// `softmax_chunked.wgsl`: rows of `cols`, in chunks of `chunk` elements.
+    SoftmaxChunkedParams for Source::SoftmaxChunked => { rows: u32, cols: u32, chunk: u32, _pad: u32 }
+}
+
+uniform! {
     /// `softmax_regs.wgsl`: rows of `cols`, `lanes` invocations per row.
     SoftmaxRegsParams for Source::SoftmaxRegs => { rows: u32, cols: u32, lanes: u32, _pad: u32 }
 }

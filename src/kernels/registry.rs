@@ -20,6 +20,8 @@ pub(crate) enum Source {
     /// Devices with `SUBGROUP` only (its module needs the feature).
     ReduceSubgroup,
     Softmax,
+    /// Long rows in chunks over many workgroups.
+    SoftmaxChunked,
     SoftmaxRegs,
     Relu,
     Jacobian,
@@ -34,7 +36,7 @@ const RELU_EPILOGUE: &str = include_str!("../../shaders/relu_epilogue.wgsl");
 
 impl Source {
     /// Every source file (the tests go over them all; the tuner hashes them).
-    pub(crate) const ALL: [Source; 17] = [
+    pub(crate) const ALL: [Source; 18] = [
         Source::Matmul,
         Source::MatmulBlocked(Tile::T128x128),
         Source::MatmulBlocked(Tile::T128x64),
@@ -47,6 +49,7 @@ impl Source {
         Source::Reduce,
         Source::ReduceSubgroup,
         Source::Softmax,
+        Source::SoftmaxChunked,
         Source::SoftmaxRegs,
         Source::Relu,
         Source::Jacobian,
@@ -58,7 +61,7 @@ impl Source {
     /// them.
     pub(crate) fn wgsl(self) -> Cow<'static, str> {
         match self {
-            Source::Softmax | Source::Loss | Source::Reduce => {
+            Source::Softmax | Source::SoftmaxChunked | Source::Loss | Source::Reduce => {
                 Cow::Owned(format!("{WORKGROUP_REDUCE}\n{}", self.file()))
             }
             Source::MatmulBlocked(tile) => {
@@ -103,6 +106,7 @@ impl Source {
             Source::Reduce => include_str!("../../shaders/reduce.wgsl"),
             Source::ReduceSubgroup => include_str!("../../shaders/reduce_subgroup.wgsl"),
             Source::Softmax => include_str!("../../shaders/softmax.wgsl"),
+            Source::SoftmaxChunked => include_str!("../../shaders/softmax_chunked.wgsl"),
             Source::SoftmaxRegs => include_str!("../../shaders/softmax_regs.wgsl"),
             Source::Relu => include_str!("../../shaders/relu.wgsl"),
             Source::Jacobian => include_str!("../../shaders/jacobian.wgsl"),
@@ -344,7 +348,7 @@ pub(crate) const SOFTMAX_CHUNKED_BACKWARD: [Kernel; 3] = [
 ];
 
 const fn chunked(entry: &'static str) -> Kernel {
-    def(Source::Softmax, entry, CHUNKED_LAYOUT, &[])
+    def(Source::SoftmaxChunked, entry, CHUNKED_LAYOUT, &[])
 }
 pub(crate) const RELU_FORWARD: Kernel = def(Source::Relu, "relu_forward", SOFTMAX_LAYOUT, &[]);
 pub(crate) const RELU_BACKWARD: Kernel = def(Source::Relu, "relu_backward", SOFTMAX_LAYOUT, &[]);

@@ -201,6 +201,10 @@ fn every_uniform_struct_mirrors_its_wgsl_params() {
         ),
         (SoftmaxParams::SOURCE, check_uniform::<SoftmaxParams>()),
         (
+            SoftmaxChunkedParams::SOURCE,
+            check_uniform::<SoftmaxChunkedParams>(),
+        ),
+        (
             SoftmaxRegsParams::SOURCE,
             check_uniform::<SoftmaxRegsParams>(),
         ),

@@ -7,8 +7,8 @@
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::kernels::{
-    Dispatch, Kernel, SoftmaxParams, SoftmaxRegsParams, Uniform, SOFTMAX_BACKWARD,
-    SOFTMAX_BACKWARD_REGS, SOFTMAX_BACKWARD_ROWS, SOFTMAX_CHUNKED_BACKWARD,
+    Dispatch, Kernel, SoftmaxChunkedParams, SoftmaxParams, SoftmaxRegsParams, Uniform,
+    SOFTMAX_BACKWARD, SOFTMAX_BACKWARD_REGS, SOFTMAX_BACKWARD_ROWS, SOFTMAX_CHUNKED_BACKWARD,
     SOFTMAX_CHUNKED_FORWARD, SOFTMAX_FORWARD, SOFTMAX_FORWARD_REGS, SOFTMAX_FORWARD_ROWS,
 };
 use crate::ops::{expect_shape, same_gpu, u32_of};
@@ -29,12 +29,13 @@ pub enum RowKernel {
     /// invocation; short rows share a workgroup): one read and one write per element. Rows
     /// longer than 2,048 run per workgroup.
     Registers,
-    /// Rows cut into chunks of 16,384, a workgroup each, in three passes.
+    /// Rows cut into chunks of 2,048 (two vec4s per invocation), a workgroup each, in three
+    /// passes.
     Chunked,
 }
 
-/// Elements of a row one workgroup of the chunked kernels covers (`CHUNK` in the shader).
-const CHUNK: usize = 16_384;
+/// Rows longer than this take the chunked kernels under `Auto`.
+const CHUNKED_FROM: usize = 16_384;
 /// Rows per workgroup of the per-invocation kernels.
 const ROWS_WG: usize = 16;
 /// The longest row the per-invocation kernels take (two loops over the row).
@@ -94,7 +95,7 @@ const BACKWARD: Family = Family {
 
 /// Whether rows of `cols` take the chunked kernels.
 fn chunked(kernel: RowKernel, cols: usize) -> bool {
-    kernel == RowKernel::Chunked || (kernel == RowKernel::Auto && cols > CHUNK)
+    kernel == RowKernel::Chunked || (kernel == RowKernel::Auto && cols > CHUNKED_FROM)
 }
 
 /// The three chunked passes: partials per chunk, combined per row, written element-wise.
@@ -106,13 +107,14 @@ fn chunked_passes(
 ) -> Result<Tensor> {
     let (rows, cols) = x.rows_cols();
     let gpu = x.gpu();
-    let chunks = cols.div_ceil(CHUNK);
+    let chunk = gpu.softmax_chunk();
+    let chunks = cols.div_ceil(chunk);
     let out = Tensor::empty(gpu, op, x.shape())?;
     let stats = Tensor::empty(gpu, op, &[rows * chunks * 2 + rows * 2])?;
     let grids = [
-        [u32_of(op, chunks)?, u32_of(op, rows)?, 1],
+        gpu.grid_2d(op, chunks as u64, rows as u64)?,
         gpu.grid_1d(op, rows.div_ceil(64) as u64)?,
-        gpu.grid_1d(op, (rows * cols).div_ceil(256) as u64)?,
+        gpu.grid_1d(op, (rows * cols).div_ceil(4 * 256) as u64)?,
     ];
     for (kernel, grid) in kernels.iter().zip(grids) {
         gpu.launch(
@@ -120,9 +122,10 @@ fn chunked_passes(
             Dispatch {
                 kernel,
                 spec: 0,
-                params: SoftmaxParams {
+                params: SoftmaxChunkedParams {
                     rows: u32_of(op, rows)?,
                     cols: u32_of(op, cols)?,
+                    chunk: u32_of(op, chunk)?,
                     ..Default::default()
                 }
                 .words(),
