@@ -202,9 +202,12 @@ impl Tensor {
         }
         let bytes = padded_bytes(self.len());
         let fresh = self.gpu.storage_buffer(op, bytes)?;
-        let (src, dst) = (self.buffer(), fresh.buffer());
-        self.gpu
-            .record(op, |enc| enc.copy_buffer_to_buffer(src, 0, dst, 0, bytes))?;
+        let copy = crate::gpu::Command::Copy {
+            src: self.buffer().clone(),
+            dst: fresh.buffer().clone(),
+            size: bytes,
+        };
+        self.gpu.record(op, copy)?;
         self.buffer = Arc::new(fresh);
         Ok(())
     }

@@ -222,3 +222,43 @@ fn a_readback_past_the_timeout_is_an_error_naming_the_op() {
     );
     gpu.synchronize().unwrap();
 }
+
+/// Dispatches are validated when their window is submitted (one shared pass per window): a
+/// rejected one is named in the submitting call's `Err`, and the rest of its window still runs,
+/// in order, with right results.
+#[test]
+fn a_rejected_dispatch_in_a_window_is_named_and_the_rest_runs() {
+    let gpu = own_gpu();
+    let mut rng = Rng::new(8);
+    let (m, k, n) = (33, 17, 9);
+    let a = rand_vec(&mut rng, m * k, -1.0, 1.0);
+    let b = rand_vec(&mut rng, k * n, -1.0, 1.0);
+    let (ta, tb) = (upload(&gpu, &a, &[m, k]), upload(&gpu, &b, &[k, n]));
+    let before = ops::matmul(&ta, &tb).unwrap();
+    gpu.record_rejected_dispatch("rejected op").unwrap();
+    let after = ops::relu_forward(&ops::matmul(&ta, &tb).unwrap()).unwrap();
+    match gpu.flush() {
+        Err(Error::Validation { op, message }) => {
+            assert_eq!(op, "rejected op", "{message}");
+        }
+        other => panic!("expected the rejected op's validation error, got {other:?}"),
+    }
+    assert_matmul_close("before", &read(&before), &a, &b, [m, k, n]);
+    use wgpu_backprop::reference::{matmul, relu};
+    let want = relu(&matmul(&a, &b, m, k, n));
+    let abs = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| x.abs()).collect() };
+    let scale = matmul(&abs(&a), &abs(&b), m, k, n); // bounds each dot product's rounding
+    let tol = Tol {
+        abs: 1e-30,
+        rel: 1e-5,
+    };
+    assert_close_scaled("after", &read(&after), &want, &scale, tol);
+    // The next window is clean.
+    assert_matmul_close(
+        "again",
+        &read(&ops::matmul(&ta, &tb).unwrap()),
+        &a,
+        &b,
+        [m, k, n],
+    );
+}

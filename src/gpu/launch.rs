@@ -4,7 +4,8 @@
 //! under the device's per-dimension limit.
 
 use super::bindings::ring_entry;
-use super::{lock, Gpu};
+use super::window::Dispatched;
+use super::{lock, Gpu, MAX_PENDING_DISPATCHES};
 use crate::error::{Error, Result};
 use crate::kernels::{Compiled, Dispatch, Kernel};
 
@@ -28,6 +29,36 @@ impl Gpu {
             (compiled, bind_group)
         })?;
         self.record_dispatch(op, (d.kernel, &compiled), &bind_group, d.params, d.grid)
+    }
+
+    /// For tests of what follows a rejected dispatch (the device validates a window's pass only
+    /// when the window is submitted): records a ReLU dispatch at a misaligned uniform offset,
+    /// which the device rejects then. The window's other work still runs; the submitting call
+    /// gets this op's `Err`.
+    #[doc(hidden)]
+    pub fn record_rejected_dispatch(&self, op: &'static str) -> Result<()> {
+        let kernel = &crate::kernels::RELU_FORWARD;
+        let buffers = (0..3)
+            .map(|_| self.storage_buffer(op, 16))
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&wgpu::Buffer> = buffers.iter().map(|b| b.buffer()).collect();
+        let device = &self.inner.device;
+        let (pipeline, bind_group) = self.scoped(op, || {
+            let compiled = self.inner.kernels.compiled(device, kernel, 0);
+            let layout = (kernel, 0, &compiled.layout);
+            let ring = &self.inner.ring.buffer;
+            let bind_group = self.inner.bind_groups.get(device, layout, ring, &refs);
+            (compiled.pipeline.clone(), bind_group)
+        })?;
+        let _recording = self.recording();
+        let rejected = Dispatched {
+            pipeline,
+            bind_group,
+            offset: 4, // dynamic uniform offsets must be multiples of 256
+            grid: [1, 1, 1],
+        };
+        lock(&self.inner.pending).dispatch(device, op, rejected);
+        Ok(())
     }
 
     /// [`Gpu::launch`] over any bindings (textures too), in a bind group made for this
@@ -100,45 +131,36 @@ impl Gpu {
         Ok(true)
     }
 
-    /// Records a compute pass of one dispatch and its `params` (a ring slot) into the
-    /// pending window.
+    /// Records one dispatch and its `params` (a ring slot) into the pending window's open
+    /// compute pass. The device validates it when the window is submitted (see `window.rs`).
     fn record_dispatch(
         &self,
         op: &'static str,
-        (kernel, compiled): (&Kernel, &Compiled),
+        (_kernel, compiled): (&Kernel, &Compiled),
         bind_group: &wgpu::BindGroup,
         params: [u32; 8],
         grid: [u32; 3],
     ) -> Result<()> {
-        let device = &self.inner.device;
-        // The ring slot and the command buffer join the pending window together (under its
-        // lock), so the slot is written before the submit that runs the dispatch.
+        // The ring slot and the dispatch join the pending window together (under its lock), so
+        // the slot is written before the submit that runs the dispatch.
         let stride = self.inner.ring.stride;
         let _recording = self.recording();
         let mut pending = lock(&self.inner.pending);
-        if pending.full(stride) {
+        if pending.full(stride, MAX_PENDING_DISPATCHES) {
             self.submit_locked(op, &mut pending)?;
         }
         let offset = pending.params.len();
-        let recorded = self.scoped(op, || {
-            let mut enc =
-                device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(op) });
-            {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some(kernel.entry),
-                    timestamp_writes: None,
-                });
-                pass.set_pipeline(&compiled.pipeline);
-                pass.set_bind_group(0, bind_group, &[offset as u32]);
-                pass.dispatch_workgroups(grid[0], grid[1], grid[2]);
-            }
-            enc.finish()
-        })?;
+        let dispatched = Dispatched {
+            pipeline: compiled.pipeline.clone(),
+            bind_group: bind_group.clone(),
+            offset: offset as u32,
+            grid,
+        };
+        pending.dispatch(&self.inner.device, op, dispatched);
         pending
             .params
             .extend_from_slice(bytemuck::cast_slice(&params));
         pending.params.resize(offset + stride as usize, 0);
-        pending.buffers.push(recorded);
         Ok(())
     }
 

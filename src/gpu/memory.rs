@@ -145,23 +145,27 @@ impl Gpu {
         if data.is_empty() {
             return Ok(());
         }
-        self.record(op, |enc| {
+        let staging = self.scoped(op, || {
             use wgpu::util::DeviceExt;
-            let staging = self
-                .inner
+            self.inner
                 .device
                 .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some("upload"),
                     contents: data,
                     usage: wgpu::BufferUsages::COPY_SRC,
-                });
-            enc.copy_buffer_to_buffer(&staging, 0, dst, 0, data.len() as u64)
-        })
+                })
+        })?;
+        let copy = super::Command::Copy {
+            src: staging,
+            dst: dst.clone(),
+            size: data.len() as u64,
+        };
+        self.record(op, copy)
     }
 
     /// Records zero-filling `dst`.
     pub(crate) fn clear(&self, op: &'static str, dst: &wgpu::Buffer) -> Result<()> {
-        self.record(op, |enc| enc.clear_buffer(dst, 0, None))
+        self.record(op, super::Command::Clear(dst.clone()))
     }
 
     /// An idle mappable buffer of `bytes` bytes (reused, or new).

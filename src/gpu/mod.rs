@@ -18,9 +18,12 @@ mod memory;
 mod open;
 mod readback;
 mod tune;
+mod window;
 
 pub use open::GpuOptions;
 pub use tune::{DeviceClock, TuneClock};
+pub(crate) use window::Command;
+use window::Pending;
 
 use crate::error::{Error, Result};
 use crate::kernels::KernelCache;
@@ -116,45 +119,6 @@ fn holds_exclusive(id: u64) -> bool {
 
 fn set_exclusive(id: u64) {
     EXCLUSIVE.with(|e| e.set(id));
-}
-
-/// Command buffers recorded (each op its own, finished inside its error scope) and not yet
-/// submitted, in recording order, and the ring slots their dispatches read (`params`, one
-/// `ring.stride` apart, written to the ring just before the submit).
-#[derive(Default)]
-struct Pending {
-    buffers: Vec<wgpu::CommandBuffer>,
-    params: Vec<u8>,
-    /// What the ring holds (wgpu zero-fills new buffers): a window whose slots are the same as
-    /// the last one's (a training step repeats its shapes) writes nothing.
-    ring_shadow: Vec<u8>,
-}
-
-impl Pending {
-    /// Whether no further op fits before a submit.
-    fn full(&self, stride: u64) -> bool {
-        self.buffers.len() >= MAX_PENDING_DISPATCHES
-            || self.params.len() as u64 >= stride * bindings::RING_SLOTS as u64
-    }
-
-    /// The byte range of the ring that must be written for this window's slots (`None`: the
-    /// ring already holds them), with the shadow brought up to date.
-    fn ring_changes(&mut self) -> Option<std::ops::Range<usize>> {
-        let params = &self.params;
-        if self.ring_shadow.len() < params.len() {
-            self.ring_shadow.resize(params.len(), 0);
-        }
-        let shadow = &mut self.ring_shadow[..params.len()];
-        let first = params.iter().zip(shadow.iter()).position(|(a, b)| a != b)?;
-        let last = params
-            .iter()
-            .zip(shadow.iter())
-            .rposition(|(a, b)| a != b)?;
-        // write_buffer takes whole words.
-        let range = first / 4 * 4..(last / 4 + 1) * 4;
-        shadow[range.clone()].copy_from_slice(&params[range.clone()]);
-        Some(range)
-    }
 }
 
 impl Gpu {
@@ -256,27 +220,14 @@ impl Gpu {
         self.inner.timeout_ms.store(ms, Ordering::Relaxed);
     }
 
-    /// Records one op: `f` gets an encoder of its own, which is finished inside this thread's
-    /// error scopes (so the op's invalid calls are its own `Err`, and nothing of it is queued)
-    /// and queued after everything recorded before. Submits when many ops have piled up.
-    pub(crate) fn record(
-        &self,
-        op: &'static str,
-        f: impl FnOnce(&mut wgpu::CommandEncoder),
-    ) -> Result<()> {
-        let _recording = self.recording();
-        let buffer = self.scoped(op, || {
-            let mut encoder = self
-                .inner
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(op) });
-            f(&mut encoder);
-            encoder.finish()
-        })?;
+    /// Records one command (a copy, a clear, a timestamp) into the pending window, after
+    /// everything recorded before. Submits when many ops have piled up.
+    pub(crate) fn record(&self, op: &'static str, command: Command) -> Result<()> {
         let full = {
+            let _recording = self.recording();
             let mut pending = lock(&self.inner.pending);
-            pending.buffers.push(buffer);
-            pending.full(self.inner.ring.stride)
+            pending.command(&self.inner.device, op, command);
+            pending.full(self.inner.ring.stride, MAX_PENDING_DISPATCHES)
         };
         if full {
             self.flush_op(op)?;
@@ -308,7 +259,21 @@ impl Gpu {
         op: &'static str,
         f: impl FnOnce(&mut wgpu::CommandEncoder),
     ) -> Result<()> {
-        self.record(op, f)
+        let buffer = self.scoped(op, || {
+            let mut encoder = self
+                .inner
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(op) });
+            f(&mut encoder);
+            encoder.finish()
+        })?;
+        let _recording = self.recording();
+        let mut pending = lock(&self.inner.pending);
+        pending.push_buffer(self, buffer)?;
+        if pending.full(self.inner.ring.stride, MAX_PENDING_DISPATCHES) {
+            self.submit_locked(op, &mut pending)?;
+        }
+        Ok(())
     }
 
     /// Submits all recorded work to the queue (without waiting for it).
@@ -321,7 +286,7 @@ impl Gpu {
         // Submit under the lock: work recorded after this point (by any thread) must reach
         // the queue after these buffers, or a readback could overtake the op it reads.
         let mut pending = lock(&self.inner.pending);
-        if pending.buffers.is_empty() {
+        if pending.is_empty() {
             drop(pending);
             self.check_errors(op)?;
             return Ok(None);
@@ -330,24 +295,24 @@ impl Gpu {
     }
 
     /// Submits the window in `pending` (its lock held): the ring slots first, then the
-    /// command buffers.
-    fn submit_locked(
+    /// command buffers. An op of the window that the device rejected was left out (the rest
+    /// is submitted) and is this call's `Err`, named.
+    pub(crate) fn submit_locked(
         &self,
         op: &'static str,
         pending: &mut Pending,
     ) -> Result<wgpu::SubmissionIndex> {
-        let buffers = std::mem::take(&mut pending.buffers);
-        let changed = pending.ring_changes();
-        let params = std::mem::take(&mut pending.params);
-        self.scoped(op, || {
-            if let Some(range) = changed {
+        let (window, sealed) = pending.take(self);
+        let index = self.scoped(op, || {
+            if let Some(range) = window.ring {
                 let ring = &self.inner.ring.buffer;
                 self.inner
                     .queue
-                    .write_buffer(ring, range.start as u64, &params[range]);
+                    .write_buffer(ring, range.start as u64, &window.params[range]);
             }
-            self.inner.queue.submit(buffers)
-        })
+            self.inner.queue.submit(window.buffers)
+        })?;
+        sealed.map(|()| index)
     }
 
     /// Submits recorded work and blocks until the device has finished it (or the timeout).
@@ -400,16 +365,7 @@ impl Gpu {
         queries: &wgpu::QuerySet,
         index: u32,
     ) -> Result<()> {
-        self.record(op, |enc| {
-            enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("timestamp"),
-                timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
-                    query_set: queries,
-                    beginning_of_pass_write_index: Some(index),
-                    end_of_pass_write_index: None,
-                }),
-            });
-        })
+        self.record(op, Command::Timestamp(queries.clone(), index))
     }
 }
 

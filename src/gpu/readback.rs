@@ -150,9 +150,12 @@ impl Gpu {
         bytes: u64,
     ) -> Result<(wgpu::Buffer, Option<wgpu::SubmissionIndex>)> {
         let staging = self.take_staging(op, bytes)?;
-        self.record(op, |enc| {
-            enc.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes)
-        })?;
+        let copy = super::Command::Copy {
+            src: buffer.clone(),
+            dst: staging.clone(),
+            size: bytes,
+        };
+        self.record(op, copy)?;
         let index = self.flush_op(op)?;
         Ok((staging, index))
     }

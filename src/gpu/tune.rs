@@ -252,9 +252,7 @@ impl Gpu {
         self.timestamp(op, &queries, 0)?;
         record()?;
         self.timestamp(op, &queries, 1)?;
-        self.record(op, |enc| {
-            enc.resolve_query_set(&queries, 0..2, &resolved, 0)
-        })?;
+        self.record(op, super::Command::Resolve(queries, resolved.clone()))?;
         let words = self.read_u64(op, &resolved, 2)?;
         let period = self.queue().get_timestamp_period();
         Ok(ticks_to_seconds(words[0], words[1], period))
