@@ -136,37 +136,50 @@ fn op_chain(gpu: &Gpu, args: &BenchArgs, adapter: &str) -> Result<()> {
     Ok(())
 }
 
-/// The autotuner's choices on this run (or read from its file), one line each.
+/// The autotuner's choices on this run (or read from its file), one line each: how each was
+/// made, the timings, and any candidate that failed while timed.
 fn print_tuned(gpu: &Gpu, json: bool, adapter: &str) {
     for t in gpu.tuned() {
-        let timings: Vec<String> = t
-            .timings_ms
-            .iter()
-            .map(|(v, ms)| {
-                if json {
-                    format!("\"{v}\":{ms:.6}")
-                } else {
-                    format!("{v} {ms:.4} ms")
-                }
-            })
-            .collect();
+        let how = format!("{:?}", t.source).to_lowercase();
         if json {
+            let timings: Vec<String> = t
+                .timings_ms
+                .iter()
+                .map(|(v, ms)| format!("\"{v}\":{ms:.6}"))
+                .collect();
+            let skipped: Vec<String> = t
+                .skipped
+                .iter()
+                .map(|(v, e)| format!("\"{v}\":\"{}\"", escape(e)))
+                .collect();
             println!(
-                "{{\"adapter\":\"{}\",\"tuned\":\"{}\",\"variant\":\"{}\",\"timings_ms\":{{{}}}}}",
+                "{{\"adapter\":\"{}\",\"tuned\":\"{}\",\"variant\":\"{}\",\"source\":\"{how}\",\
+                 \"timings_ms\":{{{}}},\"skipped\":{{{}}}}}",
                 escape(adapter),
                 t.class,
                 t.variant,
-                timings.join(",")
+                timings.join(","),
+                skipped.join(",")
             );
-        } else if timings.is_empty() {
-            println!(
-                "autotuned: {} -> {} (from the tune file)",
-                t.class, t.variant
-            );
-        } else {
-            let timed = timings.join(", ");
-            println!("autotuned: {} -> {} ({timed})", t.class, t.variant);
+            continue;
         }
+        let timings: Vec<String> = t
+            .timings_ms
+            .iter()
+            .map(|(v, ms)| format!("{v} {ms:.4} ms"))
+            .collect();
+        let skipped: Vec<String> = t
+            .skipped
+            .iter()
+            .map(|(v, e)| format!("{v} failed: {e}"))
+            .collect();
+        let detail = [timings, skipped].concat().join(", ");
+        println!(
+            "autotuned: {} -> {} ({how}{}{detail})",
+            t.class,
+            t.variant,
+            if detail.is_empty() { "" } else { ": " }
+        );
     }
 }
 
