@@ -4,7 +4,8 @@
 //   backward: dx = y ⊙ (g - ⟨g, y⟩)                          (fused: one kernel, no Jacobian)
 // A NaN or +inf anywhere in a row makes that whole row NaN (as in PyTorch); other rows are
 // unaffected. NaN is tested on the bits, which no fast-math rewrite can fold away.
-// WG, LOWEST, reduce_max and reduce_sum come from workgroup_reduce.wgsl, put in front.
+// WG, LOWEST, reduce_max and reduce_sum come from workgroup_reduce.wgsl, put in front; INF_BITS,
+// NAN_BITS, inf_f32, nan_f32 and poisons from nonfinite.wgsl.
 
 struct Params {
     rows: u32,
@@ -17,26 +18,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;  // forward: input; backward: y
 @group(0) @binding(2) var<storage, read> g: array<f32>;  // backward: dL/dy (unused forward)
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
-const INF_BITS: u32 = 0x7f800000u;
-const NAN_BITS: u32 = 0x7fc00000u;
-
-// +inf and a quiet NaN as runtime values: WGSL (Tint) rejects a constant expression whose
-// value is not a finite f32, and `inf_f32()` would be one; a `let` is not.
-fn inf_f32() -> f32 {
-    let bits = INF_BITS;
-    return bitcast<f32>(bits);
-}
-
-fn nan_f32() -> f32 {
-    let bits = NAN_BITS;
-    return bitcast<f32>(bits);
-}
-
-// True for NaN and +inf: the values that make a row's softmax NaN.
-fn poisons(v: f32) -> bool {
-    return bitcast<u32>(v) >= INF_BITS && bitcast<u32>(v) < 0x80000000u;
-}
 
 @compute @workgroup_size(256, 1, 1)
 fn softmax_forward(

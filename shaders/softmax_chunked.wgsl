@@ -10,7 +10,8 @@
 // [rows · chunks · 2 + row · 2 + {0, 1}]. A NaN or +inf in a row makes the row NaN.
 // The inputs are read as vec4s of the flat buffer (padded to whole vec4s); a quad may straddle
 // two rows or a chunk's edge, so each element is masked to its chunk.
-// WG, LOWEST, reduce_max and reduce_sum come from workgroup_reduce.wgsl, put in front.
+// WG, LOWEST, reduce_max and reduce_sum come from workgroup_reduce.wgsl, put in front; INF_BITS,
+// NAN_BITS, inf_f32, nan_f32 and poisons from nonfinite.wgsl.
 
 struct Params {
     rows: u32,
@@ -24,26 +25,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> g: array<vec4<f32>>; // backward: dL/dy
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>; // padded like x
 @group(0) @binding(4) var<storage, read_write> stats: array<f32>;
-
-const INF_BITS: u32 = 0x7f800000u;
-const NAN_BITS: u32 = 0x7fc00000u;
-
-// +inf and a quiet NaN as runtime values: WGSL (Tint) rejects a constant expression whose
-// value is not a finite f32, and `bitcast<f32>(INF_BITS)` would be one; a `let` is not.
-fn inf_f32() -> f32 {
-    let bits = INF_BITS;
-    return bitcast<f32>(bits);
-}
-
-fn nan_f32() -> f32 {
-    let bits = NAN_BITS;
-    return bitcast<f32>(bits);
-}
-
-// True for NaN and +inf: the values that make a row's softmax NaN.
-fn poisons(v: f32) -> bool {
-    return bitcast<u32>(v) >= INF_BITS && bitcast<u32>(v) < 0x80000000u;
-}
 
 fn poisons4(v: vec4<f32>) -> vec4<bool> {
     let b = bitcast<vec4<u32>>(v);

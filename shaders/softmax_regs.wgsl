@@ -8,6 +8,7 @@
 // share a workgroup. Lane l holds elements l, l + lanes, … (consecutive lanes read
 // consecutive addresses); max, Σexp and ⟨g, y⟩ are tree reductions within each segment in
 // workgroup memory. Rows past the last still take part in the barriers (they load nothing).
+// INF_BITS, NAN_BITS, inf_f32, nan_f32 and poisons come from nonfinite.wgsl, put in front.
 // NaN and +inf poison a row as in softmax.wgsl.
 
 struct Params {
@@ -25,27 +26,8 @@ struct Params {
 const WG: u32 = 256u;
 const PER: u32 = 8u; // elements per invocation
 const LOWEST: f32 = -3.4028234663852886e+38; // -f32::MAX exactly (Tint rejects a literal past it)
-const INF_BITS: u32 = 0x7f800000u;
-const NAN_BITS: u32 = 0x7fc00000u;
-
-// +inf and a quiet NaN as runtime values: WGSL (Tint) rejects a constant expression whose
-// value is not a finite f32, and `inf_f32()` would be one; a `let` is not.
-fn inf_f32() -> f32 {
-    let bits = INF_BITS;
-    return bitcast<f32>(bits);
-}
-
-fn nan_f32() -> f32 {
-    let bits = NAN_BITS;
-    return bitcast<f32>(bits);
-}
 
 var<workgroup> seg: array<f32, WG>;
-
-// True for NaN and +inf: the values that make a row's softmax NaN.
-fn poisons(v: f32) -> bool {
-    return bitcast<u32>(v) >= INF_BITS && bitcast<u32>(v) < 0x80000000u;
-}
 
 // The max (is_max) or the sum of v over li's segment; every invocation calls it (barriers).
 fn segment_reduce(li: u32, v: f32, is_max: bool) -> f32 {

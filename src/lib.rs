@@ -26,6 +26,7 @@ mod files;
 mod gpu;
 #[cfg(feature = "ndarray")]
 mod interop;
+mod json;
 mod kernels;
 mod layer;
 mod pool;

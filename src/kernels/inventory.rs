@@ -5,6 +5,7 @@
 //! prints it with `wgpu-backprop kernels --json`. Not a stable API.
 
 use super::registry::{Access, Compiler, Source, ALL};
+use crate::json::quote;
 
 /// The JSON inventory for Tint (the compiler of a browser's WebGPU): `{"sources": {name: wgsl},
 /// "pipelines": [{"source", "entry", "constants": {flag: 0|1}, "bindings": [kind]}]}`, where a
@@ -62,25 +63,6 @@ fn name(source: Source) -> String {
     format!("{source:?}")
 }
 
-/// `text` as a JSON string.
-fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -93,6 +75,5 @@ mod tests {
             json.contains("enable subgroups;"),
             "Tint needs the directive"
         );
-        assert_eq!(super::quote("a\"b\\\n"), "\"a\\\"b\\\\\\n\"");
     }
 }

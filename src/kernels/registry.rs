@@ -31,6 +31,8 @@ pub(crate) enum Source {
 
 /// The workgroup reductions the row kernels share, put in front of their own source.
 const WORKGROUP_REDUCE: &str = include_str!("../../shaders/workgroup_reduce.wgsl");
+/// +inf and NaN by their bits, put in front of the softmax sources.
+const NONFINITE: &str = include_str!("../../shaders/nonfinite.wgsl");
 /// The ReLU of the matmul epilogues, put in front of their source.
 const RELU_EPILOGUE: &str = include_str!("../../shaders/relu_epilogue.wgsl");
 
@@ -57,11 +59,16 @@ impl Source {
         Source::Optim,
     ];
 
-    /// The module's WGSL: the family's file, after the shared reductions or ReLU where it uses
-    /// them.
+    /// The module's WGSL: the family's file, after the shared parts it uses (reductions,
+    /// non-finite helpers, the ReLU epilogue, a blocked tile's header): what naga reads; see
+    /// [`Source::wgsl_for`] for Tint.
     pub(crate) fn wgsl(self) -> Cow<'static, str> {
         match self {
-            Source::Softmax | Source::SoftmaxChunked | Source::Loss | Source::Reduce => {
+            Source::Softmax | Source::SoftmaxChunked => {
+                Cow::Owned(format!("{WORKGROUP_REDUCE}\n{NONFINITE}\n{}", self.file()))
+            }
+            Source::SoftmaxRegs => Cow::Owned(format!("{NONFINITE}\n{}", self.file())),
+            Source::Loss | Source::Reduce => {
                 Cow::Owned(format!("{WORKGROUP_REDUCE}\n{}", self.file()))
             }
             Source::MatmulBlocked(tile) => {

@@ -68,8 +68,12 @@ fn identity(info: &wgpu::AdapterInfo, unchecked: bool) -> String {
     let adapter = format!(
         "adapter {} | {:?} | {:04x}:{:04x} | {} | {}",
         info.name, info.backend, info.vendor, info.device, info.driver, info.driver_info
-    )
-    .replace('\n', " ");
+    );
+    identity_of(&adapter.replace('\n', " "), unchecked)
+}
+
+/// [`identity`] from the adapter's line.
+fn identity_of(adapter: &str, unchecked: bool) -> String {
     format!(
         "{adapter}\nbuild {} | kernels {:016x} | unchecked {}",
         env!("CARGO_PKG_VERSION"),
@@ -220,4 +224,22 @@ fn read(path: &std::path::Path, id: &str) -> HashMap<String, Tuned> {
             (class.to_string(), tuned)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tune file holds for one adapter and driver, one build, one set of kernel sources and
+    /// one unchecked setting: each changes the identity, and so the file read.
+    #[test]
+    fn the_identity_names_adapter_driver_build_kernels_and_checks() {
+        let line = "adapter A | Vulkan | 0001:0002 | 580 | 1.0";
+        let base = identity_of(line, false);
+        assert_ne!(base, identity_of(&line.replace("580", "581"), false));
+        assert_ne!(base, identity_of(line, true));
+        assert!(base.contains(env!("CARGO_PKG_VERSION")));
+        assert!(base.contains(&format!("{:016x}", super::super::registry::sources_hash())));
+        assert_ne!(file_name(&base), file_name(&identity_of(line, true)));
+    }
 }

@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use crate::error::Result;
 use crate::gpu::Gpu;
+use crate::json::{number, quote};
 use crate::rng::Rng;
 
 /// What to run.
@@ -320,29 +321,6 @@ pub(crate) fn floats(rng: &mut Rng, n: usize, lo: f32, hi: f32) -> (Vec<f32>, Ve
     let v: Vec<f32> = (0..n).map(|_| rng.uniform(lo, hi)).collect();
     let w = v.iter().map(|&x| f64::from(x)).collect();
     (v, w)
-}
-
-fn number(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:e}")
-    } else {
-        "null".to_string() // JSON has no infinity: null means "not within any tolerance"
-    }
-}
-
-fn quote(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]

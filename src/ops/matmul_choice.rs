@@ -1,0 +1,250 @@
+//! Which matmul kernel runs for `Auto`: the static choice (on CPU devices by measured
+//! thresholds, on GPUs by a table of rules), the autotuner's candidates and shape class, and
+//! the forced kernels' fallbacks where they cannot take a shape.
+
+use crate::error::Result;
+use crate::ops::matmul::{gemm_with, MatmulKernel, Transpose};
+use crate::ops::matmul_blocked as blocked;
+use crate::ops::matmul_texture as texture;
+use crate::tensor::Tensor;
+
+/// The longest K the register kernel takes (K/4 + 256 loop iterations per invocation).
+const REGISTER_MAX_K: usize = 131_072;
+
+/// Whether `Auto` takes the register kernel on a CPU device. Measured on llvmpipe (Mesa 22.3):
+/// the register kernel is 3–4× faster than the tiled one for NN, NT and TT at every size, but
+/// its Aᵀ·B variant costs a fixed ~13 ms per dispatch (256³: 16 ms against 6 ms tiled; 1024³:
+/// 102 ms against 290 ms), so that variant waits for products of 2^27 multiply-adds or more.
+fn auto_register(ta: Transpose, tb: Transpose, fmas: usize) -> bool {
+    !(ta == Transpose::Yes && tb == Transpose::No) || fmas >= 1 << 27
+}
+
+/// Products from this many multiply-adds take the texture kernel on CPU devices: untuned, and
+/// as one of the autotuner's candidates.
+/// Measured on llvmpipe (wall clock, one run): 256³ 3.4 ms against register 12.2; 1024³ 103
+/// against 753 (NT) and 114 against 772 (TN). Smaller products gain less (128³ 1.17 against
+/// 1.52; 512×64×128 1.7 against 3.6) than loading two more pipelines costs the first run of
+/// `train` (its tuning went from ~750 ms to 866–985 ms with its 512×64×128 class on the
+/// texture kernel); below 32×64×128 the packing costs more than it saves (0.93 against 0.73).
+const TEXTURE_MIN_FMAS: usize = 1 << 23;
+
+/// Products smaller than this many multiply-adds take the static choice untuned.
+const TUNE_MIN_FMAS: usize = 1 << 16;
+
+/// The autotuner's shape class: the transposes, whether every row is whole vec4s (`a4`, else
+/// `a1`: the vec4 kernels take only those), and each dimension rounded up to a power of 2.
+fn tune_class(
+    (ta, tb): (Transpose, Transpose),
+    aligned: bool,
+    (m, n, k): (usize, usize, usize),
+) -> String {
+    let t = |t: Transpose| if t == Transpose::Yes { 'T' } else { 'N' };
+    let p = |d: usize| d.next_power_of_two();
+    format!(
+        "matmul {}{} a{} m<={} n<={} k<={}",
+        t(ta),
+        t(tb),
+        if aligned { 4 } else { 1 },
+        p(m),
+        p(n),
+        p(k)
+    )
+}
+
+/// One line of [`GPU_RULES`]: what it says, when it holds, the kernel then.
+type Rule = (&'static str, fn(Shape) -> bool, MatmulKernel);
+
+/// What the static GPU choice looks at.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    mnk: (usize, usize, usize),
+    trans_b: bool,
+    aligned: bool,
+}
+
+/// The static choice on GPUs (untuned, `WGPU_BACKPROP_AUTOTUNE=off`, the autotuner's first
+/// candidate): the first rule that holds. Linear's dX = dY·Wᵀ has a transposed B, which the
+/// vec4 kernel reads 16 rows apart per warp (an estimated 2–5 TFLOP/s on an H100 against a
+/// 28 target), so it never gets one; big products go to the 128×128 tile (the most reuse per
+/// load); few output tiles over a long K to split-K, which puts the idle GPU on K's ranges.
+const GPU_RULES: [Rule; 4] = [
+    (
+        "fewer than 64 64x64 output tiles and K >= 4096",
+        |s| blocked::split_useful(s.mnk),
+        MatmulKernel::SplitK,
+    ),
+    (
+        "64 or more 128x128 output tiles",
+        |s| s.mnk.0.div_ceil(128) * s.mnk.1.div_ceil(128) >= 64,
+        MatmulKernel::Blocked128,
+    ),
+    (
+        "rows are whole vec4s and B is not transposed",
+        |s| s.aligned && !s.trans_b,
+        MatmulKernel::Vec4,
+    ),
+    ("anything else", |_| true, MatmulKernel::Blocked64),
+];
+
+/// The first of [`GPU_RULES`] that holds for `shape`.
+fn gpu_static_choice(shape: Shape) -> MatmulKernel {
+    GPU_RULES
+        .iter()
+        .find(|(_, holds, _)| holds(shape))
+        .map_or(MatmulKernel::Blocked64, |r| r.2)
+}
+
+/// The kernel that runs: as asked, or for `Auto` the tuned (or static) one. The vec4 kernels
+/// (register, vec4) read whole vec4s: K, N and (transposed A) M must be multiples of 4, or
+/// the tiled kernel runs.
+pub(crate) fn choose(
+    kernel: MatmulKernel,
+    (a, ta): (&Tensor, Transpose),
+    (b, tb): (&Tensor, Transpose),
+    bias: Option<&Tensor>,
+    (m, n, k): (usize, usize, usize),
+) -> Result<MatmulKernel> {
+    let aligned = blocked::rows_are_vec4(ta == Transpose::Yes, (m, n, k)) && k <= REGISTER_MAX_K;
+    let needs_alignment = matches!(kernel, MatmulKernel::Register | MatmulKernel::Vec4);
+    if needs_alignment && !aligned {
+        return Ok(MatmulKernel::Tiled);
+    }
+    if kernel == MatmulKernel::Texture && !texture::takes(a.gpu(), (m, n, k)) {
+        return Ok(MatmulKernel::Tiled);
+    }
+    if kernel != MatmulKernel::Auto {
+        return Ok(kernel);
+    }
+    let gpu = a.gpu();
+    let device = gpu.adapter_info().device_type;
+    let cpu = device == wgpu::DeviceType::Cpu;
+    let textured = texture::takes(gpu, (m, n, k));
+    let fallback = if cpu {
+        if textured && m * n * k >= TEXTURE_MIN_FMAS {
+            MatmulKernel::Texture
+        } else if aligned && auto_register(ta, tb, m * n * k) {
+            MatmulKernel::Register
+        } else {
+            MatmulKernel::Tiled
+        }
+    } else {
+        gpu_static_choice(Shape {
+            mnk: (m, n, k),
+            trans_b: tb == Transpose::Yes,
+            aligned,
+        })
+    };
+    if m * n * k < TUNE_MIN_FMAS {
+        return Ok(fallback);
+    }
+    let discrete = device == wgpu::DeviceType::DiscreteGpu;
+    let mut list = candidates((cpu, discrete), (aligned, textured), (m, n, k));
+    if !list.contains(&fallback) {
+        list.insert(0, fallback);
+    }
+    let names: Vec<&'static str> = list.iter().map(|c| c.name()).collect();
+    let run = |i: usize| gemm_with(list[i], (a, ta), (b, tb), bias).map(drop);
+    let static_choice = list.iter().position(|&f| f == fallback).unwrap_or(0);
+    let class = tune_class((ta, tb), aligned, (m, n, k));
+    Ok(list[gpu.pick(&class, &names, static_choice, run)])
+}
+
+/// The kernels the autotuner times for a product, best first (the static choice is timed
+/// before them all). CPU devices (llvmpipe): the tiled, register, vec4 and (from
+/// [`TEXTURE_MIN_FMAS`]) texture kernels (the blocked family measured slower there; timing it
+/// would spend the first run's tuning budget). GPUs: the blocked tiles, split-K where the
+/// output is small and K long, and vec4; discrete GPUs drop the tiled kernel (scalar loads
+/// through workgroup memory: 0.45 TFLOP/s on an H100 where vec4 ran at 8.7) and the register
+/// kernel (its 32×8 accumulators spill on every GPU), which halves the first run's tuning.
+fn candidates(
+    (cpu, discrete): (bool, bool),
+    (aligned, textured): (bool, bool),
+    mnk: (usize, usize, usize),
+) -> Vec<MatmulKernel> {
+    use MatmulKernel::*;
+    let mut list = Vec::with_capacity(7);
+    if !cpu {
+        list.extend([Blocked128, Blocked128x64, Blocked64]);
+        if blocked::split_useful(mnk) {
+            list.push(SplitK);
+        }
+    }
+    if !discrete {
+        list.push(Tiled);
+    }
+    if aligned {
+        list.extend(if discrete {
+            &[Vec4][..]
+        } else {
+            &[Register, Vec4]
+        });
+    }
+    if cpu && textured && mnk.0 * mnk.1 * mnk.2 >= TEXTURE_MIN_FMAS {
+        list.push(Texture);
+    }
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(mnk: (usize, usize, usize), trans_b: bool) -> Shape {
+        let aligned = mnk.1.is_multiple_of(4) && mnk.2.is_multiple_of(4);
+        Shape {
+            mnk,
+            trans_b,
+            aligned,
+        }
+    }
+
+    #[test]
+    fn the_gpu_static_choice_follows_its_table() {
+        use MatmulKernel::*;
+        // Linear's dX = dY·Wᵀ (1024×4096 · (4096×4096)ᵀ): never vec4 with a transposed B.
+        assert_eq!(
+            gpu_static_choice(shape((1024, 4096, 4096), true)),
+            Blocked128
+        );
+        assert_eq!(gpu_static_choice(shape((128, 96, 64), true)), Blocked64);
+        for n in [256, 1024, 4096] {
+            assert_ne!(gpu_static_choice(shape((n, n, n), true)), Vec4);
+        }
+        // Large products on the 128×128 tile, small aligned ones on vec4.
+        assert_eq!(
+            gpu_static_choice(shape((4096, 4096, 4096), false)),
+            Blocked128
+        );
+        assert_eq!(
+            gpu_static_choice(shape((1024, 1024, 1024), false)),
+            Blocked128
+        );
+        assert_eq!(gpu_static_choice(shape((128, 64, 96), false)), Vec4);
+        assert_eq!(gpu_static_choice(shape((127, 65, 33), false)), Blocked64);
+        // Few output tiles, long K: split-K.
+        assert_eq!(gpu_static_choice(shape((64, 64, 65_536), false)), SplitK);
+        assert_eq!(gpu_static_choice(shape((64, 64, 65_536), true)), SplitK);
+    }
+
+    #[test]
+    fn discrete_gpus_time_neither_tiled_nor_register_and_the_order_is_kept() {
+        use MatmulKernel::*;
+        let mnk = (1024, 1024, 1024);
+        let discrete = candidates((false, true), (true, false), mnk);
+        assert_eq!(discrete, vec![Blocked128, Blocked128x64, Blocked64, Vec4]);
+        let integrated = candidates((false, false), (true, false), mnk);
+        assert_eq!(integrated[..3], [Blocked128, Blocked128x64, Blocked64]);
+        assert_eq!(integrated[3..], [Tiled, Register, Vec4]);
+        let cpu = candidates((true, false), (true, true), mnk);
+        assert_eq!(cpu, vec![Tiled, Register, Vec4, Texture]);
+    }
+
+    #[test]
+    fn the_tune_class_tells_aligned_from_unaligned_shapes() {
+        let no = (Transpose::No, Transpose::No);
+        let a = tune_class(no, true, (128, 64, 96));
+        let b = tune_class(no, false, (127, 63, 95));
+        assert_ne!(a, b);
+        assert_eq!(a, "matmul NN a4 m<=128 n<=64 k<=128");
+    }
+}
