@@ -2,7 +2,7 @@
 //!
 //! A measurement records `reps` repetitions of an op between two timestamp queries (when the
 //! adapter has `TIMESTAMP_QUERY` and is a GPU), submits them at once and reads the elapsed GPU
-//! time; otherwise (CPU devices: see `Gpu::timestamps_usable`) it times the submit-and-wait of
+//! time; otherwise (CPU devices: see `Profile::timestamps`) it times the submit-and-wait of
 //! the same batch on the host. The median of several
 //! such runs, after a warm-up, is reported.
 
@@ -60,7 +60,7 @@ pub fn measure(
     mut record: impl FnMut() -> Result<()>,
 ) -> Result<Measurement> {
     let reps = reps.max(1);
-    let timestamps = gpu.timestamps_usable();
+    let timestamps = gpu.profile().timestamps;
     let mut times = Vec::with_capacity(runs);
     for run in 0..=runs.max(1) {
         let t = if timestamps {

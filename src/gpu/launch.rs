@@ -146,9 +146,13 @@ impl Gpu {
         let stride = self.inner.ring.stride;
         let _recording = self.recording();
         let mut pending = lock(&self.inner.pending);
-        if pending.full(stride, MAX_PENDING_DISPATCHES) {
-            self.submit_locked(op, &mut pending)?;
-        }
+        // A full window is submitted first; should the device reject an op of it, this op is
+        // still recorded (into the next window) and the rejected op's error returned after.
+        let submitted = if pending.full(stride, MAX_PENDING_DISPATCHES) {
+            self.submit_locked(op, &mut pending).map(drop)
+        } else {
+            Ok(())
+        };
         let offset = pending.params.len();
         let dispatched = Dispatched {
             pipeline: compiled.pipeline.clone(),
@@ -161,7 +165,7 @@ impl Gpu {
             .params
             .extend_from_slice(bytemuck::cast_slice(&params));
         pending.params.resize(offset + stride as usize, 0);
-        Ok(())
+        submitted
     }
 
     /// A grid of `groups` workgroups folded into x and y so that no dimension exceeds the

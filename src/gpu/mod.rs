@@ -16,11 +16,13 @@ mod errors;
 mod launch;
 mod memory;
 mod open;
+mod profile;
 mod readback;
 mod tune;
 mod window;
 
 pub use open::GpuOptions;
+pub use profile::Profile;
 pub use tune::{DeviceClock, TuneClock};
 pub(crate) use window::Command;
 use window::Pending;
@@ -83,29 +85,8 @@ pub(crate) struct Inner {
     recording: RwLock<()>,
     /// What the autotuner times with.
     tune_clock: Mutex<Arc<dyn TuneClock>>,
-    /// [`Gpu::softmax_chunk`].
-    softmax_chunk: usize,
-}
-
-/// Elements of a row one workgroup of the chunked softmax covers on GPUs: 256 lanes × two vec4s,
-/// so long rows spread over many workgroups.
-const SOFTMAX_CHUNK_GPU: usize = 2_048;
-/// The same on CPU devices, where each workgroup's barriers cost more than its loads: with 2,048,
-/// a 64×65,536 forward took 122–153 ms on llvmpipe, with 16,384 93–95 (BENCHMARKS.md).
-const SOFTMAX_CHUNK_CPU: usize = 16_384;
-
-/// [`Gpu::softmax_chunk`] for a device: `WGPU_BACKPROP_SOFTMAX_CHUNK` (a multiple of 4 from 4
-/// to 2^20; for tests of the GPU size on a CPU device) or the device type's.
-fn softmax_chunk(info: &wgpu::AdapterInfo) -> usize {
-    let forced = std::env::var("WGPU_BACKPROP_SOFTMAX_CHUNK")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&c| c.is_multiple_of(4) && (4..=1 << 20).contains(&c));
-    forced.unwrap_or(if info.device_type == wgpu::DeviceType::Cpu {
-        SOFTMAX_CHUNK_CPU
-    } else {
-        SOFTMAX_CHUNK_GPU
-    })
+    /// [`Gpu::profile`].
+    profile: Profile,
 }
 
 thread_local! {
@@ -166,25 +147,10 @@ impl Gpu {
         &self.inner.queue
     }
 
-    /// Whether GPU timestamps time the work between them: the adapter has `TIMESTAMP_QUERY`
-    /// and is not a CPU device. On llvmpipe, once a kernel has sampled a texture, timestamps
-    /// stop bracketing later dispatches (a 256³ register matmul read 0.11 ms by timestamps and
-    /// 12.6 ms by the wall clock, against 12.0 and 12.5 before), so CPU devices are timed by
-    /// the wall clock around submit and wait: the device is the host's own CPU.
-    pub(crate) fn timestamps_usable(&self) -> bool {
-        self.features().contains(wgpu::Features::TIMESTAMP_QUERY)
-            && self.inner.info.device_type != wgpu::DeviceType::Cpu
-    }
-
-    /// Elements of a row one workgroup of the chunked softmax covers (a multiple of 4).
-    pub(crate) fn softmax_chunk(&self) -> usize {
-        self.inner.softmax_chunk
-    }
-
-    /// Whether the driver stops an invocation's loops after 65,535 iterations (llvmpipe does,
-    /// silently); kernels then keep every invocation's loops shorter.
-    pub(crate) fn caps_loops(&self) -> bool {
-        self.inner.info.name.contains("llvmpipe")
+    /// How this device runs the crate's kernels (CPU device or GPU, loop cap, timestamps,
+    /// subgroups, chunk sizes, tuning budget), worked out when the `Gpu` opened.
+    pub fn profile(&self) -> &Profile {
+        &self.inner.profile
     }
 
     pub(crate) fn same(&self, other: &Gpu) -> bool {
@@ -269,11 +235,13 @@ impl Gpu {
         })?;
         let _recording = self.recording();
         let mut pending = lock(&self.inner.pending);
-        pending.push_buffer(self, buffer)?;
+        // The buffer joins the window even when sealing the segment before it found a
+        // rejected op (that op's error is returned after).
+        let sealed = pending.push_buffer(self, buffer);
         if pending.full(self.inner.ring.stride, MAX_PENDING_DISPATCHES) {
             self.submit_locked(op, &mut pending)?;
         }
-        Ok(())
+        sealed
     }
 
     /// Submits all recorded work to the queue (without waiting for it).

@@ -175,7 +175,7 @@ impl Gpu {
         let pool = Arc::new(Mutex::new(Pool::default()));
         let released = Pool::released(&pool);
         let ring = bindings::Ring::new(&device);
-        let softmax_chunk = super::softmax_chunk(&info);
+        let profile = super::Profile::of(&info, device.features());
         Gpu {
             inner: Arc::new(Inner {
                 id,
@@ -194,7 +194,7 @@ impl Gpu {
                 injected_timeouts: AtomicU32::new(0),
                 recording: RwLock::new(()),
                 tune_clock: Mutex::new(Arc::new(DeviceClock::default())),
-                softmax_chunk,
+                profile,
             }),
         }
     }

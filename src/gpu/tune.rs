@@ -17,13 +17,6 @@ use crate::error::Result;
 use crate::kernels::search::{self, Cut, Limits, Probe};
 use crate::kernels::{TuneSource, Tuned};
 
-/// Wall time after which a `Gpu` on a CPU device starts no more timing (what is under way
-/// finishes, so the total stays near 1 s on lavapipe, whose first `train` run may spend no
-/// more).
-const TOTAL_BUDGET: Duration = Duration::from_millis(700);
-/// The same on GPUs: several matmul candidates per class, each compiling its pipelines.
-const TOTAL_BUDGET_GPU: Duration = Duration::from_secs(4);
-
 /// How the autotuner measures. [`DeviceClock`] is the real one; tests install fakes (fixed
 /// timings per variant, a clock that only moves when told) with [`Gpu::set_tune_clock`], so
 /// that what they check never depends on which kernel a real clock favours.
@@ -72,7 +65,7 @@ impl TuneClock for DeviceClock {
         gpu.exclusive(|| {
             let mut all = || (0..runs).try_for_each(|_| work());
             gpu.synchronize()?; // nothing of anyone else's is running
-            if gpu.timestamps_usable() {
+            if gpu.profile().timestamps {
                 if let Some(seconds) = gpu.device_seconds("autotune", &mut all)? {
                     return Ok(seconds);
                 }
@@ -123,11 +116,7 @@ impl Gpu {
     /// Wall time after which this `Gpu` starts no more timing: 0.7 s on CPU devices, 4 s on
     /// GPUs.
     pub fn tuning_budget(&self) -> Duration {
-        if self.adapter_info().device_type == wgpu::DeviceType::Cpu {
-            TOTAL_BUDGET
-        } else {
-            TOTAL_BUDGET_GPU
-        }
+        self.profile().tuning_budget
     }
 
     /// Time spent tuning on this `Gpu`, as its [`TuneClock`] counts it.

@@ -56,7 +56,7 @@ pub(crate) fn launch(p: &Product<'_>, tile: Tile, splits: usize) -> Result<()> {
     let (bm, bn, bk) = tile.dims();
     let vec4 = rows_are_vec4(p.spec & TRANS_A != 0, p.mnk);
     let mut k_split = k.div_ceil(splits.max(1)).next_multiple_of(bk).max(bk);
-    if p.gpu.caps_loops() {
+    if p.gpu.profile().caps_loops {
         k_split = k_split.min(CAPPED_K_SPLIT);
     }
     let splits = k.div_ceil(k_split).max(1);

@@ -116,8 +116,7 @@ pub(crate) fn choose(
         return Ok(kernel);
     }
     let gpu = a.gpu();
-    let device = gpu.adapter_info().device_type;
-    let cpu = device == wgpu::DeviceType::Cpu;
+    let (cpu, discrete) = (gpu.profile().cpu, gpu.profile().discrete);
     let textured = texture::takes(gpu, (m, n, k));
     let fallback = if cpu {
         if textured && m * n * k >= TEXTURE_MIN_FMAS {
@@ -137,7 +136,6 @@ pub(crate) fn choose(
     if m * n * k < TUNE_MIN_FMAS {
         return Ok(fallback);
     }
-    let discrete = device == wgpu::DeviceType::DiscreteGpu;
     let mut list = candidates((cpu, discrete), (aligned, textured), (m, n, k));
     if !list.contains(&fallback) {
         list.insert(0, fallback);

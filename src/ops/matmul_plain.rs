@@ -66,7 +66,7 @@ fn launch_tiled(
     const OP: &str = "matmul";
     let grid = gpu.grid_2d(OP, n.div_ceil(64) as u64, m.div_ceil(64) as u64)?;
     // Only drivers that cap loops need K cut into accumulating dispatches.
-    let chunk = if gpu.caps_loops() {
+    let chunk = if gpu.profile().caps_loops {
         TILED_K_CHUNK
     } else {
         k.max(1)

@@ -41,7 +41,7 @@ pub(crate) fn takes(gpu: &Gpu, (m, n, k): (usize, usize, usize)) -> bool {
         let stats = gpu.memory_stats();
         stats.live_bytes + stats.pooled_bytes + (texels * 16) as u64 <= budget
     });
-    (k <= MAX_K || !gpu.caps_loops()) && rows_a <= limit && rows_b <= limit && fits_budget
+    (k <= MAX_K || !gpu.profile().caps_loops) && rows_a <= limit && rows_b <= limit && fits_budget
 }
 
 /// Texture rows holding `rows` rows of `cols` floats, ⌈cols/4⌉ texels each (at least one).

@@ -105,8 +105,8 @@ fn form(
     run: impl Fn(SumKernel) -> Result<()>,
 ) -> Result<SumKernel> {
     let gpu = x.gpu();
-    let subgroups = subgroups && gpu.features().contains(wgpu::Features::SUBGROUP);
-    let fallback = gpu.adapter_info().device_type != wgpu::DeviceType::Cpu;
+    let subgroups = subgroups && gpu.profile().subgroups.is_some();
+    let fallback = !gpu.profile().cpu;
     Ok(match (kernel, class) {
         (SumKernel::Subgroup, _) if !subgroups => SumKernel::Tree,
         (SumKernel::Auto, None) if fallback => SumKernel::Tree,

@@ -107,7 +107,7 @@ fn chunked_passes(
 ) -> Result<Tensor> {
     let (rows, cols) = x.rows_cols();
     let gpu = x.gpu();
-    let chunk = gpu.softmax_chunk();
+    let chunk = gpu.profile().softmax_chunk;
     let chunks = cols.div_ceil(chunk);
     let out = Tensor::empty(gpu, op, x.shape())?;
     let stats = Tensor::empty(gpu, op, &[rows * chunks * 2 + rows * 2])?;
@@ -142,9 +142,7 @@ fn chunked_passes(
 pub(crate) fn per_invocation(gpu: &Gpu, kernel: RowKernel, cols: usize) -> bool {
     cols <= PER_INVOCATION_MAX_COLS
         && match kernel {
-            RowKernel::Auto => {
-                gpu.adapter_info().device_type == wgpu::DeviceType::Cpu || cols <= 32
-            }
+            RowKernel::Auto => gpu.profile().cpu || cols <= 32,
             RowKernel::PerWorkgroup | RowKernel::Chunked | RowKernel::Registers => false,
             RowKernel::PerInvocation => true,
         }
@@ -164,7 +162,7 @@ fn tuned(
     if choice != RowKernel::Auto || cols > PER_INVOCATION_MAX_COLS {
         return Ok(choice);
     }
-    let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let cpu = gpu.profile().cpu;
     let mut forced = vec![RowKernel::PerInvocation, RowKernel::PerWorkgroup];
     if cols <= REGS_MAX_COLS {
         forced.push(RowKernel::Registers);
@@ -217,7 +215,7 @@ fn rowwise(
         (f.regs, rows.div_ceil(256 / lanes))
     } else if per_invocation(gpu, choice, cols) {
         (f.per_inv, rows.div_ceil(ROWS_WG))
-    } else if gpu.caps_loops() && cols > PER_WORKGROUP_MAX_COLS_CAPPED {
+    } else if gpu.profile().caps_loops && cols > PER_WORKGROUP_MAX_COLS_CAPPED {
         return Err(Error::TooLarge {
             op,
             what: "row length on this driver (it stops loops after 65,535 iterations)",

@@ -1,0 +1,74 @@
+//! The device profile: what about the device decides how ops run, worked out once when the
+//! `Gpu` opens ([`Gpu::profile`]). Ops read it; none asks the adapter's type or name itself.
+
+use std::time::Duration;
+
+/// How this device runs the crate's kernels.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Profile {
+    /// A CPU device (llvmpipe, WARP): every invocation a SIMD lane, every per-invocation load a
+    /// gather, barriers expensive. Kernel choices, timing and chunk sizes follow it.
+    pub cpu: bool,
+    /// A discrete GPU: the autotuner leaves out the kernels built for CPUs.
+    pub discrete: bool,
+    /// The driver stops an invocation's loops after 65,535 iterations, silently (llvmpipe):
+    /// kernels then keep every invocation's loops shorter.
+    pub caps_loops: bool,
+    /// GPU timestamps time the work between them: `TIMESTAMP_QUERY` and not a CPU device (on
+    /// llvmpipe, once a kernel has sampled a texture, timestamps stop bracketing later
+    /// dispatches: a 256³ register matmul read 0.11 ms by timestamps and 12.6 ms by the wall
+    /// clock), so CPU devices are timed by the wall clock.
+    pub timestamps: bool,
+    /// Subgroup operations, with the smallest and largest subgroup size, where the device has
+    /// `SUBGROUP`.
+    pub subgroups: Option<(u32, u32)>,
+    /// Elements of a row one workgroup of the chunked softmax covers (a multiple of 4).
+    pub softmax_chunk: usize,
+    /// Wall time after which this `Gpu` starts no more autotuning.
+    pub tuning_budget: Duration,
+}
+
+/// A chunk of the chunked softmax on GPUs: 256 lanes × two vec4s, so long rows spread over many
+/// workgroups.
+const SOFTMAX_CHUNK_GPU: usize = 2_048;
+/// The same on CPU devices, where each workgroup's barriers cost more than its loads: with
+/// 2,048, a 64×65,536 forward took 122–153 ms on llvmpipe, with 16,384 93–95 (BENCHMARKS.md).
+const SOFTMAX_CHUNK_CPU: usize = 16_384;
+/// Tuning budget on CPU devices: what is under way finishes, so the total stays near 1 s on
+/// lavapipe, whose first `train` run may spend no more.
+const TUNING_BUDGET_CPU: Duration = Duration::from_millis(700);
+/// The same on GPUs: several matmul candidates per class, each compiling its pipelines.
+const TUNING_BUDGET_GPU: Duration = Duration::from_secs(4);
+
+impl Profile {
+    /// The profile of a device on `info`'s adapter with `features` enabled.
+    /// `WGPU_BACKPROP_SOFTMAX_CHUNK` (a multiple of 4 from 4 to 2^20) forces the softmax chunk,
+    /// for tests of the GPU size on a CPU device.
+    pub(crate) fn of(info: &wgpu::AdapterInfo, features: wgpu::Features) -> Profile {
+        let cpu = info.device_type == wgpu::DeviceType::Cpu;
+        let forced_chunk = std::env::var("WGPU_BACKPROP_SOFTMAX_CHUNK")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&c| c.is_multiple_of(4) && (4..=1 << 20).contains(&c));
+        Profile {
+            cpu,
+            discrete: info.device_type == wgpu::DeviceType::DiscreteGpu,
+            caps_loops: info.name.contains("llvmpipe"),
+            timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY) && !cpu,
+            subgroups: features
+                .contains(wgpu::Features::SUBGROUP)
+                .then_some((info.subgroup_min_size, info.subgroup_max_size)),
+            softmax_chunk: forced_chunk.unwrap_or(if cpu {
+                SOFTMAX_CHUNK_CPU
+            } else {
+                SOFTMAX_CHUNK_GPU
+            }),
+            tuning_budget: if cpu {
+                TUNING_BUDGET_CPU
+            } else {
+                TUNING_BUDGET_GPU
+            },
+        }
+    }
+}
