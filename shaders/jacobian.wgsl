@@ -22,7 +22,7 @@ const WG: u32 = 256u;
 
 // The element this invocation owns (past rows · cols when it owns none).
 fn element(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
-    return (wg.y * nwg.x + wg.x) * WG + li;
+    return group_1d(wg, nwg) * WG + li;
 }
 
 @compute @workgroup_size(256, 1, 1)

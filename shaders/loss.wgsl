@@ -26,7 +26,7 @@ fn cross_entropy(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let row = wg.y * nwg.x + wg.x;
+    let row = group_1d(wg, nwg);
     if (row >= p.rows) {
         return;
     }
@@ -58,7 +58,7 @@ fn mse(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let i = (wg.y * nwg.x + wg.x) * WG + li;
+    let i = group_1d(wg, nwg) * WG + li;
     if (i >= p.cols) {
         return;
     }
@@ -75,7 +75,7 @@ fn cross_entropy_rows(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let row = (wg.y * nwg.x + wg.x) * 16u + li;
+    let row = group_1d(wg, nwg) * 16u + li;
     if (row >= p.rows) {
         return;
     }

@@ -95,7 +95,7 @@ fn matmul(
 ) {
     // Row tiles fold over y and z, so a grid never exceeds the per-dimension limit; a folded
     // grid can overshoot by a few tiles, which leave at once (uniformly: before any barrier).
-    let row0 = (wg.z * nwg.y + wg.y) * BM;
+    let row0 = row_tile(wg, nwg) * BM;
     if (row0 >= p.m) {
         return;
     }

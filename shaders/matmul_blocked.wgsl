@@ -166,7 +166,7 @@ fn matmul_blocked(
 ) {
     // Row tiles (times splits) fold over y and z; spare groups of a folded grid leave at once
     // (uniformly: before any barrier).
-    let y = wg.z * nwg.y + wg.y;
+    let y = row_tile(wg, nwg);
     if (y >= p.row_tiles * p.splits) {
         return;
     }

@@ -32,7 +32,7 @@ override HAS_BIAS: bool = false;
 @compute @workgroup_size(8, 8, 1)
 fn matmul_register(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
     // Row tiles fold over y and z (a grid never exceeds the per-dimension limit).
-    let row0 = (wg.z * nwg.y + wg.y) * 256u + lid.y * 32u;
+    let row0 = row_tile(wg, nwg) * 256u + lid.y * 32u;
     let col0 = wg.x * 64u + lid.x * 8u;
     if (row0 >= p.m || col0 >= p.n) {
         return;

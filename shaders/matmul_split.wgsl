@@ -27,7 +27,7 @@ fn matmul_split_sum(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let i = (wg.y * nwg.x + wg.x) * WG + li;
+    let i = group_1d(wg, nwg) * WG + li;
     if (i >= p.len) {
         return;
     }

@@ -50,7 +50,7 @@ fn texel_b(t: u32) -> vec4<f32> {
 @compute @workgroup_size(8, 8, 1)
 fn matmul_texture(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
     // Row tiles fold over y and z (a grid never exceeds the per-dimension limit).
-    let row0 = (wg.z * nwg.y + wg.y) * 128u + lid.y * 16u;
+    let row0 = row_tile(wg, nwg) * 128u + lid.y * 16u;
     let q0 = wg.x * 32u + lid.x * 4u;
     if (row0 >= p.m || q0 >= p.nq) {
         return;

@@ -54,7 +54,7 @@ fn matmul_vec4(
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
     // Row tiles fold over y and z (a grid never exceeds the per-dimension limit).
-    let row0 = ((wg.z * nwg.y + wg.y) * 16u + lid.y) * 4u;
+    let row0 = (row_tile(wg, nwg) * 16u + lid.y) * 4u;
     let col0 = (wg.x * 16u + lid.x) * 4u;
     if (row0 >= p.m || col0 >= p.n) {
         return;

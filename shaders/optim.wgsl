@@ -24,7 +24,7 @@ struct Params {
 const WG: u32 = 256u;
 
 fn index(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
-    return (wg.y * nwg.x + wg.x) * WG + li;
+    return group_1d(wg, nwg) * WG + li;
 }
 
 @compute @workgroup_size(256, 1, 1)

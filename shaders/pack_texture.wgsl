@@ -30,7 +30,7 @@ fn pack_texture(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let t = (wg.y * nwg.x + wg.x) * 64u + li;
+    let t = group_1d(wg, nwg) * 64u + li;
     if (t >= p.padded_rows * p.quads) {
         return;
     }

@@ -23,7 +23,7 @@ fn column_sum(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let col = (wg.y * nwg.x + wg.x) * 64u + li;
+    let col = group_1d(wg, nwg) * 64u + li;
     if (col >= p.cols) {
         return;
     }
@@ -49,7 +49,7 @@ fn sum_tree(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let g = wg.y * nwg.x + wg.x;
+    let g = group_1d(wg, nwg);
     let block = WG * TREE_PER_LANE;
     if (g >= (p.rows + block - 1u) / block) {
         return;

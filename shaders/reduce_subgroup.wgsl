@@ -31,7 +31,7 @@ fn sum_subgroup(
     @builtin(subgroup_invocation_id) lane: u32,
     @builtin(num_subgroups) count: u32,
 ) {
-    let g = wg.y * nwg.x + wg.x;
+    let g = group_1d(wg, nwg);
     let block = WG * PER_LANE;
     if (g >= (p.n + block - 1u) / block) {
         return;

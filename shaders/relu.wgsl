@@ -35,7 +35,7 @@ fn nan(b: vec4<u32>) -> vec4<bool> {
 }
 
 fn index(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
-    return (wg.y * nwg.x + wg.x) * WG + li;
+    return group_1d(wg, nwg) * WG + li;
 }
 
 @compute @workgroup_size(256, 1, 1)

@@ -25,7 +25,7 @@ fn softmax_forward(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let row = wg.y * nwg.x + wg.x;
+    let row = group_1d(wg, nwg);
     if (row >= p.rows) {
         return;
     }
@@ -54,7 +54,7 @@ fn softmax_backward(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let row = wg.y * nwg.x + wg.x;
+    let row = group_1d(wg, nwg);
     if (row >= p.rows) {
         return;
     }
@@ -78,7 +78,7 @@ fn softmax_backward(
 const ROWS_WG: u32 = 16u;
 
 fn row_of(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
-    return (wg.y * nwg.x + wg.x) * ROWS_WG + li;
+    return group_1d(wg, nwg) * ROWS_WG + li;
 }
 
 @compute @workgroup_size(16, 1, 1)

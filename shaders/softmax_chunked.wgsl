@@ -59,7 +59,7 @@ fn online(ms: vec2<f32>, raw: f32, live: bool) -> vec2<f32> {
 
 // The chunk of a workgroup as flat element indices [start, end); rows fold over y and z.
 fn chunk_range(wg: vec3<u32>, nwg: vec3<u32>) -> vec2<u32> {
-    let row = wg.z * nwg.y + wg.y;
+    let row = row_tile(wg, nwg);
     let base = row * p.cols;
     let start = base + wg.x * p.chunk;
     return vec2<u32>(start, min(start + p.chunk, base + p.cols));
@@ -71,7 +71,7 @@ fn softmax_partials(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let row = wg.z * nwg.y + wg.y;
+    let row = row_tile(wg, nwg);
     if (row >= p.rows || wg.x >= chunks()) {
         return;
     }
@@ -110,7 +110,7 @@ fn softmax_combine(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let row = (wg.y * nwg.x + wg.x) * 64u + li;
+    let row = group_1d(wg, nwg) * 64u + li;
     if (row >= p.rows) {
         return;
     }
@@ -137,7 +137,7 @@ fn softmax_write(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let q = (wg.y * nwg.x + wg.x) * WG + li;
+    let q = group_1d(wg, nwg) * WG + li;
     let total = p.rows * p.cols;
     let e = q * 4u;
     if (e >= total) {
@@ -164,7 +164,7 @@ fn softmax_dot_partials(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let row = wg.z * nwg.y + wg.y;
+    let row = row_tile(wg, nwg);
     if (row >= p.rows || wg.x >= chunks()) {
         return;
     }
@@ -189,7 +189,7 @@ fn softmax_dot_combine(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let row = (wg.y * nwg.x + wg.x) * 64u + li;
+    let row = group_1d(wg, nwg) * 64u + li;
     if (row >= p.rows) {
         return;
     }
@@ -208,7 +208,7 @@ fn softmax_backward_write(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let q = (wg.y * nwg.x + wg.x) * WG + li;
+    let q = group_1d(wg, nwg) * WG + li;
     let total = p.rows * p.cols;
     let e = q * 4u;
     if (e >= total) {

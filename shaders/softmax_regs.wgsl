@@ -48,7 +48,7 @@ fn segment_reduce(li: u32, v: f32, is_max: bool) -> f32 {
 
 // This invocation's row, and whether it exists.
 fn row_of(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
-    return (wg.y * nwg.x + wg.x) * (WG / p.lanes) + li / p.lanes;
+    return group_1d(wg, nwg) * (WG / p.lanes) + li / p.lanes;
 }
 
 @compute @workgroup_size(256, 1, 1)

@@ -3,12 +3,37 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::kernels::{
-    Dispatch, Kernel, LossParams, Uniform, CROSS_ENTROPY, CROSS_ENTROPY_ROWS, MSE,
-};
+use crate::kernels::{kernels, uniform, Decl, Source, Work, PRELUDE, WORKGROUP_REDUCE};
 use crate::ops::{expect_shape, same_gpu, sum_all, u32_of};
 use crate::ops::{per_invocation, RowKernel};
 use crate::tensor::Tensor;
+
+static SOURCE: Source = Source::of(
+    "loss",
+    &[
+        PRELUDE,
+        WORKGROUP_REDUCE,
+        include_str!("../shaders/loss.wgsl"),
+    ],
+);
+
+uniform! {
+    /// `loss.wgsl`: (rows, cols) and 1 / count.
+    LossParams { rows: u32, cols: u32, inv_count: f32, _pad: u32 }
+}
+
+/// A loss kernel: bindings input, target, grad, terms.
+type Loss = Decl<LossParams, (), 4>;
+
+kernels! {
+    /// Cross-entropy terms and gradient, a workgroup per row.
+    static CROSS_ENTROPY: LossParams, () = SOURCE, "cross_entropy", [R, R, RW, RW], [256, 1, 1];
+    /// The same, one invocation per row (16 rows per workgroup).
+    static CROSS_ENTROPY_ROWS: LossParams, () =
+        SOURCE, "cross_entropy_rows", [R, R, RW, RW], [16, 1, 1];
+    /// Squared-error terms and gradient, one element per invocation.
+    static MSE: LossParams, () = SOURCE, "mse", [R, R, RW, RW], [256, 1, 1];
+}
 
 /// Integer class labels on the GPU, one per row of a batch.
 #[derive(Debug, Clone)]
@@ -73,12 +98,11 @@ impl SoftmaxCrossEntropy {
         }
         let gpu = logits.gpu();
         // One invocation per row where the softmax kernels would do so (CPU devices, few classes).
-        let (kernel, groups) = if per_invocation(gpu, RowKernel::Auto, classes) {
-            (&CROSS_ENTROPY_ROWS, rows.div_ceil(16))
+        let (kernel, work) = if per_invocation(gpu, RowKernel::Auto, classes) {
+            (&CROSS_ENTROPY_ROWS, Work::Items(rows))
         } else {
-            (&CROSS_ENTROPY, rows)
+            (&CROSS_ENTROPY, Work::Groups(rows))
         };
-        let grid = gpu.grid_1d(OP, groups as u64)?;
         let terms = Tensor::empty(gpu, OP, &[rows])?;
         loss_pass(
             OP,
@@ -86,7 +110,7 @@ impl SoftmaxCrossEntropy {
             [logits, &labels.bits],
             &terms,
             [rows, classes, rows],
-            grid,
+            work,
         )
     }
 }
@@ -107,9 +131,8 @@ impl MeanSquaredError {
         same_gpu(OP, &[y, target])?;
         expect_shape(OP, target, y.shape())?;
         let n = y.len();
-        let grid = y.gpu().grid_1d(OP, n.div_ceil(256) as u64)?;
         let terms = Tensor::empty(y.gpu(), OP, y.shape())?;
-        loss_pass(OP, &MSE, [y, target], &terms, [1, n, n], grid)
+        loss_pass(OP, &MSE, [y, target], &terms, [1, n, n], Work::Items(n))
     }
 }
 
@@ -117,35 +140,26 @@ impl MeanSquaredError {
 /// of the terms.
 fn loss_pass(
     op: &'static str,
-    kernel: &'static Kernel,
+    kernel: &'static Loss,
     [input, target]: [&Tensor; 2],
     terms: &Tensor,
     [rows, cols, count]: [usize; 3],
-    grid: [u32; 3],
+    work: Work,
 ) -> Result<(Tensor, Tensor)> {
     let gpu = input.gpu();
     let grad = Tensor::empty(gpu, op, input.shape())?;
-    let inv = 1.0f32 / count as f32;
-    gpu.launch(
-        op,
-        Dispatch {
-            kernel,
-            spec: 0,
-            params: LossParams {
-                rows: u32_of(op, rows)?,
-                cols: u32_of(op, cols)?,
-                inv_count: inv,
-                _pad: 0,
-            }
-            .words(),
-            buffers: &[
-                input.buffer(),
-                target.buffer(),
-                grad.buffer(),
-                terms.buffer(),
-            ],
-            grid,
-        },
-    )?;
+    let params = LossParams {
+        rows: u32_of(op, rows)?,
+        cols: u32_of(op, cols)?,
+        inv_count: 1.0f32 / count as f32,
+        _pad: 0,
+    };
+    let buffers = [
+        input.buffer(),
+        target.buffer(),
+        grad.buffer(),
+        terms.buffer(),
+    ];
+    kernel.launch(gpu, op, ((), params), buffers, work)?;
     Ok((sum_all(terms)?, grad))
 }

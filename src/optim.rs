@@ -5,10 +5,29 @@
 use crate::checkpoint::{NamedTensor, OptimizerState};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::kernels::{Dispatch, Kernel, OptimParams, Uniform, ADAM, SGD};
+use crate::kernels::{kernels, uniform, Decl, Source, Work, PRELUDE};
 use crate::layer::ParameterMut;
 use crate::ops::u32_of;
 use crate::tensor::Tensor;
+
+static SOURCE: Source = Source::of("optim", &[PRELUDE, include_str!("../shaders/optim.wgsl")]);
+
+uniform! {
+    /// `optim.wgsl`: `n` elements; the optimizer's hyperparameters (SGD: `beta1` = momentum).
+    OptimParams {
+        n: u32, lr: f32, beta1: f32, beta2: f32, eps: f32,
+        correction1: f32, correction2: f32, weight_decay: f32,
+    }
+}
+
+kernels! {
+    /// In-place SGD with momentum: bindings θ, g, v.
+    static SGD: OptimParams, () = SOURCE, "sgd", [RW, R, RW], [256, 1, 1];
+    /// In-place Adam: bindings θ, g, m, v.
+    static ADAM: OptimParams, () = SOURCE, "adam", [RW, R, RW, RW], [256, 1, 1];
+    /// acc += x: bindings acc, x (`ops::add_assign`).
+    pub(crate) static ACCUMULATE: OptimParams, () = SOURCE, "accumulate", [RW, R], [256, 1, 1];
+}
 
 /// Updates parameters from their gradients.
 pub trait Optimizer {
@@ -73,7 +92,7 @@ impl Optimizer for Sgd {
             ..OptimParams::default()
         };
         for (p, v) in params.iter_mut().zip(&mut self.velocity) {
-            update(OP, &SGD, p, &mut [v], words)?;
+            update(OP, &SGD, p, [v], words)?;
         }
         Ok(())
     }
@@ -161,7 +180,7 @@ impl Optimizer for Adam {
             weight_decay: self.weight_decay,
         };
         for ((p, m), v) in params.iter_mut().zip(&mut self.m).zip(&mut self.v) {
-            update(OP, &ADAM, p, &mut [m, v], words)?;
+            update(OP, &ADAM, p, [m, v], words)?;
         }
         Ok(())
     }
@@ -268,12 +287,13 @@ fn ensure_state(
 }
 
 /// Records one in-place update of `p.value` with its gradient and optimizer state (each made
-/// the sole owner of its buffer first).
-fn update(
+/// the sole owner of its buffer first); `kernel` binds the value, the gradient and the `S`
+/// state tensors (`N` = 2 + `S`).
+fn update<const S: usize, const N: usize>(
     op: &'static str,
-    kernel: &'static Kernel,
+    kernel: &'static Decl<OptimParams, (), N>,
     p: &mut ParameterMut<'_>,
-    state: &mut [&mut Tensor],
+    mut state: [&mut Tensor; S],
     mut words: OptimParams,
 ) -> Result<()> {
     let grad = p.grad.ok_or(Error::BackwardBeforeForward { op })?;
@@ -283,19 +303,16 @@ fn update(
     for s in state.iter_mut() {
         s.make_unique(op)?;
     }
-    let gpu = p.value.gpu();
     words.n = u32_of(op, p.value.len())?;
     let mut buffers = vec![p.value.buffer(), grad.buffer()];
     buffers.extend(state.iter().map(|s| s.buffer()));
-    let grid = gpu.grid_1d(op, p.value.len().div_ceil(256) as u64)?;
-    gpu.launch(
+    let buffers: [&wgpu::Buffer; N] = buffers.try_into().map_err(|_| Error::InvalidArgument {
         op,
-        Dispatch {
-            kernel,
-            spec: 0,
-            params: words.words(),
-            buffers: &buffers,
-            grid,
-        },
-    )
+        message: format!(
+            "kernel {} binds {N} tensors, not 2 + {S}",
+            kernel.kernel.entry
+        ),
+    })?;
+    let work = Work::Items(p.value.len());
+    kernel.launch(p.value.gpu(), op, ((), words), buffers, work)
 }

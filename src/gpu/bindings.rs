@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::kernels::{Kernel, Source};
+use crate::kernels::Kernel;
 use crate::sync::lock;
 
 /// Slots in the ring: a pending window holds at most this many dispatches (then it is
@@ -43,7 +43,7 @@ impl Ring {
     }
 }
 
-type Key = (Source, &'static str, u32, Vec<wgpu::Buffer>);
+type Key = (&'static str, &'static str, u32, Vec<wgpu::Buffer>);
 
 /// Bind groups by (kernel, specialisation, storage buffers). Holding a bind group keeps its
 /// buffers alive, so the cache empties itself whenever the pool has let buffers go
@@ -76,7 +76,7 @@ impl BindGroups {
         buffers: &[&wgpu::Buffer],
     ) -> wgpu::BindGroup {
         let key: Key = (
-            kernel.source,
+            kernel.source.name,
             kernel.entry,
             spec,
             buffers.iter().map(|&b| b.clone()).collect(),

@@ -7,11 +7,58 @@ use super::bindings::ring_entry;
 use super::window::Dispatched;
 use super::{lock, Gpu, MAX_PENDING_DISPATCHES};
 use crate::error::{Error, Result};
-use crate::kernels::{Compiled, Dispatch, Kernel};
+use crate::kernels::{Compiled, Decl, Kernel, Spec, Uniform, Work};
+
+/// One dispatch: which kernel, its specialisation, its uniform's words, storage buffers, grid.
+struct Dispatch<'a> {
+    kernel: &'static Kernel,
+    spec: u32,
+    params: [u32; 8],
+    buffers: &'a [&'a wgpu::Buffer],
+    grid: [u32; 3],
+}
+
+impl<P: Uniform, S: Spec, const N: usize> Decl<P, S, N> {
+    /// Records one dispatch of this kernel over `buffers` (bindings 1..N in order), its grid
+    /// worked out from `work` (nothing is submitted here).
+    pub(crate) fn launch(
+        &'static self,
+        gpu: &Gpu,
+        op: &'static str,
+        (spec, params): (S, P),
+        buffers: [&wgpu::Buffer; N],
+        work: Work,
+    ) -> Result<()> {
+        let grid = gpu.grid_of(op, &self.kernel, work)?;
+        let d = Dispatch {
+            kernel: &self.kernel,
+            spec: spec.bits(),
+            params: params.words(),
+            buffers: &buffers,
+            grid,
+        };
+        gpu.launch(op, d)
+    }
+
+    /// [`Decl::launch`] over any bindings (textures too), in a bind group made for this
+    /// dispatch alone (not cached: the texture kernels' textures are new each time).
+    pub(crate) fn launch_bound(
+        &'static self,
+        gpu: &Gpu,
+        op: &'static str,
+        (spec, params): (S, P),
+        resources: [wgpu::BindingResource<'_>; N],
+        work: Work,
+    ) -> Result<()> {
+        let grid = gpu.grid_of(op, &self.kernel, work)?;
+        let kernel = (&self.kernel, spec.bits());
+        gpu.launch_bound(op, kernel, params.words(), &resources, grid)
+    }
+}
 
 impl Gpu {
     /// Records one dispatch into the pending work (nothing is submitted here).
-    pub(crate) fn launch(&self, op: &'static str, d: Dispatch<'_>) -> Result<()> {
+    fn launch(&self, op: &'static str, d: Dispatch<'_>) -> Result<()> {
         if !self.dispatchable(op, d.kernel, d.buffers.len(), d.grid)? {
             return Ok(());
         }
@@ -37,7 +84,7 @@ impl Gpu {
     /// gets this op's `Err`.
     #[doc(hidden)]
     pub fn record_rejected_dispatch(&self, op: &'static str) -> Result<()> {
-        let kernel = &crate::kernels::RELU_FORWARD;
+        let kernel = &crate::ops::relu::RELU_FORWARD.kernel;
         let buffers = (0..3)
             .map(|_| self.storage_buffer(op, 16))
             .collect::<Result<Vec<_>>>()?;
@@ -62,8 +109,8 @@ impl Gpu {
     }
 
     /// [`Gpu::launch`] over any bindings (textures too), in a bind group made for this
-    /// dispatch alone (not cached: the texture kernels' textures are new each time).
-    pub(crate) fn launch_bound(
+    /// dispatch alone.
+    fn launch_bound(
         &self,
         op: &'static str,
         (kernel, spec): (&'static Kernel, u32),
@@ -166,6 +213,34 @@ impl Gpu {
             .extend_from_slice(bytemuck::cast_slice(&params));
         pending.params.resize(offset + stride as usize, 0);
         submitted
+    }
+
+    /// The grid of `work` for `kernel`: items over its workgroup size, folded (see
+    /// [`Gpu::grid_1d`], [`Gpu::grid_2d`]).
+    pub(crate) fn grid_of(
+        &self,
+        op: &'static str,
+        kernel: &Kernel,
+        work: Work,
+    ) -> Result<[u32; 3]> {
+        match work {
+            Work::Items(n) => self.grid_1d(op, (n as u64).div_ceil(kernel.invocations())),
+            Work::Groups(n) => self.grid_1d(op, n as u64),
+            Work::Tiles(x, y) => self.grid_2d(op, x as u64, y as u64),
+            Work::Layers(items, layers) => {
+                let [x, y, _] = self.grid_1d(op, (items as u64).div_ceil(kernel.invocations()))?;
+                let max = self.limits().max_compute_workgroups_per_dimension;
+                match u32::try_from(layers) {
+                    Ok(z) if z <= max => Ok([x, y, z]),
+                    _ => Err(Error::TooLarge {
+                        op,
+                        what: "workgroups along one dimension of a dispatch",
+                        requested: layers as u64,
+                        limit: u64::from(max),
+                    }),
+                }
+            }
+        }
     }
 
     /// A grid of `groups` workgroups folded into x and y so that no dimension exceeds the

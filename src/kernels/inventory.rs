@@ -4,7 +4,8 @@
 //! does not link, such as Tint (`scripts/tint/check.mjs`, run by CI through Dawn). The demo
 //! prints it with `wgpu-backprop kernels --json`. Not a stable API.
 
-use super::registry::{Access, Compiler, Source, ALL};
+use super::decl::{Access, Compiler};
+use super::registry::{kernels, sources};
 use crate::json::quote;
 
 /// The JSON inventory for Tint (the compiler of a browser's WebGPU): `{"sources": {name: wgsl},
@@ -12,21 +13,21 @@ use crate::json::quote;
 /// binding kind is `uniform` (binding 0, dynamic offset), `read`, `read_write`, `texture` or
 /// `write_texture`; `features` lists what a device needs for a source (`subgroups`).
 pub fn tint_json() -> String {
-    let mut sources = Vec::new();
-    for source in Source::ALL {
-        let features = if source == Source::ReduceSubgroup {
+    let mut listed = Vec::new();
+    for source in sources() {
+        let features = if source.needs_subgroups {
             "[\"subgroups\"]"
         } else {
             "[]"
         };
-        sources.push(format!(
+        listed.push(format!(
             "{}:{{\"wgsl\":{},\"features\":{features}}}",
-            quote(&name(source)),
+            quote(source.name),
             quote(&source.wgsl_for(Compiler::Tint))
         ));
     }
     let mut pipelines = Vec::new();
-    for k in ALL {
+    for k in kernels() {
         let mut bindings = vec![quote("uniform")];
         bindings.extend(k.bindings.iter().map(|a| {
             quote(match a {
@@ -45,7 +46,7 @@ pub fn tint_json() -> String {
                 .collect();
             pipelines.push(format!(
                 "{{\"source\":{},\"entry\":{},\"constants\":{{{}}},\"bindings\":[{}]}}",
-                quote(&name(k.source)),
+                quote(k.source.name),
                 quote(k.entry),
                 constants.join(","),
                 bindings.join(",")
@@ -54,13 +55,9 @@ pub fn tint_json() -> String {
     }
     format!(
         "{{\"sources\":{{{}}},\"pipelines\":[\n{}\n]}}\n",
-        sources.join(",\n"),
+        listed.join(",\n"),
         pipelines.join(",\n")
     )
-}
-
-fn name(source: Source) -> String {
-    format!("{source:?}")
 }
 
 #[cfg(test)]
@@ -69,7 +66,7 @@ mod tests {
     fn the_inventory_lists_every_kernel_and_specialisation() {
         let json = super::tint_json();
         let pipelines = json.matches("\"entry\":").count();
-        let want: usize = super::ALL.iter().map(|k| 1 << k.flags.len()).sum();
+        let want: usize = super::kernels().iter().map(|k| 1 << k.flags.len()).sum();
         assert_eq!(pipelines, want);
         assert!(
             json.contains("enable subgroups;"),

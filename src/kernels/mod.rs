@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use crate::sync::lock;
 
 mod blocked;
+mod decl;
 mod disk_cache;
 pub mod inventory;
 mod params;
@@ -20,6 +21,8 @@ pub(crate) mod search;
 mod translate;
 mod tune;
 
+pub(crate) use blocked::tile_header;
+pub(crate) use decl::*;
 use disk_cache::DiskCache;
 pub(crate) use params::*;
 pub(crate) use registry::*;
@@ -32,32 +35,22 @@ pub(crate) struct Compiled {
     pub(crate) layout: wgpu::BindGroupLayout,
 }
 
-/// A pipeline's identity: its kernel family, entry point and specialisation bits.
-type PipelineKey = (Source, &'static str, u32);
+/// A pipeline's identity: its source's name, entry point and specialisation bits.
+type PipelineKey = (&'static str, &'static str, u32);
 
 /// Shader modules and pipelines, each built once per device.
 pub(crate) struct KernelCache {
-    modules: Mutex<HashMap<Source, wgpu::ShaderModule>>,
+    modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Compiled>>>,
     disk: Option<DiskCache>,
     /// The autotuner's choices (timed by `gpu/tune.rs`).
     pub(crate) tuner: Tuner,
-    /// Whether the sources that guard every access themselves ([`Source::guards_itself`])
+    /// Whether the sources that guard every access themselves ([`Source::guards_itself`](decl::Source))
     /// are compiled without wgpu's runtime checks: `WGPU_BACKPROP_UNCHECKED=1`, opt-in, for
     /// measuring what the checks cost on a device.
     unchecked: bool,
     /// The WGSL compiler of the device's backend.
     compiler: Compiler,
-}
-
-/// One dispatch: which kernel, its specialisation, runtime params, storage buffers and grid.
-pub(crate) struct Dispatch<'a> {
-    pub kernel: &'static Kernel,
-    pub spec: u32,
-    /// The kernel's uniform, from its typed struct (`params.rs`): `XParams { .. }.words()`.
-    pub params: [u32; 8],
-    pub buffers: &'a [&'a wgpu::Buffer],
-    pub grid: [u32; 3],
 }
 
 impl KernelCache {
@@ -80,12 +73,12 @@ impl KernelCache {
         kernel: &'static Kernel,
         spec: u32,
     ) -> Arc<Compiled> {
-        let key = (kernel.source, kernel.entry, spec);
+        let key = (kernel.source.name, kernel.entry, spec);
         if let Some(c) = lock(&self.pipelines).get(&key) {
             return c.clone();
         }
         let module = lock(&self.modules)
-            .entry(kernel.source)
+            .entry(kernel.source.name)
             .or_insert_with(|| self.module(device, kernel))
             .clone();
         let layout = bind_group_layout(device, kernel);
@@ -128,7 +121,7 @@ impl KernelCache {
             label: Some(kernel.entry),
             source: wgpu::ShaderSource::Wgsl(kernel.source.wgsl_for(self.compiler)),
         };
-        if !(self.unchecked && kernel.source.guards_itself()) {
+        if !(self.unchecked && kernel.source.guards_itself) {
             return device.create_shader_module(desc);
         }
         // SAFETY: the blocked matmul and split-K sum index only within their bindings: every

@@ -7,7 +7,8 @@ use naga::back::{glsl, hlsl, msl, spv};
 use naga::valid::{Capabilities, ModuleInfo, ValidationFlags, Validator};
 use naga::{Module, ShaderStage};
 
-use super::registry::{Kernel, Source, ALL};
+use super::decl::Kernel;
+use super::registry::{kernels, sources};
 
 const BACKENDS: [&str; 4] = ["spir-v", "msl", "hlsl", "glsl"];
 
@@ -94,19 +95,22 @@ fn translate(backend: &str, m: &Module, i: &ModuleInfo, entry: &str) -> Result<(
 fn every_kernel_translates_for_every_backend() {
     let mut failures = Vec::new();
     let mut pairs = 0;
-    for source in Source::ALL {
+    let all = kernels();
+    for source in sources() {
+        let name = source.name;
         let wgsl = source.wgsl();
         let module = naga::front::wgsl::parse_str(&wgsl)
-            .unwrap_or_else(|e| panic!("{source:?}: {}", e.emit_to_string(&wgsl)));
-        let info = validate(&module).unwrap_or_else(|e| panic!("{source:?}: {e}"));
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&wgsl)));
+        let info = validate(&module).unwrap_or_else(|e| panic!("{name}: {e}"));
         for ep in &module.entry_points {
             assert!(
-                ALL.iter().any(|k| k.source == source && k.entry == ep.name),
-                "{source:?} entry point {} is missing from registry::ALL",
+                all.iter()
+                    .any(|k| std::ptr::eq(k.source, source) && k.entry == ep.name),
+                "{name} entry point {} has no kernel declared",
                 ep.name
             );
         }
-        for k in ALL.iter().filter(|k| k.source == source) {
+        for k in all.iter().filter(|k| std::ptr::eq(k.source, source)) {
             for spec in 0..1u32 << k.flags.len() {
                 let (m, i) = match specialise(&module, &info, k, spec) {
                     Ok(mi) => mi,
@@ -133,97 +137,62 @@ fn every_kernel_translates_for_every_backend() {
     );
 }
 
-/// `Err` unless the `Params` struct of `T::SOURCE` has `T`'s fields, offsets and size.
-fn check_uniform<T: super::params::Uniform>() -> Result<(), String> {
-    let source = T::SOURCE;
-    let wgsl = source.wgsl();
-    let module = naga::front::wgsl::parse_str(&wgsl).map_err(|e| e.emit_to_string(&wgsl))?;
+/// `Err` unless the `Params` struct of `k`'s source has the fields, offsets and size of the
+/// uniform `k` is declared with, and the entry point's workgroup size is the declared one.
+fn check_declaration(k: &Kernel, module: &naga::Module) -> Result<(), String> {
+    let name = k.source.name;
     let (_, ty) = module
         .types
         .iter()
         .find(|(_, t)| t.name.as_deref() == Some("Params"))
-        .ok_or_else(|| format!("{source:?} has no Params struct"))?;
+        .ok_or_else(|| format!("{name} has no Params struct"))?;
     let naga::TypeInner::Struct { members, span } = &ty.inner else {
-        return Err(format!("{source:?}: Params is not a struct"));
+        return Err(format!("{name}: Params is not a struct"));
     };
     let wgsl_fields: Vec<(String, u32)> = members
         .iter()
         .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
         .collect();
-    let host_fields: Vec<(String, u32)> = T::FIELDS
+    let (fields, size) = k.params;
+    let host_fields: Vec<(String, u32)> = fields
         .iter()
         .enumerate()
         .map(|(i, f)| (f.to_string(), 4 * i as u32))
         .collect();
-    let host_size = std::mem::size_of::<T>() as u32;
-    if wgsl_fields != host_fields || *span != host_size {
+    if wgsl_fields != host_fields || *span as usize != size {
         return Err(format!(
-            "{source:?}: WGSL Params {wgsl_fields:?} ({span} bytes) but the host struct has \
-             {host_fields:?} ({host_size} bytes)"
+            "{} ({name}): WGSL Params {wgsl_fields:?} ({span} bytes) but the declared uniform has \
+             {host_fields:?} ({size} bytes)",
+            k.entry
+        ));
+    }
+    let ep = module
+        .entry_points
+        .iter()
+        .find(|e| e.name == k.entry)
+        .ok_or_else(|| format!("{name} has no entry point {}", k.entry))?;
+    if ep.workgroup_size != k.workgroup {
+        return Err(format!(
+            "{} ({name}): @workgroup_size {:?} but declared {:?}",
+            k.entry, ep.workgroup_size, k.workgroup
         ));
     }
     Ok(())
 }
 
+/// Every declared kernel's uniform mirrors its WGSL `Params`, and its workgroup size (from
+/// which launches work out their grids) is the shader's.
 #[test]
-fn every_uniform_struct_mirrors_its_wgsl_params() {
-    use super::params::*;
-    let checks = [
-        (MatmulParams::SOURCE, check_uniform::<MatmulParams>()),
-        (
-            MatmulBlockedParams::SOURCE,
-            check_uniform::<MatmulBlockedParams>(),
-        ),
-        (
-            MatmulSplitParams::SOURCE,
-            check_uniform::<MatmulSplitParams>(),
-        ),
-        (
-            MatmulRegisterParams::SOURCE,
-            check_uniform::<MatmulRegisterParams>(),
-        ),
-        (
-            MatmulVec4Params::SOURCE,
-            check_uniform::<MatmulVec4Params>(),
-        ),
-        (
-            PackTextureParams::SOURCE,
-            check_uniform::<PackTextureParams>(),
-        ),
-        (
-            MatmulTextureParams::SOURCE,
-            check_uniform::<MatmulTextureParams>(),
-        ),
-        (ReduceParams::SOURCE, check_uniform::<ReduceParams>()),
-        (
-            ReduceSubgroupParams::SOURCE,
-            check_uniform::<ReduceSubgroupParams>(),
-        ),
-        (SoftmaxParams::SOURCE, check_uniform::<SoftmaxParams>()),
-        (
-            SoftmaxChunkedParams::SOURCE,
-            check_uniform::<SoftmaxChunkedParams>(),
-        ),
-        (
-            SoftmaxRegsParams::SOURCE,
-            check_uniform::<SoftmaxRegsParams>(),
-        ),
-        (ReluParams::SOURCE, check_uniform::<ReluParams>()),
-        (JacobianParams::SOURCE, check_uniform::<JacobianParams>()),
-        (LossParams::SOURCE, check_uniform::<LossParams>()),
-        (OptimParams::SOURCE, check_uniform::<OptimParams>()),
-    ];
-    let failures: Vec<String> = checks.iter().filter_map(|(_, r)| r.clone().err()).collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    for source in Source::ALL {
-        assert!(
-            // One struct per family: every tile of the blocked matmul shares one.
-            checks
-                .iter()
-                .any(|(s, _)| std::mem::discriminant(s) == std::mem::discriminant(&source)),
-            "{source:?} has no host uniform struct"
-        );
+fn every_declaration_matches_its_wgsl() {
+    let mut failures = Vec::new();
+    for k in kernels() {
+        let wgsl = k.source.wgsl();
+        let module = naga::front::wgsl::parse_str(&wgsl).expect("parses");
+        if let Err(e) = check_declaration(k, &module) {
+            failures.push(e);
+        }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// The matmul kernels keep their accumulators and operands in named variables: a driver that
@@ -231,14 +200,17 @@ fn every_uniform_struct_mirrors_its_wgsl_params() {
 /// The vec4 kernel had `var acc: array<vec4<f32>, 4>` until it was written out.
 #[test]
 fn matmul_kernels_keep_no_private_arrays() {
-    let sources = [
-        Source::MatmulVec4,
-        Source::MatmulRegister,
-        Source::MatmulTexture,
-        Source::MatmulBlocked(super::Tile::T128x128),
-        Source::MatmulBlocked(super::Tile::T128x64),
-        Source::MatmulBlocked(super::Tile::T64x64),
+    let matmuls = [
+        "matmul_vec4",
+        "matmul_register",
+        "matmul_texture",
+        "matmul_blocked_",
     ];
+    let sources = sources().into_iter().filter(|s| {
+        matmuls
+            .iter()
+            .any(|m| s.name == *m || (m.ends_with('_') && s.name.starts_with(m)))
+    });
     let mut found = Vec::new();
     for source in sources {
         let wgsl = source.wgsl();
@@ -252,7 +224,7 @@ fn matmul_kernels_keep_no_private_arrays() {
             for (_, var) in f.local_variables.iter() {
                 if let naga::TypeInner::Array { .. } = module.types[var.ty].inner {
                     let name = f.name.clone().unwrap_or_default();
-                    found.push(format!("{source:?} {name}: var {:?}", var.name));
+                    found.push(format!("{} {name}: var {:?}", source.name, var.name));
                 }
             }
         }

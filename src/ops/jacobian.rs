@@ -3,12 +3,30 @@
 //! (the Jacobian of n outputs by m inputs holds n·m floats), kept to check the fused kernels.
 
 use crate::error::{Error, Result};
-use crate::kernels::{
-    Dispatch, JacobianParams, Kernel, Uniform, LINEAR_DB_JACOBIAN, LINEAR_DW_JACOBIAN,
-    LINEAR_DX_JACOBIAN, RELU_JACOBIAN, SOFTMAX_JACOBIAN,
-};
+use crate::kernels::{kernels, uniform, Decl, Source, Work, PRELUDE};
 use crate::ops::{matmul, u32_of};
 use crate::tensor::Tensor;
+
+static SOURCE: Source = Source::of(
+    "jacobian",
+    &[PRELUDE, include_str!("../../shaders/jacobian.wgsl")],
+);
+
+uniform! {
+    /// `jacobian.wgsl`: a Jacobian of (rows, cols); `a`, `b` depend on the kernel.
+    JacobianParams { rows: u32, cols: u32, a: u32, b: u32 }
+}
+
+/// A Jacobian kernel: one element of J per invocation; bindings the source tensor, J.
+type Jacobian = Decl<JacobianParams, (), 2>;
+
+kernels! {
+    static SOFTMAX_JACOBIAN: JacobianParams, () = SOURCE, "softmax_jacobian", [R, RW], [256, 1, 1];
+    static RELU_JACOBIAN: JacobianParams, () = SOURCE, "relu_jacobian", [R, RW], [256, 1, 1];
+    static LINEAR_DX_JACOBIAN: JacobianParams, () = SOURCE, "linear_dx_jacobian", [R, RW], [256, 1, 1];
+    static LINEAR_DW_JACOBIAN: JacobianParams, () = SOURCE, "linear_dw_jacobian", [R, RW], [256, 1, 1];
+    static LINEAR_DB_JACOBIAN: JacobianParams, () = SOURCE, "linear_db_jacobian", [R, RW], [256, 1, 1];
+}
 
 /// The largest Jacobian built, in elements (2^26 floats = 256 MiB).
 pub const MAX_JACOBIAN_ELEMENTS: usize = 1 << 26;
@@ -83,7 +101,7 @@ pub fn vjp(g: &Tensor, jac: &Tensor, shape: &[usize]) -> Result<Tensor> {
 
 fn build(
     op: &'static str,
-    kernel: &'static Kernel,
+    kernel: &'static Jacobian,
     src: &Tensor,
     [rows, cols]: [usize; 2],
     [a, b]: [usize; 2],
@@ -97,24 +115,14 @@ fn build(
             limit: MAX_JACOBIAN_ELEMENTS as u64,
         });
     }
-    let gpu = src.gpu();
-    let jac = Tensor::empty(gpu, op, &[rows, cols])?;
-    let grid = gpu.grid_1d(op, total.div_ceil(256) as u64)?;
-    gpu.launch(
-        op,
-        Dispatch {
-            kernel,
-            spec: 0,
-            params: JacobianParams {
-                rows: u32_of(op, rows)?,
-                cols: u32_of(op, cols)?,
-                a: u32_of(op, a)?,
-                b: u32_of(op, b)?,
-            }
-            .words(),
-            buffers: &[src.buffer(), jac.buffer()],
-            grid,
-        },
-    )?;
+    let jac = Tensor::empty(src.gpu(), op, &[rows, cols])?;
+    let params = JacobianParams {
+        rows: u32_of(op, rows)?,
+        cols: u32_of(op, cols)?,
+        a: u32_of(op, a)?,
+        b: u32_of(op, b)?,
+    };
+    let buffers = [src.buffer(), jac.buffer()];
+    kernel.launch(src.gpu(), op, ((), params), buffers, Work::Items(total))?;
     Ok(jac)
 }

@@ -4,7 +4,7 @@
 //! blocked GPU family (`matmul_blocked.rs`) and the texture kernel (`matmul_texture.rs`).
 
 use crate::error::{Error, Result};
-use crate::kernels::{Tile, HAS_BIAS, TRANS_A, TRANS_B};
+use crate::kernels::Tile;
 use crate::ops::matmul_blocked::{self as blocked, Product};
 use crate::ops::matmul_choice::choose;
 use crate::ops::matmul_plain::unfused;
@@ -19,6 +19,15 @@ pub enum Transpose {
     No,
     /// Transposed.
     Yes,
+}
+
+/// What a product computes beyond A·B: the transposes, the bias, the ReLU epilogue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Form {
+    pub trans_a: bool,
+    pub trans_b: bool,
+    pub bias: bool,
+    pub relu: bool,
 }
 
 /// Which matmul kernel runs (see `shaders/matmul*.wgsl`).
@@ -188,18 +197,16 @@ fn product(
             got: b.shape().to_vec(),
         });
     }
-    let mut spec = 0;
-    if ta == Transpose::Yes {
-        spec |= TRANS_A;
-    }
-    if tb == Transpose::Yes {
-        spec |= TRANS_B;
-    }
+    let form = Form {
+        trans_a: ta == Transpose::Yes,
+        trans_b: tb == Transpose::Yes,
+        bias: bias.is_some(),
+        relu,
+    };
     let bias_buffer = match bias {
         Some(bias) => {
             same_gpu(OP, &[a, bias])?;
             crate::ops::expect_shape("matmul bias", bias, &[n])?;
-            spec |= HAS_BIAS;
             bias.buffer()
         }
         None => a.buffer(),
@@ -217,9 +224,8 @@ fn product(
         let p = Product {
             gpu,
             buffers,
-            spec,
+            form,
             mnk: (m, n, k),
-            relu,
         };
         return blocked::launch(&p, tile, splits).map(|()| c);
     }
@@ -227,14 +233,16 @@ fn product(
         let p = TextureProduct {
             gpu,
             buffers,
-            trans: (ta == Transpose::Yes, tb == Transpose::Yes),
-            bias: bias.is_some(),
-            relu,
+            form,
             mnk: (m, n, k),
         };
         return texture::launch(&p).map(|()| c);
     }
-    let c = unfused(kernel, (gpu, &buffers), spec, (m, n, k)).map(|()| c)?;
+    let unepilogued = Form {
+        relu: false,
+        ..form
+    };
+    let c = unfused(kernel, (gpu, buffers), unepilogued, (m, n, k)).map(|()| c)?;
     if relu {
         return crate::ops::relu_forward(&c);
     }

@@ -7,13 +7,93 @@
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::kernels::{
-    matmul_blocked, Dispatch, MatmulBlockedParams, MatmulSplitParams, Tile, Uniform, BLOCKED_EDGE,
-    BLOCKED_RELU, BLOCKED_VEC4, HAS_BIAS, MATMUL_SPLIT_SUM, SPLIT_HAS_BIAS, SPLIT_RELU, TRANS_A,
+    kernels, spec, tile_header, uniform, Decl, Source, Tile, Work, PRELUDE, RELU_EPILOGUE,
 };
+use crate::ops::matmul::Form;
 use crate::ops::u32_of;
 use crate::tensor::Tensor;
 
 const OP: &str = "matmul";
+
+const BLOCKED: &str = include_str!("../../shaders/matmul_blocked.wgsl");
+
+/// One source per tile: the tile's constants and unrolled steps (`kernels/blocked.rs`) in
+/// front. Every access is guarded by the kernel (EDGE) or by the host's choice of
+/// specialisation, so `WGPU_BACKPROP_UNCHECKED=1` may leave wgpu's checks out.
+const fn blocked_source(name: &'static str, header: fn() -> String) -> Source {
+    Source {
+        header: Some(header),
+        guards_itself: true,
+        ..Source::of(name, &[PRELUDE, RELU_EPILOGUE, BLOCKED])
+    }
+}
+static SOURCE_128X128: Source =
+    blocked_source("matmul_blocked_128x128", || tile_header(128, 128, 8));
+static SOURCE_128X64: Source = blocked_source("matmul_blocked_128x64", || tile_header(128, 64, 8));
+static SOURCE_64X64: Source = blocked_source("matmul_blocked_64x64", || tile_header(64, 64, 16));
+static SPLIT_SOURCE: Source = Source {
+    guards_itself: true,
+    ..Source::of(
+        "matmul_split",
+        &[
+            PRELUDE,
+            RELU_EPILOGUE,
+            include_str!("../../shaders/matmul_split.wgsl"),
+        ],
+    )
+};
+
+uniform! {
+    /// `matmul_blocked.wgsl` (every tile): C (m, n), inner dimension k, cut into `splits`
+    /// ranges of `k_split`; `row_tiles` tiles of rows.
+    BlockedParams {
+        m: u32, n: u32, k: u32, k_split: u32, row_tiles: u32, splits: u32, _pad0: u32, _pad1: u32,
+    }
+}
+
+uniform! {
+    /// `matmul_split.wgsl`: the `splits` partial products of `len` = M·N elements, rows of `n`.
+    SplitParams { len: u32, n: u32, splits: u32, _pad: u32 }
+}
+
+spec! {
+    /// The blocked kernel's flags: transposes, bias, the ReLU epilogue, vec4 loads (rows are
+    /// whole vec4s), edge checks (the shape does not fit the tile).
+    BlockedSpec {
+        trans_a: "TRANS_A", trans_b: "TRANS_B", has_bias: "HAS_BIAS", relu: "RELU",
+        vec4: "VEC4", edge: "EDGE",
+    }
+}
+
+spec! {
+    /// Split-K's sum (and the texture kernel's) epilogue: bias, ReLU.
+    EpilogueSpec { has_bias: "HAS_BIAS", relu: "RELU" }
+}
+
+kernels! {
+    /// C = op(A)·op(B) (+ bias) (ReLU), or one range of K's partial product, with 128×128
+    /// tiles: bindings A, B, bias, C (or the workspace).
+    static BLOCKED_128X128: BlockedParams, BlockedSpec =
+        SOURCE_128X128, "matmul_blocked", [R, R, R, RW], [16, 16, 1];
+    /// The same with 128×64 tiles.
+    static BLOCKED_128X64: BlockedParams, BlockedSpec =
+        SOURCE_128X64, "matmul_blocked", [R, R, R, RW], [16, 16, 1];
+    /// The same with 64×64 tiles.
+    static BLOCKED_64X64: BlockedParams, BlockedSpec =
+        SOURCE_64X64, "matmul_blocked", [R, R, R, RW], [16, 16, 1];
+    /// Split-K's sum of partial products (+ bias, ReLU): bindings partials, bias, C.
+    static SPLIT_SUM: SplitParams, EpilogueSpec =
+        SPLIT_SOURCE, "matmul_split_sum", [R, R, RW], [256, 1, 1];
+}
+
+/// The blocked kernel of `tile`.
+fn blocked(tile: Tile) -> &'static Decl<BlockedParams, BlockedSpec, 4> {
+    match tile {
+        Tile::T128x128 => &BLOCKED_128X128,
+        Tile::T128x64 => &BLOCKED_128X64,
+        Tile::T64x64 => &BLOCKED_64X64,
+    }
+}
 
 /// On drivers that stop an invocation after 65,535 loop iterations (all its loops together:
 /// llvmpipe), the longest k range of one split. A slice of BK = 8 costs up to 25 iterations
@@ -22,13 +102,12 @@ const OP: &str = "matmul";
 const CAPPED_K_SPLIT: usize = 16_384;
 
 /// One product for the blocked kernel: buffers A, B, bias (A's when there is none), C; the
-/// transpose and bias bits of `spec` as for the tiled kernel; the shape.
+/// transposes, bias and ReLU; the shape.
 pub(crate) struct Product<'a> {
     pub gpu: &'a Gpu,
     pub buffers: [&'a wgpu::Buffer; 4],
-    pub spec: u32,
+    pub form: Form,
     pub mnk: (usize, usize, usize),
-    pub relu: bool,
 }
 
 /// How many ranges of K split-K cuts this product into, when asked to: enough workgroups for
@@ -54,22 +133,15 @@ pub(crate) fn split_useful((m, n, k): (usize, usize, usize)) -> bool {
 pub(crate) fn launch(p: &Product<'_>, tile: Tile, splits: usize) -> Result<()> {
     let (m, n, k) = p.mnk;
     let (bm, bn, bk) = tile.dims();
-    let vec4 = rows_are_vec4(p.spec & TRANS_A != 0, p.mnk);
+    let vec4 = rows_are_vec4(p.form.trans_a, p.mnk);
     let mut k_split = k.div_ceil(splits.max(1)).next_multiple_of(bk).max(bk);
     if p.gpu.profile().caps_loops {
         k_split = k_split.min(CAPPED_K_SPLIT);
     }
     let splits = k.div_ceil(k_split).max(1);
     let fits = vec4 && k > 0 && m % bm == 0 && n % bn == 0 && k % bk == 0;
-    let mut spec = p.spec & !HAS_BIAS;
-    if vec4 {
-        spec |= BLOCKED_VEC4;
-    }
-    if !fits {
-        spec |= BLOCKED_EDGE;
-    }
     let row_tiles = m.div_ceil(bm);
-    let params = MatmulBlockedParams {
+    let params = BlockedParams {
         m: u32_of(OP, m)?,
         n: u32_of(OP, n)?,
         k: u32_of(OP, k)?,
@@ -78,29 +150,24 @@ pub(crate) fn launch(p: &Product<'_>, tile: Tile, splits: usize) -> Result<()> {
         splits: u32_of(OP, splits)?,
         ..Default::default()
     };
-    let grid = p
-        .gpu
-        .grid_2d(OP, n.div_ceil(bn) as u64, (row_tiles * splits) as u64)?;
     // Split: the partial products go to a workspace, bias and ReLU to the sum.
     let partials = if splits > 1 {
         Some(Tensor::empty(p.gpu, OP, &[splits, m * n])?)
     } else {
-        spec |= p.spec & HAS_BIAS;
-        if p.relu {
-            spec |= BLOCKED_RELU;
-        }
         None
+    };
+    let spec = BlockedSpec {
+        trans_a: p.form.trans_a,
+        trans_b: p.form.trans_b,
+        has_bias: p.form.bias && partials.is_none(),
+        relu: p.form.relu && partials.is_none(),
+        vec4,
+        edge: !fits,
     };
     let [a, b, bias, c] = p.buffers;
     let out = partials.as_ref().map_or(c, Tensor::buffer);
-    let dispatch = Dispatch {
-        kernel: matmul_blocked(tile),
-        spec,
-        params: params.words(),
-        buffers: &[a, b, bias, out],
-        grid,
-    };
-    p.gpu.launch(OP, dispatch)?;
+    let work = Work::Tiles(n.div_ceil(bn), row_tiles * splits);
+    blocked(tile).launch(p.gpu, OP, (spec, params), [a, b, bias, out], work)?;
     match &partials {
         Some(partials) => sum_splits(p, partials.buffer(), splits),
         None => Ok(()),
@@ -110,26 +177,17 @@ pub(crate) fn launch(p: &Product<'_>, tile: Tile, splits: usize) -> Result<()> {
 /// C = Σ of the `splits` partial products (+ bias) (ReLU).
 fn sum_splits(p: &Product<'_>, partials: &wgpu::Buffer, splits: usize) -> Result<()> {
     let (m, n, _) = p.mnk;
-    let mut spec = 0;
-    if p.spec & HAS_BIAS != 0 {
-        spec |= SPLIT_HAS_BIAS;
-    }
-    if p.relu {
-        spec |= SPLIT_RELU;
-    }
-    let params = MatmulSplitParams {
+    let spec = EpilogueSpec {
+        has_bias: p.form.bias,
+        relu: p.form.relu,
+    };
+    let params = SplitParams {
         len: u32_of(OP, m * n)?,
         n: u32_of(OP, n)?,
         splits: u32_of(OP, splits)?,
         _pad: 0,
     };
     let [_, _, bias, c] = p.buffers;
-    let dispatch = Dispatch {
-        kernel: &MATMUL_SPLIT_SUM,
-        spec,
-        params: params.words(),
-        buffers: &[partials, bias, c],
-        grid: p.gpu.grid_1d(OP, (m * n).div_ceil(256) as u64)?,
-    };
-    p.gpu.launch(OP, dispatch)
+    let work = Work::Items(m * n);
+    SPLIT_SUM.launch(p.gpu, OP, (spec, params), [partials, bias, c], work)
 }

@@ -1,70 +1,99 @@
-//! The matmul kernels without an epilogue of their own (`shaders/matmul.wgsl`,
-//! `matmul_register.wgsl`, `matmul_vec4.wgsl`): one launch each, and the tiled kernel's K
-//! chunks on drivers that cap loops.
+//! The matmul kernels without an epilogue of their own: tiled (`shaders/matmul.wgsl`, 64×64
+//! tiles through workgroup memory; K in accumulating chunks on drivers that cap loops),
+//! register (`matmul_register.wgsl`, CPU devices) and vec4 (`matmul_vec4.wgsl`, GPUs), one
+//! launch each.
 
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::kernels::{
-    Dispatch, MatmulParams, MatmulRegisterParams, MatmulVec4Params, Uniform, ACCUMULATE, MATMUL,
-    MATMUL_REGISTER, MATMUL_VEC4,
-};
-use crate::ops::matmul::MatmulKernel;
+use crate::kernels::{kernels, spec, uniform, Source, Work, PRELUDE};
+use crate::ops::matmul::{Form, MatmulKernel};
 use crate::ops::u32_of;
+
+const OP: &str = "matmul";
+
+static TILED_SOURCE: Source = Source::of(
+    "matmul",
+    &[PRELUDE, include_str!("../../shaders/matmul.wgsl")],
+);
+static REGISTER_SOURCE: Source = Source::of(
+    "matmul_register",
+    &[PRELUDE, include_str!("../../shaders/matmul_register.wgsl")],
+);
+static VEC4_SOURCE: Source = Source::of(
+    "matmul_vec4",
+    &[PRELUDE, include_str!("../../shaders/matmul_vec4.wgsl")],
+);
+
+uniform! {
+    /// `matmul.wgsl`: C (m, n) over the inner range k0..k1 of k.
+    MatmulParams { m: u32, n: u32, k: u32, k0: u32, k1: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+}
+
+uniform! {
+    /// `matmul_register.wgsl` and `matmul_vec4.wgsl`: C (m, n), inner dimension k.
+    PlainParams { m: u32, n: u32, k: u32, _pad: u32 }
+}
+
+spec! {
+    /// The tiled kernel's flags: transposes, bias, and C += (a later chunk of K).
+    TiledSpec { trans_a: "TRANS_A", trans_b: "TRANS_B", has_bias: "HAS_BIAS", accumulate: "ACCUMULATE" }
+}
+
+spec! {
+    /// The register and vec4 kernels' flags.
+    PlainSpec { trans_a: "TRANS_A", trans_b: "TRANS_B", has_bias: "HAS_BIAS" }
+}
+
+kernels! {
+    /// C = op(A)·op(B) (+ bias), or C += … over a range of k: bindings A, B, bias, C.
+    static TILED: MatmulParams, TiledSpec = TILED_SOURCE, "matmul", [R, R, R, RW], [16, 16, 1];
+    /// 32×8 per invocation in 64 vec4 registers (CPU devices, aligned shapes).
+    static REGISTER: PlainParams, PlainSpec =
+        REGISTER_SOURCE, "matmul_register", [R, R, R, RW], [8, 8, 1];
+    /// 4×4 per invocation, vec4 loads (GPUs, aligned shapes).
+    static VEC4: PlainParams, PlainSpec = VEC4_SOURCE, "matmul_vec4", [R, R, R, RW], [16, 16, 1];
+}
 
 /// On drivers that stop loops after 65,535 iterations (llvmpipe), the longest range of k one
 /// tiled dispatch covers (~21 loop iterations per 16 k); a longer K is split into dispatches
 /// that accumulate. Other devices take any K in one dispatch.
 const TILED_K_CHUNK: usize = 16_384;
+
 /// The kernels without a ReLU epilogue: register, vec4, tiled.
 pub(crate) fn unfused(
     kernel: MatmulKernel,
-    (gpu, buffers): (&Gpu, &[&wgpu::Buffer; 4]),
-    spec: u32,
+    (gpu, buffers): (&Gpu, [&wgpu::Buffer; 4]),
+    form: Form,
     (m, n, k): (usize, usize, usize),
 ) -> Result<()> {
-    const OP: &str = "matmul";
-    let (m32, n32, k32) = (u32_of(OP, m)?, u32_of(OP, n)?, u32_of(OP, k)?);
-    let (which, rows, words) = match kernel {
-        MatmulKernel::Register => {
-            let p = MatmulRegisterParams {
-                m: m32,
-                n: n32,
-                k: k32,
-                _pad: 0,
-            };
-            (&MATMUL_REGISTER, 256, p.words())
-        }
-        MatmulKernel::Vec4 => {
-            let p = MatmulVec4Params {
-                m: m32,
-                n: n32,
-                k: k32,
-                _pad: 0,
-            };
-            (&MATMUL_VEC4, 64, p.words())
-        }
-        _ => return launch_tiled((gpu, buffers), spec, (m, n, k)),
+    let (decl, rows) = match kernel {
+        MatmulKernel::Register => (&REGISTER, 256),
+        MatmulKernel::Vec4 => (&VEC4, 64),
+        _ => return launch_tiled((gpu, buffers), form, (m, n, k)),
     };
-    let grid = gpu.grid_2d(OP, n.div_ceil(64) as u64, m.div_ceil(rows) as u64)?;
-    let dispatch = Dispatch {
-        kernel: which,
-        spec,
-        params: words,
-        buffers,
-        grid,
+    let spec = PlainSpec {
+        trans_a: form.trans_a,
+        trans_b: form.trans_b,
+        has_bias: form.bias,
     };
-    gpu.launch(OP, dispatch)
+    let params = PlainParams {
+        m: u32_of(OP, m)?,
+        n: u32_of(OP, n)?,
+        k: u32_of(OP, k)?,
+        _pad: 0,
+    };
+    let work = Work::Tiles(n.div_ceil(64), m.div_ceil(rows));
+    decl.launch(gpu, OP, (spec, params), buffers, work)
 }
 
 /// The tiled kernel; on loop-capping drivers K in chunks of [`TILED_K_CHUNK`] that
 /// accumulate.
 fn launch_tiled(
-    (gpu, buffers): (&Gpu, &[&wgpu::Buffer; 4]),
-    spec: u32,
+    (gpu, buffers): (&Gpu, [&wgpu::Buffer; 4]),
+    form: Form,
     (m, n, k): (usize, usize, usize),
 ) -> Result<()> {
-    const OP: &str = "matmul";
-    let grid = gpu.grid_2d(OP, n.div_ceil(64) as u64, m.div_ceil(64) as u64)?;
+    let work = Work::Tiles(n.div_ceil(64), m.div_ceil(64));
     // Only drivers that cap loops need K cut into accumulating dispatches.
     let chunk = if gpu.profile().caps_loops {
         TILED_K_CHUNK
@@ -72,26 +101,21 @@ fn launch_tiled(
         k.max(1)
     };
     for (i, k0) in (0..k.max(1)).step_by(chunk).enumerate() {
-        let k1 = (k0 + chunk).min(k);
-        let spec = if i == 0 { spec } else { spec | ACCUMULATE };
-        let words = MatmulParams {
+        let spec = TiledSpec {
+            trans_a: form.trans_a,
+            trans_b: form.trans_b,
+            has_bias: form.bias,
+            accumulate: i > 0,
+        };
+        let params = MatmulParams {
             m: u32_of(OP, m)?,
             n: u32_of(OP, n)?,
             k: u32_of(OP, k)?,
             k0: u32_of(OP, k0)?,
-            k1: u32_of(OP, k1)?,
+            k1: u32_of(OP, (k0 + chunk).min(k))?,
             ..Default::default()
         };
-        gpu.launch(
-            OP,
-            Dispatch {
-                kernel: &MATMUL,
-                spec,
-                params: words.words(),
-                buffers,
-                grid,
-            },
-        )?;
+        TILED.launch(gpu, OP, (spec, params), buffers, work)?;
     }
     Ok(())
 }

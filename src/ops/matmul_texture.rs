@@ -5,11 +5,50 @@
 
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::kernels::{
-    MatmulTextureParams, PackTextureParams, Uniform, MATMUL_TEXTURE, PACK_TEXTURE, PACK_TRANS,
-    TEXTURE_HAS_BIAS, TEXTURE_RELU,
-};
+use crate::kernels::{kernels, spec, uniform, Source, Work, PRELUDE, RELU_EPILOGUE};
+use crate::ops::matmul::Form;
+use crate::ops::matmul_blocked::EpilogueSpec;
 use crate::ops::u32_of;
+
+static PACK_SOURCE: Source = Source::of(
+    "pack_texture",
+    &[PRELUDE, include_str!("../../shaders/pack_texture.wgsl")],
+);
+static SOURCE: Source = Source::of(
+    "matmul_texture",
+    &[
+        PRELUDE,
+        RELU_EPILOGUE,
+        include_str!("../../shaders/matmul_texture.wgsl"),
+    ],
+);
+
+uniform! {
+    /// `pack_texture.wgsl`: the packed matrix L (`rows`, `cols`) (stored transposed when
+    /// TRANS), `quads` texels per row of L, rows up to `padded_rows` (zeros past `rows`).
+    PackParams { rows: u32, cols: u32, quads: u32, padded_rows: u32 }
+}
+
+uniform! {
+    /// `matmul_texture.wgsl`: C (m, n), inner dimension k; `kq` texels per row of op(A),
+    /// `nq` per row of op(B).
+    TextureParams { m: u32, n: u32, k: u32, kq: u32, nq: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+}
+
+spec! {
+    /// Whether the packed operand is the stored matrix transposed.
+    PackSpec { trans: "TRANS" }
+}
+
+kernels! {
+    /// One operand packed into texels (transposed when TRANS, padded with zeros), one texel per
+    /// invocation: bindings the stored matrix, the texture.
+    static PACK: PackParams, PackSpec = PACK_SOURCE, "pack_texture", [R, WT], [64, 1, 1];
+    /// The product over the packed operands, 16×16 per invocation: bindings op(A), op(B)
+    /// textures, bias, C.
+    static PRODUCT: TextureParams, EpilogueSpec =
+        SOURCE, "matmul_texture", [T, T, R, RW], [8, 8, 1];
+}
 
 const OP: &str = "matmul";
 /// Texels per texture row (`WIDTH_SHIFT` in both shaders).
@@ -23,9 +62,7 @@ pub(crate) struct TextureProduct<'a> {
     pub gpu: &'a Gpu,
     /// A, B, bias (any buffer when there is none), C.
     pub buffers: [&'a wgpu::Buffer; 4],
-    pub trans: (bool, bool),
-    pub bias: bool,
-    pub relu: bool,
+    pub form: Form,
     pub mnk: (usize, usize, usize),
 }
 
@@ -55,16 +92,13 @@ pub(crate) fn launch(p: &TextureProduct<'_>) -> Result<()> {
     let (m, n, k) = p.mnk;
     let [a, b, bias, c] = p.buffers;
     let (kq, nq) = (k.div_ceil(4), n.div_ceil(4));
-    let a_view = pack(p.gpu, a, p.trans.0, (m, k, m))?;
-    let b_view = pack(p.gpu, b, p.trans.1, (k, n, 4 * kq))?;
-    let mut spec = 0;
-    if p.bias {
-        spec |= TEXTURE_HAS_BIAS;
-    }
-    if p.relu {
-        spec |= TEXTURE_RELU;
-    }
-    let params = MatmulTextureParams {
+    let a_view = pack(p.gpu, a, p.form.trans_a, (m, k, m))?;
+    let b_view = pack(p.gpu, b, p.form.trans_b, (k, n, 4 * kq))?;
+    let spec = EpilogueSpec {
+        has_bias: p.form.bias,
+        relu: p.form.relu,
+    };
+    let params = TextureParams {
         m: u32_of(OP, m)?,
         n: u32_of(OP, n)?,
         k: u32_of(OP, k)?,
@@ -72,22 +106,14 @@ pub(crate) fn launch(p: &TextureProduct<'_>) -> Result<()> {
         nq: u32_of(OP, nq)?,
         ..Default::default()
     };
-    let grid = p
-        .gpu
-        .grid_2d(OP, nq.div_ceil(32) as u64, m.div_ceil(128) as u64)?;
     let resources = [
         wgpu::BindingResource::TextureView(&a_view),
         wgpu::BindingResource::TextureView(&b_view),
         bias.as_entire_binding(),
         c.as_entire_binding(),
     ];
-    p.gpu.launch_bound(
-        OP,
-        (&MATMUL_TEXTURE, spec),
-        params.words(),
-        &resources,
-        grid,
-    )
+    let work = Work::Tiles(nq.div_ceil(32), m.div_ceil(128));
+    PRODUCT.launch_bound(p.gpu, OP, (spec, params), resources, work)
 }
 
 /// A texture holding L = S (`rows` × `cols`) or Sᵀ (`trans`), ⌈cols/4⌉ texels a row, rows up
@@ -118,18 +144,17 @@ fn pack(
         });
         texture.create_view(&Default::default())
     })?;
-    let params = PackTextureParams {
+    let params = PackParams {
         rows: u32_of(OP, rows)?,
         cols: u32_of(OP, cols)?,
         quads: u32_of(OP, quads)?,
         padded_rows: u32_of(OP, padded_rows)?,
     };
-    let kernel = (&PACK_TEXTURE, if trans { PACK_TRANS } else { 0 });
-    let grid = gpu.grid_1d(OP, texels.div_ceil(64) as u64)?;
     let resources = [
         src.as_entire_binding(),
         wgpu::BindingResource::TextureView(&view),
     ];
-    gpu.launch_bound(OP, kernel, params.words(), &resources, grid)?;
+    let spec = PackSpec { trans };
+    PACK.launch_bound(gpu, OP, (spec, params), resources, Work::Items(texels))?;
     Ok(view)
 }

@@ -9,8 +9,9 @@ mod matmul_choice;
 mod matmul_plain;
 mod matmul_texture;
 mod reduce;
-mod relu;
+pub(crate) mod relu;
 mod softmax;
+mod softmax_chunked;
 
 pub use jacobian::{
     linear_bias_jacobian, linear_input_jacobian, linear_weight_jacobian, relu_jacobian,
@@ -25,7 +26,27 @@ pub use softmax::{
 };
 
 use crate::error::{Error, Result};
+use crate::kernels::Kernel;
 use crate::tensor::Tensor;
+
+/// Every kernel the crate declares, module by module (each module's `kernels!` lists its
+/// own): what the translation and layout checks, the Tint inventory and the tune file's
+/// identity go over.
+pub(crate) fn inventory() -> Vec<&'static Kernel> {
+    [
+        matmul_plain::KERNELS,
+        matmul_blocked::KERNELS,
+        matmul_texture::KERNELS,
+        reduce::KERNELS,
+        softmax::KERNELS,
+        softmax_chunked::KERNELS,
+        relu::KERNELS,
+        jacobian::KERNELS,
+        crate::loss::KERNELS,
+        crate::optim::KERNELS,
+    ]
+    .concat()
+}
 
 /// `Err` unless `got` has exactly the shape `expected`.
 pub(crate) fn expect_shape(op: &'static str, got: &Tensor, expected: &[usize]) -> Result<()> {

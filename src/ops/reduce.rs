@@ -2,12 +2,47 @@
 //! mean loss, and the in-place accumulation (`shaders/optim.wgsl`) of running sums.
 
 use crate::error::Result;
-use crate::kernels::{
-    Dispatch, Kernel, OptimParams, ReduceParams, ReduceSubgroupParams, Uniform, ADD_ASSIGN,
-    COLUMN_SUM, SUM_SUBGROUP, SUM_TREE,
-};
+use crate::kernels::{kernels, uniform, Source, Work, PRELUDE, WORKGROUP_REDUCE};
 use crate::ops::{expect_shape, same_gpu, u32_of};
+use crate::optim::{OptimParams, ACCUMULATE};
 use crate::tensor::Tensor;
+
+static SOURCE: Source = Source::of(
+    "reduce",
+    &[
+        PRELUDE,
+        WORKGROUP_REDUCE,
+        include_str!("../../shaders/reduce.wgsl"),
+    ],
+);
+/// Devices with `SUBGROUP` only (its module needs the feature).
+static SUBGROUP_SOURCE: Source = Source {
+    needs_subgroups: true,
+    ..Source::of(
+        "reduce_subgroup",
+        &[PRELUDE, include_str!("../../shaders/reduce_subgroup.wgsl")],
+    )
+};
+
+uniform! {
+    /// `reduce.wgsl`: column sums of (rows, cols), `chunk` rows per invocation.
+    ReduceParams { rows: u32, cols: u32, chunk: u32, _pad: u32 }
+}
+
+uniform! {
+    /// `reduce_subgroup.wgsl`: `n` elements.
+    ReduceSubgroupParams { n: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+}
+
+kernels! {
+    /// Partial column sums over chunks of rows (chunks along z): bindings x, out.
+    static COLUMN_SUM: ReduceParams, () = SOURCE, "column_sum", [R, RW], [64, 1, 1];
+    /// One block of 4,096 elements per workgroup, a tree in workgroup memory: bindings x, out.
+    static SUM_TREE: ReduceParams, () = SOURCE, "sum_tree", [R, RW], [256, 1, 1];
+    /// The same blocks summed through subgroups: bindings x, out.
+    static SUM_SUBGROUP: ReduceSubgroupParams, () =
+        SUBGROUP_SOURCE, "sum_subgroup", [R, RW], [256, 1, 1];
+}
 
 /// Rows one invocation of `column_sum` adds up; more rows are summed in partial chunks first.
 /// Needed where the driver stops loops after 65,535 iterations (llvmpipe), and kept on every
@@ -56,23 +91,14 @@ fn column_chunks(x: &Tensor, chunk: usize) -> Result<Tensor> {
     let chunk = chunk.max(rows.div_ceil(max_z));
     let chunks = rows.div_ceil(chunk).max(1);
     let out = Tensor::empty(gpu, OP, &[chunks, cols])?;
-    let [gx, gy, _] = gpu.grid_1d(OP, cols.div_ceil(64) as u64)?;
     let params = ReduceParams {
         rows: u32_of(OP, rows)?,
         cols: u32_of(OP, cols)?,
         chunk: u32_of(OP, chunk)?,
         _pad: 0,
     };
-    gpu.launch(
-        OP,
-        Dispatch {
-            kernel: &COLUMN_SUM,
-            spec: 0,
-            params: params.words(),
-            buffers: &[x.buffer(), out.buffer()],
-            grid: [gx, gy, u32_of(OP, chunks)?],
-        },
-    )?;
+    let buffers = [x.buffer(), out.buffer()];
+    COLUMN_SUM.launch(gpu, OP, ((), params), buffers, Work::Layers(cols, chunks))?;
     Ok(out)
 }
 
@@ -145,42 +171,27 @@ pub fn sum_all_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
         let len = partial.len();
         let blocks = len.div_ceil(TREE_BLOCK);
         let out = Tensor::empty(gpu, OP, &[blocks])?;
-        let grid = gpu.grid_1d(OP, blocks as u64)?;
-        let (kernel, params) = sum_pass(OP, form, len)?;
-        gpu.launch(
-            OP,
-            Dispatch {
-                kernel,
-                spec: 0,
-                params,
-                buffers: &[partial.buffer(), out.buffer()],
-                grid,
-            },
-        )?;
+        let buffers = [partial.buffer(), out.buffer()];
+        let work = Work::Groups(blocks);
+        if form == SumKernel::Subgroup {
+            let p = ReduceSubgroupParams {
+                n: u32_of(OP, len)?,
+                ..Default::default()
+            };
+            SUM_SUBGROUP.launch(gpu, OP, ((), p), buffers, work)?;
+        } else {
+            let p = ReduceParams {
+                rows: u32_of(OP, len)?,
+                cols: 1,
+                ..Default::default()
+            };
+            SUM_TREE.launch(gpu, OP, ((), p), buffers, work)?;
+        }
         if blocks == 1 {
             return Ok(out);
         }
         partial = out;
     }
-}
-
-/// The kernel and uniform of one pass of [`sum_all`]'s tree (`form`: `Tree` or `Subgroup`)
-/// over `len` elements.
-fn sum_pass(op: &'static str, form: SumKernel, len: usize) -> Result<(&'static Kernel, [u32; 8])> {
-    Ok(if form == SumKernel::Subgroup {
-        let p = ReduceSubgroupParams {
-            n: u32_of(op, len)?,
-            ..Default::default()
-        };
-        (&SUM_SUBGROUP, p.words())
-    } else {
-        let p = ReduceParams {
-            rows: u32_of(op, len)?,
-            cols: 1,
-            ..Default::default()
-        };
-        (&SUM_TREE, p.words())
-    })
 }
 
 /// acc += x, in place on `acc` (same shape). For running sums kept on the GPU, such as an
@@ -191,20 +202,10 @@ pub fn add_assign(acc: &mut Tensor, x: &Tensor) -> Result<()> {
     expect_shape(OP, x, acc.shape())?;
     acc.make_unique(OP)?; // x may be a view of acc: it keeps the old value
 
-    let gpu = acc.gpu();
-    let grid = gpu.grid_1d(OP, acc.len().div_ceil(256) as u64)?;
-    gpu.launch(
-        OP,
-        Dispatch {
-            kernel: &ADD_ASSIGN,
-            spec: 0,
-            params: OptimParams {
-                n: u32_of(OP, acc.len())?,
-                ..Default::default()
-            }
-            .words(),
-            buffers: &[acc.buffer(), x.buffer()],
-            grid,
-        },
-    )
+    let params = OptimParams {
+        n: u32_of(OP, acc.len())?,
+        ..Default::default()
+    };
+    let buffers = [acc.buffer(), x.buffer()];
+    ACCUMULATE.launch(acc.gpu(), OP, ((), params), buffers, Work::Items(acc.len()))
 }

@@ -2,15 +2,12 @@
 //! row, on one of four kernels: an invocation per row (no barriers; CPU devices), rows held in
 //! registers by a segment of a workgroup (one read, one write; GPUs, rows up to 2,048), a
 //! workgroup per row (tree reductions; longer rows), or chunks of a row over many workgroups
-//! (rows longer than 16,384, of any length).
+//! (rows longer than 16,384, of any length: `softmax_chunked.rs`).
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::kernels::{
-    Dispatch, Kernel, SoftmaxChunkedParams, SoftmaxParams, SoftmaxRegsParams, Uniform,
-    SOFTMAX_BACKWARD, SOFTMAX_BACKWARD_REGS, SOFTMAX_BACKWARD_ROWS, SOFTMAX_CHUNKED_BACKWARD,
-    SOFTMAX_CHUNKED_FORWARD, SOFTMAX_FORWARD, SOFTMAX_FORWARD_REGS, SOFTMAX_FORWARD_ROWS,
-};
+use crate::kernels::{kernels, uniform, Decl, Source, Work, NONFINITE, PRELUDE, WORKGROUP_REDUCE};
+use crate::ops::softmax_chunked::{chunked_passes, BACKWARD_PASSES, FORWARD_PASSES};
 use crate::ops::{expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
 
@@ -36,8 +33,6 @@ pub enum RowKernel {
 
 /// Rows longer than this take the chunked kernels under `Auto`.
 const CHUNKED_FROM: usize = 16_384;
-/// Rows per workgroup of the per-invocation kernels.
-const ROWS_WG: usize = 16;
 /// The longest row the per-invocation kernels take (two loops over the row).
 const PER_INVOCATION_MAX_COLS: usize = 16_384;
 /// The longest row the register kernels hold (`PER` · 256 in `softmax_regs.wgsl`).
@@ -60,7 +55,7 @@ pub fn softmax_backward(y: &Tensor, g: &Tensor) -> Result<Tensor> {
 pub fn softmax_forward_with(kernel: RowKernel, x: &Tensor) -> Result<Tensor> {
     const OP: &str = "softmax_forward";
     if chunked(kernel, x.rows_cols().1) {
-        return chunked_passes(OP, &SOFTMAX_CHUNKED_FORWARD, x, x);
+        return chunked_passes(OP, &FORWARD_PASSES, x, x);
     }
     rowwise(OP, &FORWARD, kernel, x, x)
 }
@@ -71,23 +66,68 @@ pub fn softmax_backward_with(kernel: RowKernel, y: &Tensor, g: &Tensor) -> Resul
     same_gpu(OP, &[y, g])?;
     expect_shape(OP, g, y.shape())?;
     if chunked(kernel, y.rows_cols().1) {
-        return chunked_passes(OP, &SOFTMAX_CHUNKED_BACKWARD, y, g);
+        return chunked_passes(OP, &BACKWARD_PASSES, y, g);
     }
     rowwise(OP, &BACKWARD, kernel, y, g)
 }
 
+static SOURCE: Source = Source::of(
+    "softmax",
+    &[
+        PRELUDE,
+        WORKGROUP_REDUCE,
+        NONFINITE,
+        include_str!("../../shaders/softmax.wgsl"),
+    ],
+);
+static REGS_SOURCE: Source = Source::of(
+    "softmax_regs",
+    &[
+        PRELUDE,
+        NONFINITE,
+        include_str!("../../shaders/softmax_regs.wgsl"),
+    ],
+);
+
+uniform! {
+    /// `softmax.wgsl`: rows of `cols`.
+    SoftmaxParams { rows: u32, cols: u32, _pad0: u32, _pad1: u32 }
+}
+
+uniform! {
+    /// `softmax_regs.wgsl`: rows of `cols`, `lanes` invocations per row.
+    SoftmaxRegsParams { rows: u32, cols: u32, lanes: u32, _pad: u32 }
+}
+
+kernels! {
+    /// A 256-wide workgroup per row: bindings x (backward: y), g, out.
+    static SOFTMAX_FORWARD: SoftmaxParams, () = SOURCE, "softmax_forward", [R, R, RW], [256, 1, 1];
+    static SOFTMAX_BACKWARD: SoftmaxParams, () =
+        SOURCE, "softmax_backward", [R, R, RW], [256, 1, 1];
+    /// One invocation per row, 16 rows per workgroup.
+    static SOFTMAX_FORWARD_ROWS: SoftmaxParams, () =
+        SOURCE, "softmax_forward_rows", [R, R, RW], [16, 1, 1];
+    static SOFTMAX_BACKWARD_ROWS: SoftmaxParams, () =
+        SOURCE, "softmax_backward_rows", [R, R, RW], [16, 1, 1];
+    /// Rows held in registers (up to 2,048 long), `lanes` invocations per row.
+    static SOFTMAX_FORWARD_REGS: SoftmaxRegsParams, () =
+        REGS_SOURCE, "softmax_forward_regs", [R, R, RW], [256, 1, 1];
+    static SOFTMAX_BACKWARD_REGS: SoftmaxRegsParams, () =
+        REGS_SOURCE, "softmax_backward_regs", [R, R, RW], [256, 1, 1];
+}
+
 /// One direction's kernels: per workgroup, per invocation, in registers.
 struct Family {
-    per_wg: &'static Kernel,
-    per_inv: &'static Kernel,
-    regs: &'static Kernel,
+    per_wg: &'static Decl<SoftmaxParams, (), 3>,
+    per_inv: &'static Decl<SoftmaxParams, (), 3>,
+    regs: &'static Decl<SoftmaxRegsParams, (), 3>,
 }
-const FORWARD: Family = Family {
+static FORWARD: Family = Family {
     per_wg: &SOFTMAX_FORWARD,
     per_inv: &SOFTMAX_FORWARD_ROWS,
     regs: &SOFTMAX_FORWARD_REGS,
 };
-const BACKWARD: Family = Family {
+static BACKWARD: Family = Family {
     per_wg: &SOFTMAX_BACKWARD,
     per_inv: &SOFTMAX_BACKWARD_ROWS,
     regs: &SOFTMAX_BACKWARD_REGS,
@@ -96,45 +136,6 @@ const BACKWARD: Family = Family {
 /// Whether rows of `cols` take the chunked kernels.
 fn chunked(kernel: RowKernel, cols: usize) -> bool {
     kernel == RowKernel::Chunked || (kernel == RowKernel::Auto && cols > CHUNKED_FROM)
-}
-
-/// The three chunked passes: partials per chunk, combined per row, written element-wise.
-fn chunked_passes(
-    op: &'static str,
-    kernels: &'static [Kernel; 3],
-    x: &Tensor,
-    g: &Tensor,
-) -> Result<Tensor> {
-    let (rows, cols) = x.rows_cols();
-    let gpu = x.gpu();
-    let chunk = gpu.profile().softmax_chunk;
-    let chunks = cols.div_ceil(chunk);
-    let out = Tensor::empty(gpu, op, x.shape())?;
-    let stats = Tensor::empty(gpu, op, &[rows * chunks * 2 + rows * 2])?;
-    let grids = [
-        gpu.grid_2d(op, chunks as u64, rows as u64)?,
-        gpu.grid_1d(op, rows.div_ceil(64) as u64)?,
-        gpu.grid_1d(op, (rows * cols).div_ceil(4 * 256) as u64)?,
-    ];
-    for (kernel, grid) in kernels.iter().zip(grids) {
-        gpu.launch(
-            op,
-            Dispatch {
-                kernel,
-                spec: 0,
-                params: SoftmaxChunkedParams {
-                    rows: u32_of(op, rows)?,
-                    cols: u32_of(op, cols)?,
-                    chunk: u32_of(op, chunk)?,
-                    ..Default::default()
-                }
-                .words(),
-                buffers: &[x.buffer(), g.buffer(), out.buffer(), stats.buffer()],
-                grid,
-            },
-        )?;
-    }
-    Ok(out)
 }
 
 /// Whether rows of `cols` run one per invocation on this device (rows too long for it always
@@ -196,25 +197,26 @@ fn rowwise(
     let gpu = x.gpu();
     let choice = tuned(op, f, choice, x, g)?;
     let out = Tensor::empty(gpu, op, x.shape())?;
-    let mut params = SoftmaxParams {
+    let buffers = [x.buffer(), g.buffer(), out.buffer()];
+    let params = SoftmaxParams {
         rows: u32_of(op, rows)?,
         cols: u32_of(op, cols)?,
         ..Default::default()
-    }
-    .words();
-    let (kernel, groups) = if choice == RowKernel::Registers && cols <= REGS_MAX_COLS {
+    };
+    if choice == RowKernel::Registers && cols <= REGS_MAX_COLS {
         // The fewest lanes (a power of 2) that hold the row at 8 per lane.
         let lanes = cols.div_ceil(8).next_power_of_two().clamp(1, 256);
-        params = SoftmaxRegsParams {
+        let regs = SoftmaxRegsParams {
             rows: u32_of(op, rows)?,
             cols: u32_of(op, cols)?,
             lanes: u32_of(op, lanes)?,
             _pad: 0,
-        }
-        .words();
-        (f.regs, rows.div_ceil(256 / lanes))
+        };
+        let work = Work::Groups(rows.div_ceil(256 / lanes));
+        f.regs.launch(gpu, op, ((), regs), buffers, work)?;
     } else if per_invocation(gpu, choice, cols) {
-        (f.per_inv, rows.div_ceil(ROWS_WG))
+        f.per_inv
+            .launch(gpu, op, ((), params), buffers, Work::Items(rows))?;
     } else if gpu.profile().caps_loops && cols > PER_WORKGROUP_MAX_COLS_CAPPED {
         return Err(Error::TooLarge {
             op,
@@ -223,18 +225,8 @@ fn rowwise(
             limit: PER_WORKGROUP_MAX_COLS_CAPPED as u64,
         });
     } else {
-        (f.per_wg, rows)
-    };
-    let grid = gpu.grid_1d(op, groups as u64)?;
-    gpu.launch(
-        op,
-        Dispatch {
-            kernel,
-            spec: 0,
-            params,
-            buffers: &[x.buffer(), g.buffer(), out.buffer()],
-            grid,
-        },
-    )?;
+        f.per_wg
+            .launch(gpu, op, ((), params), buffers, Work::Groups(rows))?;
+    }
     Ok(out)
 }

@@ -18,7 +18,7 @@ pub(crate) fn generate() -> String {
     );
     let _ = writeln!(
         w,
-        "    let row0 = (wg.z * nwg.y + wg.y) * {}u + lid.y * {RR}u;",
+        "    let row0 = row_tile(wg, nwg) * {}u + lid.y * {RR}u;",
         8 * RR
     );
     let _ = writeln!(w, "    let col0 = wg.x * 64u + lid.x * 8u;");

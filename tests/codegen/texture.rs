@@ -21,7 +21,7 @@ pub(crate) fn generate() -> String {
     );
     let _ = writeln!(
         w,
-        "    let row0 = (wg.z * nwg.y + wg.y) * {}u + lid.y * {ROWS}u;",
+        "    let row0 = row_tile(wg, nwg) * {}u + lid.y * {ROWS}u;",
         WG * ROWS
     );
     let _ = writeln!(w, "    let q0 = wg.x * {}u + lid.x * {QUADS}u;", WG * QUADS);
