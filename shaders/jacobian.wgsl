@@ -44,21 +44,6 @@ fn softmax_jacobian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroup
 }
 
 @compute @workgroup_size(256, 1, 1)
-fn relu_jacobian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-    let idx = element(wg, nwg, li);
-    if (idx >= p.rows * p.cols) {
-        return;
-    }
-    let r = idx / p.cols;
-    let q = idx % p.cols;
-    // x > 0 from the bits (sign clear, not ±0, not NaN): fast math on GL and Metal may drop
-    // a float compare's NaN rule.
-    let m = bitcast<u32>(src[r]) & 0x7fffffffu;
-    let positive = (bitcast<u32>(src[r]) >> 31u) == 0u && m != 0u && m <= 0x7f800000u;
-    jac[idx] = select(0.0, 1.0, r == q && positive);
-}
-
-@compute @workgroup_size(256, 1, 1)
 fn linear_dx_jacobian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let idx = element(wg, nwg, li);
     if (idx >= p.rows * p.cols) {

@@ -107,3 +107,89 @@ pub fn max_abs_diff(a: &[f32], b: &[f64]) -> f64 {
             }
         })
 }
+
+/// x · s, but 0 where s is 0: the limit of x σ(x) at x = -inf (not -inf · 0 = NaN).
+pub fn times(x: f64, s: f64) -> f64 {
+    if s == 0.0 {
+        0.0
+    } else {
+        x * s
+    }
+}
+
+/// The logistic function 1 / (1 + e^-x), without overflow for large |x|.
+pub fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// erfc(x) = 1 - erf(x) with full f64 precision relative to its value (so the tails are exact
+/// too): its Taylor series for |x| < 2.5, its continued fraction (Lentz) beyond.
+pub fn erfc(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { 0.0 } else { 2.0 };
+    }
+    let a = x.abs();
+    let tail = if a < 2.5 {
+        // erf by its series Σ (-1)^n x^(2n+1) / (n! (2n+1)) · 2/√π.
+        let (mut term, mut sum, mut n) = (a, a, 0.0);
+        while term.abs() > 1e-17 * sum.abs() {
+            n += 1.0;
+            term *= -a * a / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        1.0 - sum * std::f64::consts::FRAC_2_SQRT_PI
+    } else {
+        // erfc(a) = e^(-a²)/√π · 1/(a + 1/2/(a + 1/(a + 3/2/(a + …)))).
+        let tiny = 1e-300;
+        let (mut f, mut c, mut d) = (a, a, 0.0);
+        for k in 1..200 {
+            let t = k as f64 * 0.5;
+            d = a + t * d;
+            d = if d.abs() < tiny { tiny } else { d };
+            c = a + t / c;
+            c = if c.abs() < tiny { tiny } else { c };
+            d = 1.0 / d;
+            let delta = c * d;
+            f *= delta;
+            if (delta - 1.0).abs() < 1e-16 {
+                break;
+            }
+        }
+        (-a * a).exp() / (f * std::f64::consts::PI.sqrt())
+    };
+    if x >= 0.0 {
+        tail
+    } else {
+        2.0 - tail
+    }
+}
+
+/// Φ(x), the standard normal distribution's CDF, accurate in both tails.
+pub fn normal_cdf(x: f64) -> f64 {
+    0.5 * erfc(-x * std::f64::consts::FRAC_1_SQRT_2)
+}
+
+/// φ(x), the standard normal density.
+pub fn normal_pdf(x: f64) -> f64 {
+    (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()
+}
+
+/// GELU's tanh approximation and its derivative at x: with u = √(2/π)(x + 0.044715 x³),
+/// x/2 (1 + tanh u) = x σ(2u), and its derivative σ(2u) + 2x σ(2u) σ(-2u) u'.
+pub fn gelu_tanh(x: f64) -> (f64, f64) {
+    let c = (2.0 / std::f64::consts::PI).sqrt();
+    let k = 0.044715;
+    let u2 = 2.0 * c * (x + k * x * x * x);
+    let s = sigmoid(u2);
+    let y = times(x, s);
+    let dy = s + times(2.0 * x * c * (1.0 + 3.0 * k * x * x), s * sigmoid(-u2));
+    (y, dy)
+}

@@ -84,7 +84,7 @@ impl Gpu {
     /// gets this op's `Err`.
     #[doc(hidden)]
     pub fn record_rejected_dispatch(&self, op: &'static str) -> Result<()> {
-        let kernel = &crate::ops::relu::RELU_FORWARD.kernel;
+        let kernel = crate::ops::activation::relu().forward_kernel();
         let buffers = (0..3)
             .map(|_| self.storage_buffer(op, 16))
             .collect::<Result<Vec<_>>>()?;

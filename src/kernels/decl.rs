@@ -179,6 +179,12 @@ pub(crate) struct Decl<P: Uniform, S: Spec, const N: usize> {
     types: PhantomData<fn(P, S)>,
 }
 
+impl<P: Uniform, S: Spec, const N: usize> std::fmt::Debug for Decl<P, S, N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.kernel.fmt(f)
+    }
+}
+
 impl<P: Uniform, S: Spec, const N: usize> Decl<P, S, N> {
     /// The declaration of `entry` in `source`, with `bindings` in WGSL order and `workgroup`
     /// invocations (as the shader's `@workgroup_size`).

@@ -1,4 +1,11 @@
-//! Nodes: layers without parameters — [`SoftMax`] (row-wise) and [`ReLU`] (element-wise).
+//! Nodes: layers without parameters — [`SoftMax`] (row-wise), [`ReLU`] (element-wise, with
+//! the fusion hooks of a Linear + ReLU), and every activation of the table in
+//! `ops/activation.rs` as an [`Activation`] (`Sigmoid::new()`, `LeakyReLU::with(0.2)`, …).
+
+mod activation;
+
+pub use crate::ops::activation::layers::*;
+pub use activation::Activation;
 
 use crate::error::Result;
 use crate::layer::{check_grad, saved, Layer};

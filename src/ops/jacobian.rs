@@ -22,7 +22,6 @@ type Jacobian = Decl<JacobianParams, (), 2>;
 
 kernels! {
     static SOFTMAX_JACOBIAN: JacobianParams, () = SOURCE, "softmax_jacobian", [R, RW], [256, 1, 1];
-    static RELU_JACOBIAN: JacobianParams, () = SOURCE, "relu_jacobian", [R, RW], [256, 1, 1];
     static LINEAR_DX_JACOBIAN: JacobianParams, () = SOURCE, "linear_dx_jacobian", [R, RW], [256, 1, 1];
     static LINEAR_DW_JACOBIAN: JacobianParams, () = SOURCE, "linear_dw_jacobian", [R, RW], [256, 1, 1];
     static LINEAR_DB_JACOBIAN: JacobianParams, () = SOURCE, "linear_db_jacobian", [R, RW], [256, 1, 1];
@@ -41,8 +40,7 @@ pub fn softmax_jacobian(y: &Tensor) -> Result<Tensor> {
 
 /// J = ∂y/∂x of ReLU from its input x: diag(x > 0). Shape [n, n].
 pub fn relu_jacobian(x: &Tensor) -> Result<Tensor> {
-    let n = x.len();
-    build("relu_jacobian", &RELU_JACOBIAN, x, [n, n], [0, 0])
+    crate::ops::activation::relu().jacobian(x, None)
 }
 
 fn weight_dims(op: &'static str, w: &Tensor) -> Result<(usize, usize)> {

@@ -2,6 +2,7 @@
 //! same `Gpu`), allocates the output and records one dispatch into the `Gpu`'s pending work.
 //! Layers in `nodes` and `neurons` are built from these; users may call them directly.
 
+pub(crate) mod activation;
 mod jacobian;
 mod matmul;
 mod matmul_blocked;
@@ -9,10 +10,11 @@ mod matmul_choice;
 mod matmul_plain;
 mod matmul_texture;
 mod reduce;
-pub(crate) mod relu;
+mod relu;
 mod softmax;
 mod softmax_chunked;
 
+pub use activation::{ActivationKind, ACTIVATIONS};
 pub use jacobian::{
     linear_bias_jacobian, linear_input_jacobian, linear_weight_jacobian, relu_jacobian,
     softmax_jacobian, vjp, MAX_JACOBIAN_ELEMENTS,
@@ -40,12 +42,15 @@ pub(crate) fn inventory() -> Vec<&'static Kernel> {
         reduce::KERNELS,
         softmax::KERNELS,
         softmax_chunked::KERNELS,
-        relu::KERNELS,
         jacobian::KERNELS,
         crate::loss::KERNELS,
         crate::optim::KERNELS,
     ]
-    .concat()
+    .into_iter()
+    .flatten()
+    .copied()
+    .chain(activation::kernels())
+    .collect()
 }
 
 /// `Err` unless `got` has exactly the shape `expected`.
