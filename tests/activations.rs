@@ -279,3 +279,55 @@ fn parameters_defaults_names_and_errors() {
     let e = s.backward(&wrong).unwrap_err();
     assert!(e.to_string().contains("Sigmoid"), "{e}");
 }
+
+/// Every activation in a model string, saved and loaded back: the same layers, the same bits;
+/// `--hidden`-style lists become model strings; unknown names are errors naming the known.
+#[test]
+fn models_with_activations_save_load_and_parse() {
+    use wgpu_backprop::model::Sequential;
+    let gpu = gpu();
+    let x = Tensor::from_slice(
+        &gpu,
+        &[0.5, -1.0, 2.0, -3.0, 0.25, 1.5, -0.75, 3.0, -2.5, 0.0],
+        &[2, 5],
+    )
+    .unwrap();
+    for &kind in ACTIVATIONS {
+        let act = match kind.param {
+            Some(_) => format!("{}(0.3)", kind.name),
+            None => kind.name.to_string(),
+        };
+        let config = format!("linear(5,4),{act},linear(4,3)");
+        let mut model = Sequential::from_config(&gpu, &config, 7).unwrap();
+        assert_eq!(model.config(), config);
+        let y = read(&model.forward(&x).unwrap());
+        let bytes = model.to_safetensors().unwrap();
+        let mut again = Sequential::from_safetensors(&gpu, &bytes).unwrap();
+        assert_eq!(again.config(), config);
+        let y2 = read(&again.forward(&x).unwrap());
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&y), bits(&y2), "{config}");
+    }
+    let hidden = |h: &[&str]| {
+        let h: Vec<String> = h.iter().map(|s| s.to_string()).collect();
+        Sequential::hidden_config(64, &h, 10)
+    };
+    assert_eq!(
+        hidden(&["128"]).unwrap(),
+        "linear(64,128),relu,linear(128,10)"
+    );
+    assert_eq!(
+        hidden(&["256", "tanh", "128", "leaky_relu(0.2)"]).unwrap(),
+        "linear(64,256),tanh,linear(256,128),leaky_relu(0.2),linear(128,10)"
+    );
+    assert!(hidden(&["gelu"]).is_err());
+    let e = Sequential::from_config(&gpu, "linear(5,4),swish", 1).unwrap_err();
+    assert!(
+        e.to_string().contains("unknown layer 'swish'") && e.to_string().contains("softplus"),
+        "{e}"
+    );
+    let e = Sequential::from_config(&gpu, "sigmoid(2)", 1).unwrap_err();
+    assert!(e.to_string().contains("takes no arguments"), "{e}");
+    let e = Sequential::from_config(&gpu, "elu(x)", 1).unwrap_err();
+    assert!(e.to_string().contains("not a number"), "{e}");
+}

@@ -5,15 +5,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use safetensors::{Dtype, SafeTensors, View};
+use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::layer::Layer;
+use crate::model::registry;
 use crate::model::Sequential;
-use crate::neurons::Linear;
-use crate::nodes::{ReLU, SoftMax};
-use crate::tensor::Tensor;
 
 const FORMAT: &str = "wgpu-backprop/sequential";
 
@@ -99,9 +97,18 @@ impl Sequential {
         let layers = info
             .get("layers")
             .ok_or_else(|| format_err(OP, "no layer list in the metadata"))?;
+        let as_format = |e: Error| match e {
+            Error::InvalidArgument { message, .. } => format_err(OP, message),
+            e => e,
+        };
         let mut model = Sequential::new();
-        for (i, spec) in split_layers(layers).iter().enumerate() {
-            model.push(build_layer(gpu, &st, i, spec)?);
+        for (i, spec) in registry::parse(OP, layers)
+            .map_err(as_format)?
+            .iter()
+            .enumerate()
+        {
+            let layer = registry::build(gpu, spec, &registry::Init::Saved(&st, i), i);
+            model.push(layer.map_err(as_format)?);
         }
         // A checkpoint (crate::checkpoint) also holds the optimizer's tensors.
         let extra = match info.get("checkpoint") {
@@ -134,69 +141,4 @@ pub(crate) fn serialize(
         })
         .collect::<Result<Vec<_>>>()?;
     safetensors::serialize(views, Some(metadata)).map_err(|e| format_err(op, e.to_string()))
-}
-
-/// Splits "linear(64,128),relu" at the commas outside parentheses.
-fn split_layers(s: &str) -> Vec<String> {
-    let (mut out, mut cur, mut depth) = (Vec::new(), String::new(), 0i32);
-    for ch in s.chars() {
-        match ch {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(std::mem::take(&mut cur));
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(ch);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-fn build_layer(gpu: &Gpu, st: &SafeTensors<'_>, i: usize, spec: &str) -> Result<Box<dyn Layer>> {
-    const OP: &str = "Sequential::load";
-    match spec.trim() {
-        "relu" => Ok(Box::new(ReLU::new())),
-        "softmax" => Ok(Box::new(SoftMax::new())),
-        s if s.starts_with("linear(") && s.ends_with(')') => {
-            let dims: Vec<usize> = s["linear(".len()..s.len() - 1]
-                .split(',')
-                .map(|d| d.trim().parse::<usize>())
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|_| format_err(OP, format!("layer {i}: bad '{s}'")))?;
-            let [k, n] = dims[..] else {
-                return Err(format_err(OP, format!("layer {i}: '{s}' needs two sizes")));
-            };
-            let w = read_tensor(gpu, st, &format!("layers.{i}.weight"), &[k, n])?;
-            let b = read_tensor(gpu, st, &format!("layers.{i}.bias"), &[n])?;
-            Ok(Box::new(Linear::from_parameters(w, b)?))
-        }
-        other => Err(format_err(
-            OP,
-            format!("layer {i}: unknown layer '{other}'"),
-        )),
-    }
-}
-
-fn read_tensor(gpu: &Gpu, st: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Tensor> {
-    const OP: &str = "Sequential::load";
-    let view = st
-        .tensor(name)
-        .map_err(|e| format_err(OP, format!("{name}: {e}")))?;
-    if view.dtype() != Dtype::F32 || view.shape() != shape {
-        return Err(format_err(
-            OP,
-            format!(
-                "{name}: {:?} {:?}, expected F32 {shape:?}",
-                view.dtype(),
-                view.shape()
-            ),
-        ));
-    }
-    let data: Vec<f32> = bytemuck::pod_collect_to_vec(&view.data()[..view.data_len()]);
-    Tensor::from_slice(gpu, &data, shape)
 }

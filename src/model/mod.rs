@@ -2,6 +2,7 @@
 //! in reverse, the parameters of all for an optimizer — and its saved form (`io`).
 
 mod io;
+pub mod registry;
 pub(crate) use io::serialize;
 
 use crate::error::{Error, Result};
@@ -109,6 +110,63 @@ impl Sequential {
             )?));
         }
         Ok(model)
+    }
+
+    /// A model from a model string in the registry's syntax (`model::registry`), as saved
+    /// models write it: `"linear(64,128),gelu,linear(128,10)"`, `"leaky_relu(0.2)"`. Linear
+    /// layers get fresh weights from `seed` (the same as [`Sequential::mlp`]'s).
+    pub fn from_config(gpu: &Gpu, config: &str, seed: u64) -> Result<Sequential> {
+        const OP: &str = "Sequential::from_config";
+        let mut model = Sequential::new();
+        let mut linears = 0u64;
+        for (i, spec) in registry::parse(OP, config)?.iter().enumerate() {
+            let layer_seed = seed
+                .wrapping_add(linears)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            if spec.name == "linear" {
+                linears += 1;
+            }
+            let layer = registry::build(gpu, spec, &registry::Init::Fresh(layer_seed), i);
+            model.push(layer.map_err(|e| match e {
+                Error::InvalidArgument { message, .. } => {
+                    Error::InvalidArgument { op: OP, message }
+                }
+                e => e,
+            })?);
+        }
+        Ok(model)
+    }
+
+    /// The model string of an MLP from `inputs` to `outputs` through `hidden`: widths, each an
+    /// optional activation after it (`relu` unless one follows), e.g. `["256", "tanh", "128"]`
+    /// → `linear(in,256),tanh,linear(256,128),relu,linear(128,out)`. `["128"]` is
+    /// [`Sequential::mlp`]'s `[in, 128, out]`.
+    pub fn hidden_config(inputs: usize, hidden: &[String], outputs: usize) -> Result<String> {
+        let mut parts = Vec::new();
+        let (mut prev, mut pending): (usize, Option<String>) = (inputs, None);
+        for item in hidden.iter().map(|h| h.trim()) {
+            match item.parse::<usize>() {
+                Ok(width) => {
+                    if let Some(act) = pending.take() {
+                        parts.push(act);
+                    }
+                    parts.push(format!("linear({prev},{width})"));
+                    (prev, pending) = (width, Some("relu".into()));
+                }
+                Err(_) if pending.is_some() => pending = Some(item.to_string()),
+                Err(_) => {
+                    return Err(Error::InvalidArgument {
+                        op: "Sequential::hidden_config",
+                        message: format!("'{item}' must follow a width (e.g. 128,{item})"),
+                    })
+                }
+            }
+        }
+        if let Some(act) = pending {
+            parts.push(act);
+        }
+        parts.push(format!("linear({prev},{outputs})"));
+        Ok(parts.join(","))
     }
 
     /// The layers, in order.

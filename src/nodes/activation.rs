@@ -106,4 +106,12 @@ impl Layer for Activation {
         self.kind
             .jacobian(saved(self.kind.layer, &self.x)?, self.param)
     }
+
+    // `sigmoid`, `leaky_relu(0.2)`: the registry's syntax, the parameter always written.
+    fn config(&self) -> String {
+        match self.param() {
+            Some(p) => format!("{}({p})", self.kind.name),
+            None => self.kind.name.to_string(),
+        }
+    }
 }

@@ -33,9 +33,12 @@ pub struct TrainArgs {
     /// Learning rate
     #[arg(long, default_value_t = DEFAULT_LR)]
     pub lr: f32,
-    /// Hidden layer sizes, comma-separated (e.g. 128, or 256,128)
-    #[arg(long, default_values_t = [DEFAULT_HIDDEN], value_delimiter = ',')]
-    pub hidden: Vec<usize>,
+    /// Hidden layers, comma-separated: widths, each optionally followed by its activation
+    /// (relu unless given): 128, or 256,128, or 256,tanh,128,gelu, or 64,leaky_relu(0.2).
+    /// Activations: relu, sigmoid, tanh, gelu, gelu_tanh, silu, leaky_relu(slope),
+    /// elu(alpha), softplus
+    #[arg(long, default_values_t = [DEFAULT_HIDDEN.to_string()], value_delimiter = ',')]
+    pub hidden: Vec<String>,
     /// Optimizer
     #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
     pub optimizer: OptimizerKind,
@@ -106,21 +109,14 @@ fn load_data(dir: &Option<PathBuf>, seed: u64) -> Result<(Dataset, Dataset, Stri
 
 pub fn run(gpu: &Gpu, args: &TrainArgs) -> Result<()> {
     let (train, test, source) = load_data(&args.data, args.seed)?;
-    let mut sizes = vec![train.dim()];
-    sizes.extend(&args.hidden);
-    sizes.push(train.classes().max(test.classes()));
-    let mut model = Sequential::mlp(gpu, &sizes, args.seed)?;
+    let outputs = train.classes().max(test.classes());
+    let config = Sequential::hidden_config(train.dim(), &args.hidden, outputs)?;
+    let mut model = Sequential::from_config(gpu, &config, args.seed)?;
     let mut opt: Box<dyn Optimizer> = match args.optimizer {
         OptimizerKind::Adam => Box::new(Adam::new(args.lr)),
         OptimizerKind::Sgd => Box::new(Sgd::new(args.lr, args.momentum)),
     };
-    print_banner(
-        gpu,
-        args,
-        (&train, &test, &source),
-        &model,
-        sizes[sizes.len() - 1],
-    );
+    print_banner(gpu, args, (&train, &test, &source), &model, outputs);
     let bar = progress_bar(args.epochs)?;
     let cfg = TrainConfig {
         epochs: args.epochs,
@@ -255,6 +251,16 @@ fn print_tuned(gpu: &Gpu) {
     }
 }
 
+/// `--hidden` as the run name writes it: `[128]`, `[256, 128]` (as the widths alone always
+/// were, so earlier checkpoints still resume), `[256, tanh, 128]`.
+struct HiddenList<'a>(&'a [String]);
+
+impl std::fmt::Debug for HiddenList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}]", self.0.join(", "))
+    }
+}
+
 /// What makes two runs the same run (a resumed one must match its checkpoint).
 fn run_name(args: &TrainArgs, train: &Dataset, source: &str) -> String {
     format!(
@@ -262,7 +268,7 @@ fn run_name(args: &TrainArgs, train: &Dataset, source: &str) -> String {
          seed={}",
         train.len(),
         train.dim(),
-        args.hidden,
+        HiddenList(&args.hidden),
         args.optimizer,
         args.lr,
         args.momentum,
