@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use wgpu_backprop::Gpu;
 
+mod activation;
 mod convert;
 mod data;
 mod errors;
@@ -76,6 +77,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(selftest, m)?)?;
     m.add_class::<layers::PySoftMax>()?;
     m.add_class::<layers::PyReLU>()?;
+    m.add_class::<activation::PyActivation>()?;
+    m.add_function(wrap_pyfunction!(activation::activations, m)?)?;
     m.add_class::<linear::PyLinear>()?;
     model::register(m)
 }

@@ -17,12 +17,14 @@ use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::train::{self, TrainConfig};
 use wgpu_backprop::{Layer, Parameter, ParameterMut, Tensor};
 
+use crate::activation::PyActivation;
 use crate::convert::{ArrayIn, Declared, Host};
 use crate::data::{dataset_of, optimizer_of};
 use crate::errors::{value_error, PyResultExt};
 use crate::gpu;
 use crate::layers::{backward_of, on_gpu, ArrayOut, PyReLU, PySoftMax, Shared};
 use crate::linear::PyLinear;
+use wgpu_backprop::model::registry;
 
 /// A layer of a model while the model holds its lock.
 struct Held(ArcMutexGuard<RawMutex, dyn Layer>);
@@ -90,8 +92,12 @@ fn shared_of(obj: &Bound<'_, PyAny>) -> PyResult<Shared<dyn Layer>> {
     if let Ok(l) = obj.cast::<PySoftMax>() {
         return Ok(l.get().h.shared());
     }
+    if let Ok(l) = obj.cast::<PyActivation>() {
+        return Ok(l.get().h.shared());
+    }
     Err(PyTypeError::new_err(format!(
-        "Sequential: expected SoftMax, ReLU or Linear layers, got {}",
+        "Sequential: expected SoftMax, ReLU or Linear layers, got {}; the activations of \
+         wgpu_backprop.nodes (Sigmoid, GELU, …) are layers too",
         obj.get_type().name()?
     )))
 }
@@ -138,16 +144,24 @@ impl PySequential {
     fn from_rust(py: Python<'_>, model: &Sequential) -> PyResult<Self> {
         let mut objects = Vec::with_capacity(model.len());
         for layer in model.layers() {
-            let obj: Bound<'_, PyAny> = match layer.config().as_str() {
+            let config = layer.config();
+            let spec = registry::parse("Sequential", &config).py()?;
+            let name = spec.first().map_or("", |s| s.name.as_str());
+            let obj: Bound<'_, PyAny> = match name {
                 "relu" => Bound::new(py, PyReLU::with_shape(Declared::Any))?.into_any(),
                 "softmax" => Bound::new(py, PySoftMax::with_shape(Declared::Any))?.into_any(),
-                _ => {
+                "linear" => {
                     let p = layer.parameters();
                     let [w, b] = &p[..] else {
-                        return Err(value_error(format!("unsupported layer {}", layer.config())));
+                        return Err(value_error(format!("{config}: no weight and bias")));
                     };
                     let linear = Linear::from_parameters(w.value.clone(), b.value.clone()).py()?;
                     Bound::new(py, PyLinear::from_rust(linear))?.into_any()
+                }
+                _ => {
+                    let param = spec[0].args.first().and_then(|a| a.parse().ok());
+                    let act = wgpu_backprop::nodes::Activation::by_name(name, param).py()?;
+                    Bound::new(py, PyActivation::from_rust(act))?.into_any()
                 }
             };
             objects.push(obj);
@@ -351,14 +365,40 @@ fn history_of<'py>(
     Ok(history)
 }
 
-/// A multi-layer perceptron: Linear layers of the given sizes with ReLU between them, none after
+/// A multi-layer perceptron: Linear layers of the given sizes with ``activation`` between them
+/// (ReLU by default; any activation's name, ``"leaky_relu(0.2)"`` with a parameter), none after
 /// the last. ``mlp([64, 128, 10])`` is 64→128→ReLU→10. ``seed`` makes the weights reproducible.
 #[pyfunction]
-#[pyo3(signature = (sizes, seed = None))]
-fn mlp(py: Python<'_>, sizes: Vec<usize>, seed: Option<u64>) -> PyResult<PySequential> {
+#[pyo3(signature = (sizes, seed = None, activation = "relu"))]
+fn mlp(
+    py: Python<'_>,
+    sizes: Vec<usize>,
+    seed: Option<u64>,
+    activation: &str,
+) -> PyResult<PySequential> {
+    let (&[first, .., last], true) = (&sizes[..], sizes.len() >= 2) else {
+        let message = format!("mlp: needs at least an input and an output size, got {sizes:?}");
+        return Err(value_error(message));
+    };
+    let mut hidden = Vec::new();
+    for width in &sizes[1..sizes.len() - 1] {
+        hidden.extend([width.to_string(), activation.to_string()]);
+    }
+    let config = Sequential::hidden_config(first, &hidden, last).py()?;
+    from_config(py, &config, seed)
+}
+
+/// A model from a model string, as saved models write it:
+/// ``from_config("linear(64,128),gelu,linear(128,10)")``; layers: ``linear(in,out)``,
+/// ``relu``, ``softmax``, and every activation by name (``leaky_relu(0.2)``).
+#[pyfunction]
+#[pyo3(signature = (config, seed = None))]
+fn from_config(py: Python<'_>, config: &str, seed: Option<u64>) -> PyResult<PySequential> {
     let gpu = gpu(py)?;
     let seed = seed.unwrap_or_else(wgpu_backprop::rng::Rng::random_seed);
-    let model = py.detach(|| Sequential::mlp(&gpu, &sizes, seed)).py()?;
+    let model = py
+        .detach(|| Sequential::from_config(&gpu, config, seed))
+        .py()?;
     PySequential::from_rust(py, &model)
 }
 
@@ -373,6 +413,7 @@ fn load(py: Python<'_>, path: PathBuf) -> PyResult<PySequential> {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySequential>()?;
     m.add_function(wrap_pyfunction!(mlp, m)?)?;
+    m.add_function(wrap_pyfunction!(from_config, m)?)?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(crate::data::load_digits, m)?)?;
     Ok(())

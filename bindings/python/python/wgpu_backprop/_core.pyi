@@ -111,8 +111,22 @@ class Sequential:
     @staticmethod
     def load(path: Union[str, os.PathLike[str]]) -> "Sequential": ...
 
-def mlp(sizes: Sequence[int], seed: Optional[int] = None) -> Sequential:
-    """Linear layers of the given sizes with ReLU between them: [64, 128, 10]."""
+def mlp(sizes: Sequence[int], seed: Optional[int] = None, activation: str = "relu") -> Sequential:
+    """Linear layers of the given sizes with ``activation`` between them: [64, 128, 10]."""
+
+def from_config(config: str, seed: Optional[int] = None) -> Sequential:
+    """A model from a model string: ``"linear(64,128),gelu,linear(128,10)"``."""
+
+class Activation(_Node):
+    """An element-wise activation by name (``"sigmoid"``, ``"leaky_relu"``, …)."""
+    def __init__(self, name: str, shape: Optional[Shape] = None, param: Optional[float] = None) -> None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def param(self) -> Optional[float]: ...
+
+def activations() -> List[Tuple[str, str, Optional[str], Optional[float]]]:
+    """Every activation but ReLU: (name, class name, parameter name, default)."""
 
 def load(path: Union[str, os.PathLike[str]]) -> Sequential:
     """Reads a model written by Sequential.save or the Rust demo's ``train --save``."""
