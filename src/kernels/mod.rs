@@ -127,7 +127,7 @@ impl KernelCache {
         // SAFETY: the blocked matmul and split-K sum index only within their bindings: every
         // load and store is guarded by the shape (EDGE) or the host runs the unguarded
         // specialisation only for shapes that fit the tile exactly, and their loops end (counts
-        // from the uniform). `tests/matmul.rs` and `tests/fusion.rs` sweep every edge case.
+        // from the uniform). `tests/ops/matmul.rs` and `tests/ops/fusion.rs` sweep every edge case.
         unsafe { device.create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked()) }
     }
 }

@@ -1,7 +1,6 @@
 //! Bad input gives a typed `Err` naming the op and the shapes — never a panic.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::nodes::{ReLU, SoftMax};
 use wgpu_backprop::ops::{gemm, matmul, Transpose};

@@ -2,8 +2,7 @@
 //! cloned optimizer, all keep their values while the original trains (optimizers write in
 //! place, copy-on-write). Before, clones shared the buffers and changed with every step.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::model::Sequential;
 use wgpu_backprop::optim::Adam;
 use wgpu_backprop::train::train_step;

@@ -3,11 +3,10 @@
 //! by name: headers claiming huge dimensions and a gzip bomb.
 //! Found inputs go in tests/fuzz_regressions/<target>/ (README, "Fuzzing").
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
-include!("../fuzz/checks.rs");
+include!("../../fuzz/checks.rs");
 
 /// Every file of `dir` (none if it does not exist), with its name.
 fn inputs(dir: &Path) -> Vec<(String, Vec<u8>)> {

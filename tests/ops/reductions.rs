@@ -3,8 +3,7 @@
 //! that cancel or dwarf each other; and `column_sum` (both forms) on rows of 1, 31, 33, 1,024, 16,385 and
 //! 1,000,000.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::ops::{column_sum_with, sum_all_with, SumKernel};
 use wgpu_backprop::rng::Rng;
 

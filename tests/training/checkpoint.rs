@@ -3,8 +3,7 @@
 //! a run never stopped (same seed, same adapter). The runs here keep the static kernel choices
 //! (`WGPU_BACKPROP_AUTOTUNE=off`), so that separate processes agree whatever a clock says.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use wgpu_backprop::checkpoint;

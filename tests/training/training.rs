@@ -1,8 +1,7 @@
 //! Training: losses and optimizer steps against f64 references, the data pipeline, a short
 //! real training run on digits, and saved models.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::data::{encode_idx, Dataset};
 use wgpu_backprop::loss::{Labels, MeanSquaredError, SoftmaxCrossEntropy};
 use wgpu_backprop::model::Sequential;

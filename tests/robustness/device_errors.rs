@@ -2,8 +2,7 @@
 //! a deliberately wrong dispatch, a lost device, an allocation past the memory budget, a
 //! readback past the timeout. Meanwhile another thread's work on the same `Gpu` stays correct.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::sync::{Arc, Barrier};
 use wgpu_backprop::ops;
 use wgpu_backprop::rng::Rng;

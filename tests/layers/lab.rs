@@ -1,7 +1,6 @@
 //! The numbers the original numpy lab printed, reproduced on the GPU.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::nodes::{ReLU, SoftMax};
 use wgpu_backprop::Layer;
 

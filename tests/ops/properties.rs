@@ -1,8 +1,7 @@
 //! Property tests: random shapes 1..=300 and values drawn from a mix of ordinary, huge, tiny
 //! and zero, every op forward and backward, GPU against the f64 reference (256 cases per op).
 
-mod common;
-use common::*;
+use crate::common::*;
 use ndarray::Axis;
 use proptest::prelude::*;
 use wgpu_backprop::neurons::Linear;

@@ -1,7 +1,6 @@
 //! Hard edges: NaN and infinities, big and odd shapes, device limits, threads, long runs.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::model::Sequential;
 use wgpu_backprop::nodes::{ReLU, SoftMax};
 use wgpu_backprop::ops::{relu_forward, softmax_backward_with, softmax_forward_with, RowKernel};

@@ -1,8 +1,7 @@
 //! Linear forward and backward (dX, dW, db) against ndarray in f64, matrix and vector inputs,
 //! on shapes that break the tiling.
 
-mod common;
-use common::*;
+use crate::common::*;
 use ndarray::{Array1, Axis};
 use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::rng::Rng;

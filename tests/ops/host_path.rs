@@ -4,8 +4,7 @@
 //! buffers (cache hits) read their new contents; trimming the pool drops the cached bind
 //! groups and work goes on.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::ops;
 use wgpu_backprop::Tensor;
 

@@ -2,8 +2,7 @@
 //! after 65,535 iterations, so kernels split such work (matmul K in chunks, column sums in
 //! chunks of rows, long softmax rows on the workgroup kernel). Each result here is checked.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::ops::{
     column_sum, gemm_with, softmax_forward_with, sum_all, MatmulKernel, RowKernel, Transpose,
 };

@@ -3,8 +3,7 @@
 //! gives the same outputs, input gradients and parameter gradients, bit for bit, as one that
 //! does not.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::model::Sequential;
 use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::nodes::ReLU;

@@ -1,7 +1,6 @@
 //! The async path, a device the caller owns, and adapter choice in code.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::{ops, Error, Gpu, GpuOptions, Layer, Tensor};
 
@@ -34,7 +33,7 @@ fn a_device_the_caller_owns_runs_the_layers() {
         .unwrap();
     assert_eq!(read(&y), vec![4.5, 5.5]);
     // Tensors of this Gpu and of the test's own are not mixed.
-    let other = Tensor::from_slice(&common::gpu(), &[1.0, 1.0], &[2]).unwrap();
+    let other = Tensor::from_slice(&crate::common::gpu(), &[1.0, 1.0], &[2]).unwrap();
     assert!(matches!(
         lin.forward(&other),
         Err(Error::DifferentGpu { .. })

@@ -4,8 +4,7 @@
 //! (±0, subnormals, ±1e-4 … ±1e4, ±inf, NaN, the largest floats); the exact values at the
 //! extremes; the Jacobian path equal to the direct one; gradcheck; the parameters; errors.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::nodes::{Activation, LeakyReLU, Sigmoid, ELU};
 use wgpu_backprop::ops::{ActivationKind, ACTIVATIONS};
 use wgpu_backprop::rng::Rng;

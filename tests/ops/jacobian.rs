@@ -1,8 +1,7 @@
 //! The explicit-Jacobian backward path equals the fused backward for all three layers, and the
 //! Jacobian matrices themselves match their definitions.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::nodes::{ReLU, SoftMax};
 use wgpu_backprop::ops::MAX_JACOBIAN_ELEMENTS;

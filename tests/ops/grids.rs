@@ -2,8 +2,7 @@
 //! its grid (matmul rows over y and z, 1-D work over x and y) and overshoot its work; results
 //! must not change. And a matmul with 5,000,000 rows, past 65,535 tiles of 64.
 
-mod common;
-use common::*;
+use crate::common::*;
 use wgpu_backprop::ops::{self, MatmulKernel, Transpose};
 use wgpu_backprop::reference as cpu;
 use wgpu_backprop::rng::Rng;

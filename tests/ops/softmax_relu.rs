@@ -1,8 +1,7 @@
 //! SoftMax and ReLU forward and backward against ndarray f64 references, on shapes around the
 //! 256-wide workgroup and the vec4 packing, long rows, and adversarial values.
 
-mod common;
-use common::*;
+use crate::common::*;
 use ndarray::{Array2, Axis};
 use wgpu_backprop::nodes::{ReLU, SoftMax};
 use wgpu_backprop::ops::{softmax_backward_with, softmax_forward_with, RowKernel};

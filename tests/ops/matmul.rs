@@ -2,8 +2,7 @@
 //! shapes that break the 64×64×16 tiling: every M, N in 1..=17 with K in {1, 2, 3, 16, 17},
 //! tile ± 1, primes, tall and wide.
 
-mod common;
-use common::*;
+use crate::common::*;
 use ndarray::Array2;
 use wgpu_backprop::ops::{column_sum, gemm_relu_with, gemm_with, matmul, MatmulKernel, Transpose};
 use wgpu_backprop::rng::Rng;
