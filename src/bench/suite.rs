@@ -21,7 +21,7 @@ pub enum Work {
 
 /// One benchmark: what it is, how much work a call does, and the call (records, never reads).
 pub struct Case {
-    pub op: &'static str,
+    pub op: String,
     pub shape: String,
     pub work: Work,
     pub run: Box<dyn FnMut() -> Result<()>>,
@@ -100,17 +100,10 @@ fn matmul_case(
 }
 
 /// The case's name: `matmul` for `Auto`, else `matmul_` and the kernel's name.
-fn matmul_op(kernel: MatmulKernel) -> &'static str {
+fn matmul_op(kernel: MatmulKernel) -> String {
     match kernel {
-        MatmulKernel::Auto => "matmul",
-        MatmulKernel::Tiled => "matmul_tiled",
-        MatmulKernel::Register => "matmul_register",
-        MatmulKernel::Vec4 => "matmul_vec4",
-        MatmulKernel::Blocked128 => "matmul_blocked128",
-        MatmulKernel::Blocked128x64 => "matmul_blocked128x64",
-        MatmulKernel::Blocked64 => "matmul_blocked64",
-        MatmulKernel::SplitK => "matmul_splitk",
-        MatmulKernel::Texture => "matmul_texture",
+        MatmulKernel::Auto => "matmul".into(),
+        kernel => format!("matmul_{}", kernel.name()),
     }
 }
 
@@ -124,7 +117,8 @@ fn linear_case(gpu: &Gpu, rng: &mut Rng, [b, k, n]: [usize; 3], backward: bool) 
             "linear_fwd_bwd"
         } else {
             "linear_fwd"
-        },
+        }
+        .into(),
         shape: format!("{b}x{k}x{n}"),
         work: Work::Flops(matmuls * 2.0 * (b * k * n) as f64),
         run: Box::new(move || {
@@ -142,7 +136,7 @@ fn relu_case(gpu: &Gpu, rng: &mut Rng, shape: [usize; 2], backward: bool) -> Res
     let dy = random(gpu, rng, &shape)?;
     let bytes = (shape[0] * shape[1] * 4) as f64;
     Ok(Case {
-        op: if backward { "relu_fwd_bwd" } else { "relu_fwd" },
+        op: if backward { "relu_fwd_bwd" } else { "relu_fwd" }.into(),
         shape: format!("{}x{}", shape[0], shape[1]),
         // forward reads x, writes y; backward reads x and dy, writes dx.
         work: Work::Bytes(if backward { 5.0 } else { 2.0 } * bytes),
@@ -174,7 +168,8 @@ fn softmax_case(
             (false, RowKernel::PerInvocation) => "softmax_fwd_per_invocation",
             (false, RowKernel::Chunked) => "softmax_fwd_chunked",
             (false, RowKernel::Registers) => "softmax_fwd_registers",
-        },
+        }
+        .into(),
         shape: format!("{}x{}", shape[0], shape[1]),
         // forward reads x, writes y; backward reads y and dy, writes dx.
         work: Work::Bytes(if backward { 5.0 } else { 2.0 } * bytes),

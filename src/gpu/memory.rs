@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use super::{lock, Gpu};
 use crate::error::{Error, Result};
-use crate::pool::{size_class, MemoryStats, Pool, PooledBuffer};
+use crate::pool::{size_class, MemoryStats, Pool, Pooled, PooledBuffer};
 
 /// Idle staging bytes kept for reuse; beyond that, returned ones are dropped.
 const MAX_STAGING_BYTES: u64 = 256 << 20;
@@ -75,7 +75,7 @@ impl Gpu {
             });
         }
         let class = size_class(bytes, limit);
-        if let Some(buffer) = Pool::take(&self.inner.pool, class) {
+        if let Some(buffer) = Pool::take(&self.inner.pool, class, class) {
             return Ok((buffer, init.is_empty()));
         }
         self.within_budget(op, class)?;
@@ -111,9 +111,57 @@ impl Gpu {
         };
         let (buffer, wrote) = buffer;
         Ok((
-            Pool::adopt(&self.inner.pool, buffer, class),
+            Pool::adopt(&self.inner.pool, buffer, class, class),
             wrote || init.is_empty(),
         ))
+    }
+
+    /// An `rgba32float` storage texture `width` texels wide and at least `rows` high (rows
+    /// rounded up to a class: a power of 2 or 1.5 times one, within the device's limit), from
+    /// the pool or new, under the budget: the texture matmul's operands. Rows past `rows` are
+    /// whatever the last user left.
+    pub(crate) fn operand_texture(
+        &self,
+        op: &'static str,
+        width: u32,
+        rows: u32,
+    ) -> Result<Pooled<wgpu::Texture>> {
+        self.check_lost(op)?;
+        let limit = self.limits().max_texture_dimension_2d;
+        let height = texture_rows_class(rows, limit);
+        let class = (u64::from(width) << 32) | u64::from(height);
+        let bytes = u64::from(width) * u64::from(height) * 16;
+        if let Some(texture) = Pool::take(&self.inner.pool, class, bytes) {
+            return Ok(texture);
+        }
+        self.within_budget(op, bytes)?;
+        let create = || {
+            self.scoped(op, || {
+                self.inner.device.create_texture(&wgpu::TextureDescriptor {
+                    label: Some(op),
+                    size: wgpu::Extent3d {
+                        width,
+                        height,
+                        depth_or_array_layers: 1,
+                    },
+                    mip_level_count: 1,
+                    sample_count: 1,
+                    dimension: wgpu::TextureDimension::D2,
+                    format: wgpu::TextureFormat::Rgba32Float,
+                    usage: wgpu::TextureUsages::TEXTURE_BINDING
+                        | wgpu::TextureUsages::STORAGE_BINDING,
+                    view_formats: &[],
+                })
+            })
+        };
+        let texture = match create() {
+            Err(Error::OutOfMemory { .. }) => {
+                self.trim_pool();
+                create()?
+            }
+            other => other?,
+        };
+        Ok(Pool::adopt(&self.inner.pool, texture, class, bytes))
     }
 
     /// `Ok` if `class` more bytes fit the budget, after releasing idle buffers if need be.
@@ -195,6 +243,51 @@ impl Gpu {
         if staging.bytes + class <= MAX_STAGING_BYTES {
             staging.bytes += class;
             staging.free.entry(class).or_default().push(buffer);
+        }
+    }
+}
+
+/// The rows of a pooled texture holding `rows`: the next of 2^k or 1.5·2^k (at most a third
+/// wasted), or exactly `rows` where that class would pass the device's `limit`.
+pub(crate) fn texture_rows_class(rows: u32, limit: u32) -> u32 {
+    let mut class = 1u32;
+    while class < rows {
+        let half_step = class + class / 2;
+        class = if half_step >= rows {
+            half_step
+        } else {
+            class.saturating_mul(2)
+        };
+    }
+    if class > limit {
+        rows
+    } else {
+        class
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::texture_rows_class;
+
+    #[test]
+    fn texture_classes_hold_their_rows_within_the_limit() {
+        assert_eq!(texture_rows_class(1, 8192), 1);
+        assert_eq!(texture_rows_class(3, 8192), 3);
+        assert_eq!(texture_rows_class(5, 8192), 6);
+        assert_eq!(texture_rows_class(7, 8192), 8);
+        assert_eq!(texture_rows_class(8000, 8192), 8192);
+        assert_eq!(
+            texture_rows_class(8100, 8150),
+            8100,
+            "past the limit: exact"
+        );
+        for rows in 1..2000u32 {
+            let c = texture_rows_class(rows, 16384);
+            assert!(
+                c >= rows && c as f64 <= rows as f64 * 1.5 + 1.0,
+                "{rows} -> {c}"
+            );
         }
     }
 }

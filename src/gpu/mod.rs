@@ -21,6 +21,7 @@ mod readback;
 mod tune;
 mod window;
 
+pub(crate) use memory::texture_rows_class;
 pub use open::GpuOptions;
 pub use profile::Profile;
 pub use tune::{DeviceClock, TuneClock};

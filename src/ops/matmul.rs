@@ -4,11 +4,11 @@
 //! blocked GPU family (`matmul_blocked.rs`) and the texture kernel (`matmul_texture.rs`).
 
 use crate::error::{Error, Result};
-use crate::kernels::Tile;
-use crate::ops::matmul_blocked::{self as blocked, Product};
+use crate::ops::matmul_blocked as blocked;
 use crate::ops::matmul_choice::choose;
+use crate::ops::matmul_family::{self as family, Runs, FAMILY};
 use crate::ops::matmul_plain::unfused;
-use crate::ops::matmul_texture::{self as texture, TextureProduct};
+use crate::ops::matmul_texture as texture;
 use crate::ops::same_gpu;
 use crate::tensor::Tensor;
 
@@ -28,6 +28,15 @@ pub(crate) struct Form {
     pub trans_b: bool,
     pub bias: bool,
     pub relu: bool,
+}
+
+/// One product as the kernels' launches take it: buffers A, B, bias (A's when there is none),
+/// C; the transposes, bias and ReLU; (M, N, K).
+pub(crate) struct Product<'a> {
+    pub gpu: &'a crate::gpu::Gpu,
+    pub buffers: [&'a wgpu::Buffer; 4],
+    pub form: Form,
+    pub mnk: (usize, usize, usize),
 }
 
 /// Which matmul kernel runs (see `shaders/matmul*.wgsl`).
@@ -66,41 +75,21 @@ pub enum MatmulKernel {
 }
 
 impl MatmulKernel {
-    /// Every kernel that can be forced, in the order the autotuner lists them.
-    pub const FORCED: [MatmulKernel; 8] = [
-        MatmulKernel::Tiled,
-        MatmulKernel::Register,
-        MatmulKernel::Vec4,
-        MatmulKernel::Blocked128,
-        MatmulKernel::Blocked128x64,
-        MatmulKernel::Blocked64,
-        MatmulKernel::SplitK,
-        MatmulKernel::Texture,
-    ];
+    /// Every kernel that can be forced, in the order the autotuner times them (the family's
+    /// table, `ops/matmul_family.rs`).
+    pub const FORCED: [MatmulKernel; FAMILY.len()] = family::forced();
 
-    /// Its name in benchmarks and the autotuner's file.
+    /// Its name in benchmarks, the self-check and the autotuner's file.
     pub fn name(self) -> &'static str {
-        match self {
-            MatmulKernel::Auto => "auto",
-            MatmulKernel::Tiled => "tiled",
-            MatmulKernel::Register => "register",
-            MatmulKernel::Vec4 => "vec4",
-            MatmulKernel::Blocked128 => "blocked128",
-            MatmulKernel::Blocked128x64 => "blocked128x64",
-            MatmulKernel::Blocked64 => "blocked64",
-            MatmulKernel::SplitK => "splitk",
-            MatmulKernel::Texture => "texture",
-        }
+        family::variant(self).map_or("auto", |v| v.name)
     }
 
-    /// The blocked kernel's tile, for the blocked variants.
-    fn tile(self) -> Option<Tile> {
-        match self {
-            MatmulKernel::Blocked128 => Some(Tile::T128x128),
-            MatmulKernel::Blocked128x64 => Some(Tile::T128x64),
-            MatmulKernel::Blocked64 | MatmulKernel::SplitK => Some(Tile::T64x64),
-            _ => None,
-        }
+    /// What it is built for and why it is in the family.
+    pub fn why(self) -> &'static str {
+        family::variant(self).map_or(
+            "the autotuner's pick for the shape class, from the static choice",
+            |v| v.why,
+        )
     }
 }
 
@@ -215,28 +204,20 @@ fn product(
     let kernel = choose(kernel, (a, ta), (b, tb), bias, (m, n, k))?;
     let c = Tensor::empty(gpu, OP, &[m, n])?;
     let buffers = [a.buffer(), b.buffer(), bias_buffer, c.buffer()];
-    if let Some(tile) = kernel.tile() {
-        let splits = if kernel == MatmulKernel::SplitK {
-            blocked::split_count((m, n, k))
-        } else {
-            1
-        };
-        let p = Product {
-            gpu,
-            buffers,
-            form,
-            mnk: (m, n, k),
-        };
-        return blocked::launch(&p, tile, splits).map(|()| c);
-    }
-    if kernel == MatmulKernel::Texture {
-        let p = TextureProduct {
-            gpu,
-            buffers,
-            form,
-            mnk: (m, n, k),
-        };
-        return texture::launch(&p).map(|()| c);
+    let p = Product {
+        gpu,
+        buffers,
+        form,
+        mnk: (m, n, k),
+    };
+    match family::variant(kernel).map(|v| v.runs) {
+        Some(Runs::Blocked(tile)) => return blocked::launch(&p, tile, 1).map(|()| c),
+        Some(Runs::SplitK(tile)) => {
+            let splits = blocked::split_count((m, n, k));
+            return blocked::launch(&p, tile, splits).map(|()| c);
+        }
+        Some(Runs::Texture) => return texture::launch(&p).map(|()| c),
+        Some(Runs::Plain) | None => {}
     }
     let unepilogued = Form {
         relu: false,

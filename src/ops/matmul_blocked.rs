@@ -5,11 +5,10 @@
 //! long K, and on drivers that cap loops (llvmpipe) for any K too long for one dispatch.
 
 use crate::error::Result;
-use crate::gpu::Gpu;
 use crate::kernels::{
     kernels, spec, tile_header, uniform, Decl, Source, Tile, Work, PRELUDE, RELU_EPILOGUE,
 };
-use crate::ops::matmul::Form;
+use crate::ops::matmul::Product;
 use crate::ops::u32_of;
 use crate::tensor::Tensor;
 
@@ -100,15 +99,6 @@ fn blocked(tile: Tile) -> &'static Decl<BlockedParams, BlockedSpec, 4> {
 /// (the slice, 8 k steps, 4 + 4 staging stores, 4 + 4 unaligned loads), so 16,384 k take
 /// about 51,000.
 const CAPPED_K_SPLIT: usize = 16_384;
-
-/// One product for the blocked kernel: buffers A, B, bias (A's when there is none), C; the
-/// transposes, bias and ReLU; the shape.
-pub(crate) struct Product<'a> {
-    pub gpu: &'a Gpu,
-    pub buffers: [&'a wgpu::Buffer; 4],
-    pub form: Form,
-    pub mnk: (usize, usize, usize),
-}
 
 /// How many ranges of K split-K cuts this product into, when asked to: enough workgroups for
 /// a big GPU (about 256 tiles of 64×64 in all), each range at least 512 long, at least 2.

@@ -1,10 +1,12 @@
-//! Which matmul kernel runs for `Auto`: the static choice (on CPU devices by measured
-//! thresholds, on GPUs by a table of rules), the autotuner's candidates and shape class, and
-//! the forced kernels' fallbacks where they cannot take a shape.
+//! Which matmul kernel runs: the forced kernels' fallbacks where they cannot take a shape, and
+//! for `Auto` the static choice (on CPU devices by measured thresholds, on GPUs by a table of
+//! rules) refined by the autotuner over the family's candidates (`matmul_family.rs`) within a
+//! shape class.
 
 use crate::error::Result;
 use crate::ops::matmul::{gemm_with, MatmulKernel, Transpose};
 use crate::ops::matmul_blocked as blocked;
+use crate::ops::matmul_family::{self as family, Setting, Takes};
 use crate::ops::matmul_texture as texture;
 use crate::tensor::Tensor;
 
@@ -26,7 +28,7 @@ fn auto_register(ta: Transpose, tb: Transpose, fmas: usize) -> bool {
 /// 1.52; 512×64×128 1.7 against 3.6) than loading two more pipelines costs the first run of
 /// `train` (its tuning went from ~750 ms to 866–985 ms with its 512×64×128 class on the
 /// texture kernel); below 32×64×128 the packing costs more than it saves (0.93 against 0.73).
-const TEXTURE_MIN_FMAS: usize = 1 << 23;
+pub(crate) const TEXTURE_MIN_FMAS: usize = 1 << 23;
 
 /// Products smaller than this many multiply-adds take the static choice untuned.
 const TUNE_MIN_FMAS: usize = 1 << 16;
@@ -105,15 +107,13 @@ pub(crate) fn choose(
     (m, n, k): (usize, usize, usize),
 ) -> Result<MatmulKernel> {
     let aligned = blocked::rows_are_vec4(ta == Transpose::Yes, (m, n, k)) && k <= REGISTER_MAX_K;
-    let needs_alignment = matches!(kernel, MatmulKernel::Register | MatmulKernel::Vec4);
-    if needs_alignment && !aligned {
-        return Ok(MatmulKernel::Tiled);
-    }
-    if kernel == MatmulKernel::Texture && !texture::takes(a.gpu(), (m, n, k)) {
-        return Ok(MatmulKernel::Tiled);
-    }
-    if kernel != MatmulKernel::Auto {
-        return Ok(kernel);
+    if let Some(variant) = family::variant(kernel) {
+        let takes = match variant.takes {
+            Takes::Any => true,
+            Takes::Vec4Rows => aligned,
+            Takes::Textures => texture::takes(a.gpu(), (m, n, k)),
+        };
+        return Ok(if takes { kernel } else { MatmulKernel::Tiled });
     }
     let gpu = a.gpu();
     let (cpu, discrete) = (gpu.profile().cpu, gpu.profile().discrete);
@@ -136,7 +136,13 @@ pub(crate) fn choose(
     if m * n * k < TUNE_MIN_FMAS {
         return Ok(fallback);
     }
-    let mut list = candidates((cpu, discrete), (aligned, textured), (m, n, k));
+    let mut list = family::candidates(&Setting {
+        cpu,
+        discrete,
+        aligned,
+        textured,
+        mnk: (m, n, k),
+    });
     if !list.contains(&fallback) {
         list.insert(0, fallback);
     }
@@ -145,42 +151,6 @@ pub(crate) fn choose(
     let static_choice = list.iter().position(|&f| f == fallback).unwrap_or(0);
     let class = tune_class((ta, tb), aligned, (m, n, k));
     Ok(list[gpu.pick(&class, &names, static_choice, run)])
-}
-
-/// The kernels the autotuner times for a product, best first (the static choice is timed
-/// before them all). CPU devices (llvmpipe): the tiled, register, vec4 and (from
-/// [`TEXTURE_MIN_FMAS`]) texture kernels (the blocked family measured slower there; timing it
-/// would spend the first run's tuning budget). GPUs: the blocked tiles, split-K where the
-/// output is small and K long, and vec4; discrete GPUs drop the tiled kernel (scalar loads
-/// through workgroup memory: 0.45 TFLOP/s on an H100 where vec4 ran at 8.7) and the register
-/// kernel (its 32×8 accumulators spill on every GPU), which halves the first run's tuning.
-fn candidates(
-    (cpu, discrete): (bool, bool),
-    (aligned, textured): (bool, bool),
-    mnk: (usize, usize, usize),
-) -> Vec<MatmulKernel> {
-    use MatmulKernel::*;
-    let mut list = Vec::with_capacity(7);
-    if !cpu {
-        list.extend([Blocked128, Blocked128x64, Blocked64]);
-        if blocked::split_useful(mnk) {
-            list.push(SplitK);
-        }
-    }
-    if !discrete {
-        list.push(Tiled);
-    }
-    if aligned {
-        list.extend(if discrete {
-            &[Vec4][..]
-        } else {
-            &[Register, Vec4]
-        });
-    }
-    if cpu && textured && mnk.0 * mnk.1 * mnk.2 >= TEXTURE_MIN_FMAS {
-        list.push(Texture);
-    }
-    list
 }
 
 #[cfg(test)]
@@ -228,12 +198,19 @@ mod tests {
     fn discrete_gpus_time_neither_tiled_nor_register_and_the_order_is_kept() {
         use MatmulKernel::*;
         let mnk = (1024, 1024, 1024);
-        let discrete = candidates((false, true), (true, false), mnk);
+        let setting = |cpu, discrete, textured| Setting {
+            cpu,
+            discrete,
+            aligned: true,
+            textured,
+            mnk,
+        };
+        let discrete = family::candidates(&setting(false, true, false));
         assert_eq!(discrete, vec![Blocked128, Blocked128x64, Blocked64, Vec4]);
-        let integrated = candidates((false, false), (true, false), mnk);
+        let integrated = family::candidates(&setting(false, false, false));
         assert_eq!(integrated[..3], [Blocked128, Blocked128x64, Blocked64]);
         assert_eq!(integrated[3..], [Tiled, Register, Vec4]);
-        let cpu = candidates((true, false), (true, true), mnk);
+        let cpu = family::candidates(&setting(true, false, true));
         assert_eq!(cpu, vec![Tiled, Register, Vec4, Texture]);
     }
 

@@ -1,14 +1,15 @@
 //! The texture matmul, for CPU devices: both operands packed into `rgba32float` textures by
 //! `shaders/pack_texture.wgsl` (transposed and padded with zeros there), then
-//! `shaders/matmul_texture.wgsl` over the textures. Three dispatches and two new textures a
-//! product; on llvmpipe a texel fetch costs an eighth of a storage-buffer load.
+//! `shaders/matmul_texture.wgsl` over the textures. Three dispatches and two operand textures
+//! from the pool (in `memory_stats`) a product; on llvmpipe a texel fetch costs an eighth of a storage-buffer load.
 
 use crate::error::Result;
-use crate::gpu::Gpu;
+use crate::gpu::{texture_rows_class, Gpu};
 use crate::kernels::{kernels, spec, uniform, Source, Work, PRELUDE, RELU_EPILOGUE};
-use crate::ops::matmul::Form;
+use crate::ops::matmul::Product;
 use crate::ops::matmul_blocked::EpilogueSpec;
 use crate::ops::u32_of;
+use crate::pool::Pooled;
 
 static PACK_SOURCE: Source = Source::of(
     "pack_texture",
@@ -57,15 +58,6 @@ const WIDTH: usize = 4096;
 /// an invocation's loops after 65,535 iterations).
 const MAX_K: usize = 131_072;
 
-/// What one product needs: the transposes, bias and ReLU, and (M, N, K).
-pub(crate) struct TextureProduct<'a> {
-    pub gpu: &'a Gpu,
-    /// A, B, bias (any buffer when there is none), C.
-    pub buffers: [&'a wgpu::Buffer; 4],
-    pub form: Form,
-    pub mnk: (usize, usize, usize),
-}
-
 /// Whether the texture kernel takes (M, N, K) on `gpu`: K up to [`MAX_K`] where the driver
 /// caps loops, both packed operands within the device's texture height, and (under a memory
 /// budget) the two textures within what the buffers held leave of it: they are the product's
@@ -74,7 +66,8 @@ pub(crate) fn takes(gpu: &Gpu, (m, n, k): (usize, usize, usize)) -> bool {
     let (rows_a, rows_b) = (height(m, k), height(4 * k.div_ceil(4), n));
     let limit = gpu.limits().max_texture_dimension_2d as usize;
     let fits_budget = gpu.memory_budget().is_none_or(|budget| {
-        let texels = (rows_a + rows_b) * WIDTH;
+        let class = |rows: usize| texture_rows_class(rows.min(limit) as u32, limit as u32) as usize;
+        let texels = (class(rows_a) + class(rows_b)) * WIDTH;
         let stats = gpu.memory_stats();
         stats.live_bytes + stats.pooled_bytes + (texels * 16) as u64 <= budget
     });
@@ -88,12 +81,13 @@ fn height(rows: usize, cols: usize) -> usize {
 
 /// C = op(A)·op(B) (+ bias) (then ReLU): packs op(A) (M rows of ⌈K/4⌉ texels) and op(B)
 /// (4⌈K/4⌉ rows of ⌈N/4⌉ texels), then the product; the caller has checked [`takes`].
-pub(crate) fn launch(p: &TextureProduct<'_>) -> Result<()> {
+pub(crate) fn launch(p: &Product<'_>) -> Result<()> {
     let (m, n, k) = p.mnk;
     let [a, b, bias, c] = p.buffers;
     let (kq, nq) = (k.div_ceil(4), n.div_ceil(4));
-    let a_view = pack(p.gpu, a, p.form.trans_a, (m, k, m))?;
-    let b_view = pack(p.gpu, b, p.form.trans_b, (k, n, 4 * kq))?;
+    // The textures go back to the pool when this returns; work recorded later runs later.
+    let (_a, a_view) = pack(p.gpu, a, p.form.trans_a, (m, k, m))?;
+    let (_b, b_view) = pack(p.gpu, b, p.form.trans_b, (k, n, 4 * kq))?;
     let spec = EpilogueSpec {
         has_bias: p.form.bias,
         relu: p.form.relu,
@@ -123,27 +117,12 @@ fn pack(
     src: &wgpu::Buffer,
     trans: bool,
     (rows, cols, padded_rows): (usize, usize, usize),
-) -> Result<wgpu::TextureView> {
+) -> Result<(Pooled<wgpu::Texture>, wgpu::TextureView)> {
     let quads = cols.div_ceil(4);
     let texels = padded_rows * quads;
-    let texture_height = u32_of(OP, height(padded_rows, cols))?;
-    let view = gpu.scoped(OP, || {
-        let texture = gpu.device().create_texture(&wgpu::TextureDescriptor {
-            label: Some("matmul operand texels"),
-            size: wgpu::Extent3d {
-                width: WIDTH as u32,
-                height: texture_height,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba32Float,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::STORAGE_BINDING,
-            view_formats: &[],
-        });
-        texture.create_view(&Default::default())
-    })?;
+    let rows_high = u32_of(OP, height(padded_rows, cols))?;
+    let texture = gpu.operand_texture(OP, WIDTH as u32, rows_high)?;
+    let view = texture.resource().create_view(&Default::default());
     let params = PackParams {
         rows: u32_of(OP, rows)?,
         cols: u32_of(OP, cols)?,
@@ -156,5 +135,5 @@ fn pack(
     ];
     let spec = PackSpec { trans };
     PACK.launch_bound(gpu, OP, (spec, params), resources, Work::Items(texels))?;
-    Ok(view)
+    Ok((texture, view))
 }

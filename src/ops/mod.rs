@@ -7,6 +7,7 @@ mod jacobian;
 mod matmul;
 mod matmul_blocked;
 mod matmul_choice;
+mod matmul_family;
 mod matmul_plain;
 mod matmul_texture;
 mod reduce;

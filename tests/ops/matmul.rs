@@ -191,3 +191,38 @@ fn column_sum_matches_reference() {
         assert_close_scaled(&what, &got, &want.to_vec(), &scale.to_vec(), DOT_TOL);
     }
 }
+
+/// The texture kernel's operand textures come from the pool: they show in `memory_stats`, go
+/// back when the product has run, and the next product of their size class takes them again,
+/// with the last product's contents (NaN here) left past its own operands, which it must
+/// never read.
+#[test]
+fn texture_operands_are_pooled_and_stale_texels_are_never_read() {
+    let gpu = own_gpu();
+    let nan = upload(&gpu, &vec![f64::NAN; 40 * 40], &[40, 40]);
+    let no = Transpose::No;
+    let c = gemm_with(MatmulKernel::Texture, (&nan, no), (&nan, no), None).unwrap();
+    assert!(read(&c).iter().all(|v| v.is_nan()));
+    drop(c);
+    let held = gpu.memory_stats();
+    assert_eq!(
+        (held.live_textures, held.pooled_textures),
+        (0, 2),
+        "two operand textures, back in the pool: {held:?}"
+    );
+    let mut rng = Rng::new(11);
+    for variant in 0..4 {
+        check_gemm_on(
+            &gpu,
+            &mut rng,
+            MatmulKernel::Texture,
+            [37, 29, 33],
+            1.0,
+            variant,
+        );
+    }
+    let after = gpu.memory_stats();
+    assert_eq!(after.pooled_textures, 2, "the same two reused: {after:?}");
+    gpu.trim_pool();
+    assert_eq!(gpu.memory_stats().pooled_textures, 0);
+}

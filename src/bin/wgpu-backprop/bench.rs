@@ -70,7 +70,7 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
                 continue;
             }
         };
-        if !wanted(case.op) {
+        if !wanted(&case.op) {
             continue;
         }
         match measure_auto(gpu, args.runs, &mut case.run) {
@@ -83,7 +83,7 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
                     args.json,
                     &adapter,
                     &Row {
-                        op: case.op,
+                        op: &case.op,
                         shape: &case.shape,
                         m: &m,
                         rate,

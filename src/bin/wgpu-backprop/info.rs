@@ -83,4 +83,8 @@ pub fn run(gpu: &Gpu) {
         "  max_compute_workgroups_per_dimension {}",
         l.max_compute_workgroups_per_dimension
     );
+    println!("matmul kernels (the autotuner times those that apply, in this order):");
+    for kernel in wgpu_backprop::ops::MatmulKernel::FORCED {
+        println!("  {:<14} {}", kernel.name(), kernel.why());
+    }
 }
