@@ -1,5 +1,6 @@
-//! Plain CPU references in f64 for every GPU op: what the demo compares against, and a
-//! readable statement of the maths. Matrices are row-major slices with explicit dimensions.
+//! Plain CPU references in f64 for every GPU op, loss and optimizer step: what the self-check,
+//! the demo and every test compare against (the one copy), and a readable statement of the
+//! maths. Matrices are row-major slices with explicit dimensions.
 
 /// Softmax of each row of x (rows, cols), shifted by the row maximum.
 pub fn softmax(x: &[f64], cols: usize) -> Vec<f64> {
@@ -192,4 +193,56 @@ pub fn gelu_tanh(x: f64) -> (f64, f64) {
     let y = times(x, s);
     let dy = s + times(2.0 * x * c * (1.0 + 3.0 * k * x * x), s * sigmoid(-u2));
     (y, dy)
+}
+
+/// (mean loss, dL/dz) of softmax cross-entropy over rows of `classes` logits, `labels` one per
+/// row; the log-sum-exp shifted by the row's maximum.
+pub fn cross_entropy(z: &[f64], labels: &[u32], classes: usize) -> (f64, Vec<f64>) {
+    let b = labels.len() as f64;
+    let mut loss = 0.0;
+    let mut grad = Vec::with_capacity(z.len());
+    for (row, &l) in z.chunks(classes).zip(labels) {
+        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let s: f64 = row.iter().map(|v| (v - m).exp()).sum();
+        loss += (m + s.ln() - row[l as usize]) / b;
+        let onehot = |j: usize| if j == l as usize { 1.0 } else { 0.0 };
+        grad.extend(
+            row.iter()
+                .enumerate()
+                .map(|(j, v)| ((v - m).exp() / s - onehot(j)) / b),
+        );
+    }
+    (loss, grad)
+}
+
+/// (mean of (y − t)², its gradient 2(y − t)/n).
+pub fn mse(y: &[f64], t: &[f64]) -> (f64, Vec<f64>) {
+    let n = y.len() as f64;
+    let loss = y.iter().zip(t).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / n;
+    let grad = y.iter().zip(t).map(|(a, b)| 2.0 * (a - b) / n).collect();
+    (loss, grad)
+}
+
+/// One SGD step with momentum, in place: v ← μv + g, θ ← θ − lr·v.
+pub fn sgd_step(theta: &mut [f64], g: &[f64], v: &mut [f64], (lr, mu): (f64, f64)) {
+    for i in 0..theta.len() {
+        v[i] = mu * v[i] + g[i];
+        theta[i] -= lr * v[i];
+    }
+}
+
+/// Adam's step `t` (from 1), in place: m, v the moving moments; bias-corrected.
+pub fn adam_step(
+    theta: &mut [f64],
+    g: &[f64],
+    (m, v): (&mut [f64], &mut [f64]),
+    t: i32,
+    (lr, b1, b2, eps): (f64, f64, f64, f64),
+) {
+    for i in 0..theta.len() {
+        m[i] = b1 * m[i] + (1.0 - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+        let (mh, vh) = (m[i] / (1.0 - b1.powi(t)), v[i] / (1.0 - b2.powi(t)));
+        theta[i] -= lr * mh / (vh.sqrt() + eps);
+    }
 }

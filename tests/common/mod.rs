@@ -1,10 +1,11 @@
 //! Shared test helpers: the one `Gpu` of a test binary, the tolerance check that names the worst
-//! element, seeded random data, and ndarray references that accumulate in f64.
+//! element, seeded random data, and ndarray adapters of the library's f64 references.
 #![allow(dead_code)]
 
 use std::sync::OnceLock;
 
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
+use wgpu_backprop::reference;
 use wgpu_backprop::rng::Rng;
 use wgpu_backprop::{Gpu, Tensor};
 
@@ -133,36 +134,33 @@ pub fn flat(a: &Array2<f64>) -> Vec<f64> {
     a.iter().copied().collect()
 }
 
+// The f64 references are the library's (`wgpu_backprop::reference`, one module for the
+// self-check, the demo and every test); these adapt them to ndarray.
+
 /// Row-wise softmax in f64.
 pub fn softmax_ref(x: &Array2<f64>) -> Array2<f64> {
-    let mut y = x.clone();
-    for mut row in y.axis_iter_mut(Axis(0)) {
-        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        row.mapv_inplace(|v| (v - m).exp());
-        let s = row.sum();
-        row.mapv_inplace(|v| v / s);
-    }
-    y
+    let y = reference::softmax(&flat(x), x.ncols());
+    mat(&y, x.nrows(), x.ncols())
 }
 
 /// dx = y ⊙ (g − ⟨g, y⟩) per row, in f64.
 pub fn softmax_backward_ref(y: &Array2<f64>, g: &Array2<f64>) -> Array2<f64> {
-    let dots = (y * g).sum_axis(Axis(1)).insert_axis(Axis(1));
-    y * &(g - &dots)
+    let dx = reference::softmax_backward(&flat(y), &flat(g), y.ncols());
+    mat(&dx, y.nrows(), y.ncols())
 }
 
 pub fn relu_ref(x: &[f64]) -> Vec<f64> {
-    x.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect()
+    reference::relu(x)
 }
 
 pub fn relu_backward_ref(x: &[f64], g: &[f64]) -> Vec<f64> {
-    x.iter()
-        .zip(g)
-        .map(|(&a, &b)| if a > 0.0 { b } else { 0.0 })
-        .collect()
+    reference::relu_backward(x, g)
 }
 
-/// A·B and the error scale |A|·|B| (bounds the rounding error of each dot product).
+/// A·B and the error scale |A|·|B| (bounds the rounding error of each dot product), through
+/// ndarray's `dot`: the same maths as `reference::matmul` (a test holds them equal), but built
+/// optimised in debug builds, where the property sweeps' thousands of products would take
+/// minutes through the plain loop.
 pub fn matmul_ref(a: &Array2<f64>, b: &Array2<f64>) -> (Array2<f64>, Array2<f64>) {
     (a.dot(b), a.mapv(f64::abs).dot(&b.mapv(f64::abs)))
 }
@@ -173,8 +171,8 @@ pub fn matmul_ref(a: &Array2<f64>, b: &Array2<f64>) -> (Array2<f64>, Array2<f64>
 pub fn assert_matmul_close(what: &str, got: &[f32], a: &[f64], b: &[f64], mkn: [usize; 3]) {
     let [m, k, n] = mkn;
     let abs = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| x.abs()).collect() };
-    let want = wgpu_backprop::reference::matmul(a, b, m, k, n);
-    let scale = wgpu_backprop::reference::matmul(&abs(a), &abs(b), m, k, n);
+    let want = reference::matmul(a, b, m, k, n);
+    let scale = reference::matmul(&abs(a), &abs(b), m, k, n);
     let tol = Tol {
         abs: 1e-30,
         rel: 1e-5,

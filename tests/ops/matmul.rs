@@ -226,3 +226,24 @@ fn texture_operands_are_pooled_and_stale_texels_are_never_read() {
     gpu.trim_pool();
     assert_eq!(gpu.memory_stats().pooled_textures, 0);
 }
+
+/// The tests' `matmul_ref` (ndarray) and the library's `reference::matmul` (what the self-check
+/// compares against) are the same function.
+#[test]
+fn the_ndarray_product_is_the_reference_product() {
+    let mut rng = Rng::new(12);
+    for [m, k, n] in [[1, 1, 1], [7, 13, 5], [31, 64, 17]] {
+        let (a, b) = (
+            rand_vec(&mut rng, m * k, -9.0, 9.0),
+            rand_vec(&mut rng, k * n, -9.0, 9.0),
+        );
+        let (want, _) = matmul_ref(&mat(&a, m, k), &mat(&b, k, n));
+        let got = wgpu_backprop::reference::matmul(&a, &b, m, k, n);
+        for (i, (g, w)) in got.iter().zip(want.iter()).enumerate() {
+            assert!(
+                (g - w).abs() <= 1e-12 * w.abs().max(1.0),
+                "{m}x{k}x{n} [{i}]: {g} vs {w}"
+            );
+        }
+    }
+}

@@ -7,28 +7,10 @@ use wgpu_backprop::loss::{Labels, MeanSquaredError, SoftmaxCrossEntropy};
 use wgpu_backprop::model::Sequential;
 use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::optim::{Adam, Optimizer, Sgd};
+use wgpu_backprop::reference;
 use wgpu_backprop::rng::Rng;
 use wgpu_backprop::train::{evaluate, fit, TrainConfig, DEFAULT_HIDDEN, DEFAULT_LR};
 use wgpu_backprop::{Error, Layer, Tensor};
-
-/// (mean loss, dL/dz) of softmax cross-entropy in f64.
-fn cross_entropy_ref(z: &[f64], labels: &[u32], classes: usize) -> (f64, Vec<f64>) {
-    let b = labels.len() as f64;
-    let mut loss = 0.0;
-    let mut grad = Vec::new();
-    for (row, &l) in z.chunks(classes).zip(labels) {
-        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let s: f64 = row.iter().map(|v| (v - m).exp()).sum();
-        loss += (m + s.ln() - row[l as usize]) / b;
-        let onehot = |j: usize| if j == l as usize { 1.0 } else { 0.0 };
-        grad.extend(
-            row.iter()
-                .enumerate()
-                .map(|(j, v)| ((v - m).exp() / s - onehot(j)) / b),
-        );
-    }
-    (loss, grad)
-}
 
 #[test]
 fn cross_entropy_matches_reference_including_huge_logits() {
@@ -60,7 +42,7 @@ fn check_ce(gpu: &wgpu_backprop::Gpu, z: &[f64], labels: &[u32], classes: usize)
             &Labels::new(gpu, labels).unwrap(),
         )
         .unwrap();
-    let (want_loss, want_grad) = cross_entropy_ref(z, labels, classes);
+    let (want_loss, want_grad) = reference::cross_entropy(z, labels, classes);
     let what = format!("cross-entropy {rows}x{classes}");
     // The loss sums terms up to ~2e4 (logits of ±1e4): relative f32 accuracy of the terms.
     let max_z = z.iter().fold(1.0f64, |m, v| m.max(v.abs()));
@@ -105,9 +87,7 @@ fn mean_squared_error_matches_reference() {
     let (loss, grad) = MeanSquaredError
         .forward_backward(&upload(&gpu, &y, &[37, 5]), &upload(&gpu, &t, &[37, 5]))
         .unwrap();
-    let n = y.len() as f64;
-    let want: f64 = y.iter().zip(&t).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / n;
-    let want_grad: Vec<f64> = y.iter().zip(&t).map(|(a, b)| 2.0 * (a - b) / n).collect();
+    let (want, want_grad) = reference::mse(&y, &t);
     assert_close(
         "mse loss",
         &read(&loss),
@@ -167,10 +147,7 @@ fn sgd_with_momentum_matches_reference_over_three_steps() {
     for _ in 0..3 {
         opt.step(&mut lin.parameters_mut()).unwrap();
         for (theta, g, v) in want.iter_mut() {
-            for i in 0..theta.len() {
-                v[i] = mu * v[i] + g[i];
-                theta[i] -= lr * v[i];
-            }
+            reference::sgd_step(theta, g, v, (lr, mu));
         }
     }
     assert_parameters("sgd", &lin, &want[0].0, &want[1].0);
@@ -190,12 +167,7 @@ fn adam_matches_reference_over_three_steps() {
     for t in 1..=3 {
         opt.step(&mut lin.parameters_mut()).unwrap();
         for (theta, g, m, v) in want.iter_mut() {
-            for i in 0..theta.len() {
-                m[i] = b1 * m[i] + (1.0 - b1) * g[i];
-                v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-                let (mh, vh) = (m[i] / (1.0 - b1.powi(t)), v[i] / (1.0 - b2.powi(t)));
-                theta[i] -= lr * mh / (vh.sqrt() + eps);
-            }
+            reference::adam_step(theta, g, (m, v), t, (lr, b1, b2, eps));
         }
     }
     assert_eq!(opt.steps(), 3);
