@@ -21,7 +21,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> g: array<vec4<f32>>; // backward: dL/dy (else unused)
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
 
-const WG: u32 = 256u;
+// Invocations per workgroup: set by the host from the kernel's declaration (the one place it
+// is written; launches work out their grids from it).
+override WG: u32;
 
 // Helpers the activations share, exact at ±inf, with no overflow for large |x| (exp(88.8) is
 // already +inf in f32), and written so that no result is a difference that cancels (1 - σ(x)
@@ -82,7 +84,7 @@ fn quads() -> u32 {
     return (p.n + 3u) / 4u;
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn forward(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -95,7 +97,7 @@ fn forward(
     out[i] = f(x[i]);
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn backward(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -112,7 +114,7 @@ fn backward(
     out[i] = select(g[i] * d, vec4<f32>(0.0), zero);
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn jacobian(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,

@@ -18,14 +18,16 @@ struct Params {
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> jac: array<f32>;
 
-const WG: u32 = 256u;
+// Invocations per workgroup: set by the host from the kernel's declaration (the one place it
+// is written; launches work out their grids from it).
+override WG: u32;
 
 // The element this invocation owns (past rows · cols when it owns none).
 fn element(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
     return group_1d(wg, nwg) * WG + li;
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn softmax_jacobian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let idx = element(wg, nwg, li);
     if (idx >= p.rows * p.cols) {
@@ -43,7 +45,7 @@ fn softmax_jacobian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroup
     jac[idx] = v;
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn linear_dx_jacobian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let idx = element(wg, nwg, li);
     if (idx >= p.rows * p.cols) {
@@ -58,7 +60,7 @@ fn linear_dx_jacobian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgro
     jac[idx] = select(0.0, src[l * p.a + j], i == k);
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn linear_dw_jacobian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let idx = element(wg, nwg, li);
     if (idx >= p.rows * p.cols) {
@@ -73,7 +75,7 @@ fn linear_dw_jacobian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgro
     jac[idx] = select(0.0, src[i * p.b + k], j == l);
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn linear_db_jacobian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let idx = element(wg, nwg, li);
     if (idx >= p.rows * p.cols) {

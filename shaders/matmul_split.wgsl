@@ -19,9 +19,11 @@ struct Params {
 override HAS_BIAS: bool = false;
 override RELU: bool = false;
 
-const WG: u32 = 256u;
+// Invocations per workgroup: set by the host from the kernel's declaration (the one place it
+// is written; launches work out their grids from it).
+override WG: u32;
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn matmul_split_sum(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,

@@ -21,13 +21,15 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 
-const WG: u32 = 256u;
+// Invocations per workgroup: set by the host from the kernel's declaration (the one place it
+// is written; launches work out their grids from it).
+override WG: u32;
 
 fn index(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
     return group_1d(wg, nwg) * WG + li;
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn sgd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let i = index(wg, nwg, li);
     if (i >= p.n) {
@@ -39,7 +41,7 @@ fn sgd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<
     theta[i] = theta[i] - p.lr * vel;
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn adam(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let i = index(wg, nwg, li);
     if (i >= p.n) {
@@ -53,7 +55,7 @@ fn adam(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     theta[i] = theta[i] - p.lr * (m1 * p.correction1) / (sqrt(v1 * p.correction2) + p.eps);
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn accumulate(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let i = index(wg, nwg, li);
     if (i >= p.n) {

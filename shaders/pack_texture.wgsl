@@ -24,13 +24,16 @@ override TRANS: bool = false;
 // The texture's width in texels (a power of two: the index splits by shift and mask).
 const WIDTH_SHIFT: u32 = 12u;
 
-@compute @workgroup_size(64)
+// Invocations per workgroup: set by the host from the kernel's declaration.
+override WG: u32;
+
+@compute @workgroup_size(WG)
 fn pack_texture(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let t = group_1d(wg, nwg) * 64u + li;
+    let t = group_1d(wg, nwg) * WG + li;
     if (t >= p.padded_rows * p.quads) {
         return;
     }

@@ -114,6 +114,27 @@ pub(crate) struct Kernel {
 }
 
 impl Kernel {
+    /// The `override` constants of a pipeline: the flags as `spec`'s bits set them, and `WG`
+    /// (invocations per workgroup along x) where the source declares it — the declaration's
+    /// workgroup size, which the shader then takes from here.
+    pub(crate) fn constants(&self, spec: u32) -> Vec<(&'static str, f64)> {
+        let mut constants: Vec<(&'static str, f64)> = self
+            .flags
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (*name, f64::from((spec >> i) & 1)))
+            .collect();
+        if self
+            .source
+            .parts
+            .iter()
+            .any(|p| p.contains("override WG: u32;"))
+        {
+            constants.push(("WG", f64::from(self.workgroup[0])));
+        }
+        constants
+    }
+
     /// Invocations in one workgroup.
     pub(crate) fn invocations(&self) -> u64 {
         self.workgroup.iter().map(|&w| u64::from(w)).product()

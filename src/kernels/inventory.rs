@@ -9,7 +9,7 @@ use super::registry::{kernels, sources};
 use crate::json::quote;
 
 /// The JSON inventory for Tint (the compiler of a browser's WebGPU): `{"sources": {name: wgsl},
-/// "pipelines": [{"source", "entry", "constants": {flag: 0|1}, "bindings": [kind]}]}`, where a
+/// "pipelines": [{"source", "entry", "constants": {flag: 0|1, WG: size}, "bindings": [kind]}]}`, where a
 /// binding kind is `uniform` (binding 0, dynamic offset), `read`, `read_write`, `texture` or
 /// `write_texture`; `features` lists what a device needs for a source (`subgroups`).
 pub fn tint_json() -> String {
@@ -39,10 +39,9 @@ pub fn tint_json() -> String {
         }));
         for spec in 0..1u32 << k.flags.len() {
             let constants: Vec<String> = k
-                .flags
-                .iter()
-                .enumerate()
-                .map(|(i, f)| format!("{}:{}", quote(f), spec >> i & 1))
+                .constants(spec)
+                .into_iter()
+                .map(|(name, value)| format!("{}:{value}", quote(name)))
                 .collect();
             pipelines.push(format!(
                 "{{\"source\":{},\"entry\":{},\"constants\":{{{}}},\"bindings\":[{}]}}",

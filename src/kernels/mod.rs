@@ -87,12 +87,7 @@ impl KernelCache {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let constants: Vec<(&str, f64)> = kernel
-            .flags
-            .iter()
-            .enumerate()
-            .map(|(i, name)| (*name, f64::from((spec >> i) & 1)))
-            .collect();
+        let constants = kernel.constants(spec);
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(kernel.entry),
             layout: Some(&pipeline_layout),

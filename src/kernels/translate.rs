@@ -30,10 +30,9 @@ fn specialise(
     spec: u32,
 ) -> Result<(Module, ModuleInfo), String> {
     let constants: naga::back::PipelineConstants = k
-        .flags
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.to_string(), f64::from(spec >> i & 1)))
+        .constants(spec)
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
         .collect();
     let stage = Some((ShaderStage::Compute, k.entry));
     let (m, i) = naga::back::pipeline_constants::process_overrides(module, info, stage, &constants)
@@ -188,6 +187,15 @@ fn every_declaration_matches_its_wgsl() {
     for k in kernels() {
         let wgsl = k.source.wgsl();
         let module = naga::front::wgsl::parse_str(&wgsl).expect("parses");
+        // Overrides resolved as the pipeline resolves them: `WG` sizes some workgroups.
+        let info = validate(&module).unwrap_or_else(|e| panic!("{}: {e}", k.source.name));
+        let module = match specialise(&module, &info, k, 0) {
+            Ok((module, _)) => module,
+            Err(e) => {
+                failures.push(format!("{}: overrides: {e}", k.entry));
+                continue;
+            }
+        };
         if let Err(e) = check_declaration(k, &module) {
             failures.push(e);
         }
@@ -230,4 +238,34 @@ fn matmul_kernels_keep_no_private_arrays() {
         }
     }
     assert!(found.is_empty(), "private arrays: {found:?}");
+}
+
+/// Every WGSL file under `shaders/` is part of some declared kernel's source, so none escapes
+/// the checks above (a module whose `KERNELS` is missing from `ops::inventory` fails here).
+#[test]
+fn every_shader_file_belongs_to_a_declared_kernel() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let mut files = Vec::new();
+    let mut dirs = vec![dir];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).expect("shaders/ is readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "wgsl") {
+                files.push(path);
+            }
+        }
+    }
+    let sources = sources();
+    let unused: Vec<String> = files
+        .iter()
+        .filter(|path| {
+            let text = std::fs::read_to_string(path).expect("a readable shader");
+            !sources.iter().any(|s| s.parts.contains(&text.as_str()))
+        })
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(files.len() > 20, "found only {files:?}");
+    assert!(unused.is_empty(), "not in any declared kernel: {unused:?}");
 }

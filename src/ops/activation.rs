@@ -45,6 +45,36 @@ impl ActivationKind {
         ACTIVATIONS.iter().copied().find(|a| a.name == name)
     }
 
+    /// How far an f32 result may be from the f64 reference at `x`, for a result (or, for a
+    /// sum, terms) of magnitude `size`: 16 ulp, times the rounding of an exponent that grows
+    /// with |x| (exp's argument carries |x|·2^-24; GELU's grows with x² and x³), plus the flush
+    /// of results below the smallest normal float (a floor that grows with what multiplies
+    /// them). The tests and the self-check hold every activation to it.
+    pub fn tolerance(&self, x: f64, size: f64) -> f64 {
+        const U: f64 = 5.96e-8; // 2^-24
+        let a = x.abs().min(1e6);
+        let growth = if self.name.starts_with("gelu") {
+            1.0 + a + a * a + 0.1 * a * a * a
+        } else {
+            1.0 + a
+        };
+        let floor = 4.0 * f64::from(f32::MIN_POSITIVE) * (1.0 + a).powi(3);
+        floor + 16.0 * U * growth * size
+    }
+
+    /// The size of the terms f'(x) is a sum of, for [`ActivationKind::tolerance`]: GELU and
+    /// SiLU have a minimum, where f' crosses 0, and a sum's rounding is relative to its terms,
+    /// not to the sum; |f'(x)| for the others.
+    pub fn derivative_terms(&self, x: f64, param: f64) -> f64 {
+        use reference::{gelu_tanh, normal_cdf, normal_pdf, sigmoid, times};
+        match self.name {
+            "gelu" => normal_cdf(x) + times(x.abs(), normal_pdf(x)),
+            "gelu_tanh" => 2.0 * gelu_tanh(x.abs()).1.abs() + sigmoid(x),
+            "silu" => sigmoid(x) + times(x.abs(), sigmoid(x) * sigmoid(-x)),
+            _ => (self.df)(x, param).abs(),
+        }
+    }
+
     /// The forward kernel (for tests that need any one kernel).
     pub(crate) fn forward_kernel(&self) -> &'static Kernel {
         &self.kernels[0].kernel

@@ -9,6 +9,7 @@
 //! fault shows as a wrong number, however small. Softmax, Linear and the large products use
 //! random floats against f64 with the usual rounding bounds.
 
+mod activations;
 mod layers;
 mod matmul;
 mod rows;
@@ -169,6 +170,7 @@ pub fn run_with(gpu: &Gpu, options: &Options, on_row: &mut dyn FnMut(&Row)) -> R
     };
     matmul::run(gpu, options, &mut rows);
     rows::run(gpu, options, &mut rows);
+    activations::run(gpu, options, &mut rows);
     layers::run(gpu, options, &mut rows);
     let rows = rows.rows;
     Report {

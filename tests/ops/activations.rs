@@ -11,7 +11,6 @@ use wgpu_backprop::rng::Rng;
 use wgpu_backprop::{gradcheck, Error, Layer, Tensor};
 
 const LENGTHS: [usize; 7] = [1, 3, 4, 5, 17, 1023, 1025];
-const U: f64 = 5.96e-8; // 2^-24
 
 /// Values every activation must get right, worst cases first.
 fn adversarial() -> Vec<f32> {
@@ -35,32 +34,6 @@ fn adversarial() -> Vec<f32> {
     v
 }
 
-/// What the GPU may differ by: a few ulp, plus the rounding of an exponent that grows with |x|
-/// (exp's argument carries |x|·2^-24; GELU's grows with x² and x³), plus the flush of results
-/// below the smallest normal float (the floor grows with what multiplies them).
-fn allowed(kind: &ActivationKind, x: f64, want: f64) -> f64 {
-    let a = x.abs().min(1e6);
-    let growth = if kind.name.starts_with("gelu") {
-        1.0 + a + a * a + 0.1 * a * a * a
-    } else {
-        1.0 + a
-    };
-    let floor = 4.0 * f64::from(f32::MIN_POSITIVE) * (1.0 + a).powi(3);
-    floor + 16.0 * U * growth * want.abs()
-}
-
-/// The size of the terms f'(x) is a sum of, where they can cancel (GELU and SiLU have a
-/// minimum, where f' crosses 0): a sum's rounding is relative to its terms, not to the sum.
-fn derivative_scale(kind: &ActivationKind, x: f64, d: f64) -> f64 {
-    use wgpu_backprop::reference::{gelu_tanh, normal_cdf, normal_pdf, sigmoid, times};
-    match kind.name {
-        "gelu" => normal_cdf(x) + times(x.abs(), normal_pdf(x)),
-        "gelu_tanh" => 2.0 * gelu_tanh(x.abs()).1.abs() + sigmoid(x),
-        "silu" => sigmoid(x) + times(x.abs(), sigmoid(x) * sigmoid(-x)),
-        _ => d.abs(),
-    }
-}
-
 /// The worst error of `got` against the f64 `want` (NaN must meet NaN, an infinity the same
 /// infinity), relative to what is allowed: ≤ 1 passes. Names the element.
 /// `scale[i]` is what the error is relative to (|want| unless a sum's terms are larger).
@@ -68,7 +41,7 @@ fn check(what: &str, kind: &ActivationKind, x: &[f32], got: &[f32], want: &[f64]
     assert_eq!(got.len(), want.len(), "{what}");
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         let g = f64::from(g);
-        let limit = allowed(kind, f64::from(x[i]), scale[i]);
+        let limit = kind.tolerance(f64::from(x[i]), scale[i]);
         let ok = if g == w {
             true
         } else if w.is_nan() || g.is_nan() {
@@ -144,7 +117,7 @@ fn every_activation_matches_f64_forward_and_backward() {
                 .zip(&g)
                 .map(|(&v, &gv)| {
                     let v = f64::from(v);
-                    f64::from(gv).abs() * derivative_scale(kind, v, (kind.df)(v, a))
+                    f64::from(gv).abs() * kind.derivative_terms(v, a)
                 })
                 .collect();
             check(&format!("backward {n}"), kind, &x, &dx, &want, &scale);
@@ -224,7 +197,7 @@ fn the_jacobian_path_equals_the_direct_one_and_gradcheck_passes() {
                 .zip(&g)
                 .map(|(&v, &gv)| {
                     let v = f64::from(v);
-                    f64::from(gv).abs() * derivative_scale(kind, v, (kind.df)(v, f64_param(kind)))
+                    f64::from(gv).abs() * kind.derivative_terms(v, f64_param(kind))
                 })
                 .collect();
             check(
