@@ -17,6 +17,8 @@ pub struct Dataset {
     labels: Vec<u32>,
     dim: usize,
     classes: usize,
+    /// Each sample as an image [C, H, W], where the data are images.
+    image: Option<[usize; 3]>,
 }
 
 fn format_err(op: &'static str, message: impl Into<String>) -> Error {
@@ -45,15 +47,40 @@ impl Dataset {
             labels,
             dim,
             classes,
+            image: None,
         })
     }
 
-    /// The embedded digits set, pixels scaled from 0..16 to [0, 1].
+    /// The same data with each sample seen as an image [C, H, W] (C·H·W must be the row
+    /// length): what models that start with `Conv2d` or a pooling layer take.
+    pub fn with_image_shape(mut self, [c, h, w]: [usize; 3]) -> Result<Dataset> {
+        if c * h * w != self.dim {
+            return Err(Error::InvalidArgument {
+                op: "Dataset::with_image_shape",
+                message: format!("[{c}, {h}, {w}] is not an image of {} values", self.dim),
+            });
+        }
+        self.image = Some([c, h, w]);
+        Ok(self)
+    }
+
+    /// One sample's shape: [C, H, W] for images, else [dim].
+    pub fn sample_shape(&self) -> Vec<usize> {
+        self.image.map_or_else(|| vec![self.dim], |i| i.to_vec())
+    }
+
+    /// Each sample as an image [C, H, W], if the data are images.
+    pub fn image_shape(&self) -> Option<[usize; 3]> {
+        self.image
+    }
+
+    /// The embedded digits set, pixels scaled from 0..16 to [0, 1]; 8×8 images of one
+    /// channel.
     pub fn digits() -> Result<Dataset> {
         const OP: &str = "Dataset::digits";
         let bytes = gunzip(DIGITS_CSV_GZ, MAX_INFLATED_BYTES)?;
         let text = String::from_utf8(bytes).map_err(|e| format_err(OP, e.to_string()))?;
-        Self::parse_csv(&text, 1.0 / 16.0)
+        Self::parse_csv(&text, 1.0 / 16.0)?.with_image_shape([1, 8, 8])
     }
 
     /// Parses CSV rows of numeric features followed by an integer label, scaling features.
@@ -102,7 +129,11 @@ impl Dataset {
         }
         let dim = idims[1..].iter().product();
         let features = pixels.iter().map(|&p| f32::from(p) / 255.0).collect();
-        Self::new(features, labs.iter().map(|&l| u32::from(l)).collect(), dim)
+        let data = Self::new(features, labs.iter().map(|&l| u32::from(l)).collect(), dim)?;
+        match idims[1..] {
+            [h, w] => data.with_image_shape([1, h, w]),
+            _ => Ok(data),
+        }
     }
 
     /// Reads IDX images and labels from files (plain, or gzip'd when the name ends in `.gz`).
@@ -177,6 +208,7 @@ impl Dataset {
             labels: idx.iter().map(|&i| self.labels[i]).collect(),
             dim: self.dim,
             classes: self.classes,
+            image: self.image,
         }
     }
 

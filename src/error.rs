@@ -44,8 +44,8 @@ pub enum Error {
         op: &'static str,
     },
 
-    /// Tensors are of rank 1 or 2.
-    #[error("{op}: tensors have rank 1 or 2, got shape {shape:?}")]
+    /// A shape of a rank the op does not take (tensors have rank 1 to 4; most ops take 1 or 2).
+    #[error("{op}: rank {} is not taken here (shape {shape:?})", shape.len())]
     BadRank {
         /// The operation.
         op: &'static str,

@@ -16,6 +16,13 @@ pub trait Layer: Send + Sync {
     /// also store their gradients (overwriting those of the previous backward).
     fn backward(&mut self, dy: &Tensor) -> Result<Tensor>;
 
+    /// [`Layer::backward`] where dL/dx is not wanted (the first layer of a model being
+    /// trained): the gradients of the parameters only. Layers whose dx costs work skip it
+    /// (Conv2d); the default runs `backward`.
+    fn backward_params(&mut self, dy: &Tensor) -> Result<()> {
+        self.backward(dy).map(drop)
+    }
+
     /// The same as [`Layer::backward`], computed through explicit Jacobians.
     fn backward_jacobian(&mut self, dy: &Tensor) -> Result<Tensor>;
 
@@ -59,6 +66,21 @@ pub trait Layer: Send + Sync {
     /// Records `y` = ReLU(x), computed by the layer before, as this layer's last forward.
     /// Only called on a layer whose [`Layer::takes_relu_output`] is `true`.
     fn take_relu_output(&mut self, _y: &Tensor) {}
+
+    /// Whether the layer takes images [N, C, H, W] (Conv2d, the poolings): training feeds a
+    /// model that starts with one its samples as images. The default is `false`.
+    fn takes_images(&self) -> bool {
+        false
+    }
+
+    /// Training (`true`) or evaluation mode, for layers that differ (Dropout is the identity
+    /// in evaluation). The default ignores it.
+    fn set_training(&mut self, _training: bool) {}
+
+    /// The training step the next forward belongs to, for layers that draw from it (Dropout's
+    /// masks): `fit` sets it to the optimizer step, so a resumed run draws what the original
+    /// did. The default ignores it.
+    fn set_step(&mut self, _step: u64) {}
 
     /// How the layer is written in a saved model: `relu`, `softmax`, `linear(64,128)`.
     fn config(&self) -> String {

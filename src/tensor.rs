@@ -1,4 +1,4 @@
-//! `Tensor`: an f32 array of rank 1 or 2 whose data lives in a GPU buffer until `to_vec`.
+//! `Tensor`: an f32 array of rank 1 to 4 whose data lives in a GPU buffer until `to_vec`.
 //! Clones and reshapes share the buffer until one of them is written: ops write fresh tensors,
 //! and the only in-place writers (optimizers, `add_assign`) take `&mut Tensor` and copy a
 //! shared buffer first ([`Tensor::make_unique`]), so a tensor's contents never change behind
@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::pool::PooledBuffer;
 
-/// An f32 tensor of rank 1 (`[n]`) or 2 (`[rows, cols]`), row-major, stored on a [`Gpu`].
+/// An f32 tensor of rank 1 (`[n]`), 2 (`[rows, cols]`), 3 or 4 (images `[N, C, H, W]`),
+/// row-major, stored on a [`Gpu`].
 /// Ops make new tensors; clones and reshapes are cheap snapshots (they share the buffer until
 /// an in-place writer copies it, copy-on-write). Data comes back with
 /// [`Tensor::to_vec`] (blocking) or [`Tensor::to_vec_async`].
@@ -40,9 +41,9 @@ pub struct Tensor {
 /// update). This matters where a binding may exceed 2 GiB (Metal).
 pub(crate) const MAX_ELEMENTS: u64 = 1 << 31;
 
-/// Checks a user-given shape: rank 1 or 2, no zero-size dimension. Returns the element count.
+/// Checks a user-given shape: rank 1 to 4, no zero-size dimension. Returns the element count.
 pub(crate) fn check_shape(op: &'static str, shape: &[usize]) -> Result<usize> {
-    if shape.is_empty() || shape.len() > 2 {
+    if shape.is_empty() || shape.len() > 4 {
         return Err(Error::BadRank {
             op,
             shape: shape.to_vec(),
@@ -74,7 +75,7 @@ pub(crate) fn padded_bytes(len: usize) -> u64 {
 }
 
 impl Tensor {
-    /// Uploads `data` as a tensor of `shape` (`[n]` or `[rows, cols]`).
+    /// Uploads `data` as a tensor of `shape` (`[n]`, `[rows, cols]`, … `[N, C, H, W]`).
     pub fn from_slice(gpu: &Gpu, data: &[f32], shape: &[usize]) -> Result<Tensor> {
         const OP: &str = "Tensor::from_slice";
         let expected = check_shape(OP, shape)?;
@@ -151,7 +152,7 @@ impl Tensor {
             .await
     }
 
-    /// The shape, `[n]` or `[rows, cols]`.
+    /// The shape, `[n]`, `[rows, cols]`, … `[N, C, H, W]`.
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }

@@ -169,9 +169,15 @@ fn run(
         let start = Instant::now();
         let mut rng = Rng::new(p.epoch_rng);
         let batches = train.batches(cfg.batch_size, &mut rng);
+        let shape = batch_shape(model, train, 1)?;
+        let sample = &shape[1..];
         let mut loss_sum = Tensor::from_slice(gpu, &[p.loss_sum], &[1])?;
+        model.set_training(true);
         for (x, y) in &batches[p.step.min(batches.len())..] {
-            let loss = train_step(gpu, model, opt, x, y, train.dim())?;
+            // Layers that draw per step (Dropout) draw for the optimizer step: a resumed run
+            // draws what the original did.
+            model.set_step(p.steps);
+            let loss = train_step(gpu, model, opt, x, y, sample)?;
             ops::add_assign(&mut loss_sum, &loss)?;
             (p.step, p.steps) = (p.step + 1, p.steps + 1);
             if ck.and_then(|c| c.abort_after_steps) == Some(p.steps) {
@@ -206,7 +212,8 @@ fn run(
 /// `Err` before any update when `data`'s rows do not fit the model or its labels reach past
 /// the model's outputs (one forward of one row), so a bad label cannot stop training midway.
 fn check_outputs(gpu: &Gpu, model: &mut Sequential, data: &Dataset) -> Result<()> {
-    let x = Tensor::from_slice(gpu, &data.features()[..data.dim()], &[1, data.dim()])?;
+    let shape = batch_shape(model, data, 1)?;
+    let x = Tensor::from_slice(gpu, &data.features()[..data.dim()], &shape)?;
     let outputs = model.forward(&x)?.rows_cols().1;
     if data.classes() > outputs {
         return Err(Error::InvalidArgument {
@@ -220,20 +227,41 @@ fn check_outputs(gpu: &Gpu, model: &mut Sequential, data: &Dataset) -> Result<()
     Ok(())
 }
 
-/// One step on one batch; returns the batch's mean loss, still on the GPU.
+/// The shape of `n` samples of `data` as `model` takes them: [n, C, H, W] for a model that
+/// starts with a layer that takes images, else [n, dim].
+pub fn batch_shape(model: &Sequential, data: &Dataset, n: usize) -> Result<Vec<usize>> {
+    if !model.takes_images() {
+        return Ok(vec![n, data.dim()]);
+    }
+    let Some(image) = data.image_shape() else {
+        return Err(Error::InvalidArgument {
+            op: "fit",
+            message: format!(
+                "the model starts with {} (images [N, C, H, W]) but the data are vectors of \
+                 {} values with no image shape (Dataset::with_image_shape)",
+                model.layers().first().map_or("?", |l| l.name()),
+                data.dim()
+            ),
+        });
+    };
+    Ok([&[n][..], &image].concat())
+}
+
+/// One step on one batch of samples shaped `sample` ([dim] or [C, H, W]); returns the
+/// batch's mean loss, still on the GPU.
 pub fn train_step(
     gpu: &Gpu,
     model: &mut Sequential,
     opt: &mut dyn Optimizer,
     x: &[f32],
     labels: &[u32],
-    dim: usize,
+    sample: &[usize],
 ) -> Result<Tensor> {
-    let xt = Tensor::from_slice(gpu, x, &[labels.len(), dim])?;
+    let xt = Tensor::from_slice(gpu, x, &[&[labels.len()][..], sample].concat())?;
     let labels = Labels::new(gpu, labels)?;
     let logits = model.forward(&xt)?;
     let (loss, grad) = SoftmaxCrossEntropy.forward_backward(&logits, &labels)?;
-    model.backward(&grad)?;
+    model.backward_params(&grad)?;
     opt.step(&mut model.parameters_mut())?;
     Ok(loss)
 }
@@ -244,7 +272,7 @@ pub fn evaluate(gpu: &Gpu, model: &mut Sequential, data: &Dataset) -> Result<f64
     let mut correct = 0usize;
     for (i, labels) in data.labels().chunks(CHUNK).enumerate() {
         let rows = &data.features()[i * CHUNK * data.dim()..][..labels.len() * data.dim()];
-        let x = Tensor::from_slice(gpu, rows, &[labels.len(), data.dim()])?;
+        let x = Tensor::from_slice(gpu, rows, &batch_shape(model, data, labels.len())?)?;
         let pred = model.predict(&x)?;
         correct += pred
             .iter()

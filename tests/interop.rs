@@ -37,9 +37,14 @@ fn wrong_ranks_are_errors() {
     assert!(matches!(t.to_array1(), Err(Error::ShapeMismatch { .. })));
     let v = Tensor::from_array(&gpu, &array![1.0f32]).unwrap();
     assert!(matches!(v.to_array2(), Err(Error::ShapeMismatch { .. })));
-    let cube = ndarray::Array3::<f32>::zeros((2, 2, 2));
+    let images = ndarray::Array4::<f32>::zeros((2, 1, 2, 2));
+    assert_eq!(
+        Tensor::from_array(&gpu, &images).unwrap().shape(),
+        &[2, 1, 2, 2]
+    );
+    let rank5 = ndarray::Array5::<f32>::zeros((1, 2, 1, 2, 2));
     assert!(matches!(
-        Tensor::from_array(&gpu, &cube),
+        Tensor::from_array(&gpu, &rank5),
         Err(Error::BadRank { .. })
     ));
     let empty = Array2::<f32>::zeros((0, 3));

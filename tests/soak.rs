@@ -39,7 +39,7 @@ fn train(gpu: &Gpu, id: usize, steps: usize) -> Run {
     let mut losses = Vec::new();
     while losses.len() < steps {
         let (x, y) = batch(id, losses.len());
-        let loss = train_step(gpu, &mut model, &mut opt, &x, &y, DIM).expect("a step");
+        let loss = train_step(gpu, &mut model, &mut opt, &x, &y, &[DIM]).expect("a step");
         losses.push(read(&loss)[0].to_bits());
     }
     let params = model.parameters();

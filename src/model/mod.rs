@@ -19,6 +19,8 @@ pub struct Sequential {
     layers: Vec<Box<dyn Layer>>,
     /// Whether `forward` fuses a layer with the ReLU after it (see [`Sequential::set_fusion`]).
     fuse: bool,
+    /// Training or evaluation mode (see [`Sequential::set_training`]).
+    training: bool,
 }
 
 impl Default for Sequential {
@@ -26,6 +28,7 @@ impl Default for Sequential {
         Sequential {
             layers: Vec::new(),
             fuse: true,
+            training: true,
         }
     }
 }
@@ -68,6 +71,7 @@ impl Sequential {
         Ok(Sequential {
             layers,
             fuse: self.fuse,
+            training: self.training,
         })
     }
 
@@ -77,14 +81,30 @@ impl Sequential {
         self.fuse = on;
     }
 
+    /// Training mode (`true`, the default: Dropout drops) or evaluation mode (Dropout is the
+    /// identity), for every layer. `fit` trains in training mode; `predict` and `evaluate`
+    /// always run in evaluation mode and leave the mode as it was.
+    pub fn set_training(&mut self, training: bool) {
+        self.training = training;
+        for layer in &mut self.layers {
+            layer.set_training(training);
+        }
+    }
+
+    /// Whether the model is in training mode.
+    pub fn is_training(&self) -> bool {
+        self.training
+    }
+
     /// Appends a layer (builder style).
     pub fn with(mut self, layer: impl Layer + 'static) -> Self {
-        self.layers.push(Box::new(layer));
+        self.push(Box::new(layer));
         self
     }
 
     /// Appends a boxed layer.
-    pub fn push(&mut self, layer: Box<dyn Layer>) {
+    pub fn push(&mut self, mut layer: Box<dyn Layer>) {
+        layer.set_training(self.training);
         self.layers.push(layer);
     }
 
@@ -169,6 +189,23 @@ impl Sequential {
         Ok(parts.join(","))
     }
 
+    /// The model string of the small CNN `train --model cnn` trains, for images [C, H, W]
+    /// (H, W at least 4): conv2d(C→32, 3×3, pad 1), ReLU, maxpool 2, conv2d(32→32, 3×3,
+    /// pad 1), ReLU, maxpool 2, flatten, dropout(0.5), linear(32·⌊H/4⌋·⌊W/4⌋ → outputs).
+    pub fn cnn_config([c, h, w]: [usize; 3], outputs: usize) -> Result<String> {
+        if h < 4 || w < 4 {
+            return Err(Error::InvalidArgument {
+                op: "Sequential::cnn_config",
+                message: format!("images of {h}×{w} are too small for two 2×2 poolings"),
+            });
+        }
+        let flat = 32 * (h / 4) * (w / 4);
+        Ok(format!(
+            "conv2d({c},32,3,1,1),relu,maxpool2d(2),conv2d(32,32,3,1,1),relu,maxpool2d(2),\
+             flatten,dropout(0.5),linear({flat},{outputs})"
+        ))
+    }
+
     /// The layers, in order.
     pub fn layers(&self) -> &[Box<dyn Layer>] {
         &self.layers
@@ -186,7 +223,11 @@ impl Sequential {
 
     /// The class with the largest output for each row of x (reads the outputs back).
     pub fn predict(&mut self, x: &Tensor) -> Result<Vec<usize>> {
-        let y = self.forward(x)?;
+        let was = self.training;
+        self.set_training(false);
+        let y = self.forward(x);
+        self.set_training(was);
+        let y = y?;
         let (_, cols) = y.rows_cols();
         let v = y.to_vec()?;
         Ok(v.chunks(cols).map(argmax).collect())
@@ -222,6 +263,21 @@ impl Layer for Sequential {
         "Sequential"
     }
 
+    fn set_training(&mut self, training: bool) {
+        Sequential::set_training(self, training);
+    }
+
+    fn set_step(&mut self, step: u64) {
+        for layer in &mut self.layers {
+            layer.set_step(step);
+        }
+    }
+
+    // A model takes what its first layer takes.
+    fn takes_images(&self) -> bool {
+        self.layers.first().is_some_and(|l| l.takes_images())
+    }
+
     // A layer followed by a ReLU that takes its output runs both in one pass where it can
     // (Linear: the ReLU is the matmul's epilogue); the ReLU then keeps the fused output.
     fn forward(&mut self, x: &Tensor) -> Result<Tensor> {
@@ -253,6 +309,18 @@ impl Layer for Sequential {
             g = layer.backward(&g)?;
         }
         Ok(g)
+    }
+
+    // The first layer's dx is not needed.
+    fn backward_params(&mut self, dy: &Tensor) -> Result<()> {
+        let Some((first, rest)) = self.layers.split_first_mut() else {
+            return Err(Self::empty_error("Sequential::backward"));
+        };
+        let mut g = dy.clone();
+        for layer in rest.iter_mut().rev() {
+            g = layer.backward(&g)?;
+        }
+        first.backward_params(&g)
     }
 
     fn backward_jacobian(&mut self, dy: &Tensor) -> Result<Tensor> {

@@ -1,5 +1,7 @@
 //! The layer registry: every layer a model string or a saved model can name, in one place —
-//! `linear(in,out)`, `relu`, `softmax`, and every activation of the table in
+//! `linear(in,out)`, `conv2d(in,out,k[,stride[,padding]])`, `maxpool2d(k[,stride])`,
+//! `avgpool2d(k[,stride])` (stride defaults to k), `flatten`, `dropout(p[,seed])`, `relu`,
+//! `softmax`, and every activation of the table in
 //! `ops/activation.rs` by its name (`sigmoid`, `gelu_tanh`, `leaky_relu(0.2)`, …: a new
 //! activation needs no line here). `Sequential::load`, `Sequential::from_config`, the demo's
 //! `--hidden` and the Python package all build layers through [`build`], and every layer writes
@@ -10,8 +12,8 @@ use safetensors::{SafeTensors, View};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::layer::Layer;
-use crate::neurons::Linear;
-use crate::nodes::{Activation, ReLU, SoftMax};
+use crate::neurons::{Conv2d, Linear};
+use crate::nodes::{Activation, AvgPool2d, Dropout, Flatten, MaxPool2d, ReLU, SoftMax};
 use crate::ops::ActivationKind;
 use crate::tensor::Tensor;
 
@@ -85,7 +87,16 @@ fn parse_one(op: &'static str, part: &str) -> Result<Spec> {
 
 /// Every name a model string may use.
 pub fn names() -> Vec<&'static str> {
-    let mut names = vec!["linear", "relu", "softmax"];
+    let mut names = vec![
+        "linear",
+        "conv2d",
+        "maxpool2d",
+        "avgpool2d",
+        "flatten",
+        "dropout",
+        "relu",
+        "softmax",
+    ];
     names.extend(
         crate::ops::ACTIVATIONS
             .iter()
@@ -109,6 +120,10 @@ pub fn build(gpu: &Gpu, spec: &Spec, init: &Init<'_>, index: usize) -> Result<Bo
     };
     match spec.name.as_str() {
         "linear" => linear(gpu, spec, init, index),
+        "conv2d" => conv2d(gpu, spec, init, index),
+        "maxpool2d" | "avgpool2d" => pooling(spec, index),
+        "flatten" => no_args(Box::new(Flatten::new())),
+        "dropout" => dropout(spec, init, index),
         "relu" => no_args(Box::new(ReLU::new())),
         "softmax" => no_args(Box::new(SoftMax::new())),
         name => match ActivationKind::by_name(name) {
@@ -124,29 +139,32 @@ pub fn build(gpu: &Gpu, spec: &Spec, init: &Init<'_>, index: usize) -> Result<Bo
     }
 }
 
-/// `linear(in,out)`: fresh or from the saved tensors.
-fn linear(gpu: &Gpu, spec: &Spec, init: &Init<'_>, index: usize) -> Result<Box<dyn Layer>> {
+/// The arguments of `spec` as sizes, between `min` and `max` of them (`what` names them).
+fn sizes(spec: &Spec, index: usize, (min, max): (usize, usize), what: &str) -> Result<Vec<usize>> {
     const OP: &str = "model layer";
+    let bad = || {
+        let args = spec.args.join(",");
+        err(
+            OP,
+            format!("layer {index}: {}({args}) needs {what}", spec.name),
+        )
+    };
     let dims: Vec<usize> = spec
         .args
         .iter()
         .map(|d| d.parse::<usize>())
         .collect::<std::result::Result<_, _>>()
-        .map_err(|_| {
-            err(
-                OP,
-                format!(
-                    "layer {index}: bad sizes in linear({})",
-                    spec.args.join(",")
-                ),
-            )
-        })?;
-    let [k, n] = dims[..] else {
-        return Err(err(
-            OP,
-            format!("layer {index}: linear needs two sizes (in, out)"),
-        ));
-    };
+        .map_err(|_| bad())?;
+    if dims.len() < min || dims.len() > max {
+        return Err(bad());
+    }
+    Ok(dims)
+}
+
+/// `linear(in,out)`: fresh or from the saved tensors.
+fn linear(gpu: &Gpu, spec: &Spec, init: &Init<'_>, index: usize) -> Result<Box<dyn Layer>> {
+    let dims = sizes(spec, index, (2, 2), "two sizes (in, out)")?;
+    let (k, n) = (dims[0], dims[1]);
     Ok(Box::new(match init {
         Init::Fresh(seed) => Linear::with_seed(gpu, k, n, *seed)?,
         Init::Saved(st, i) => {
@@ -155,6 +173,63 @@ fn linear(gpu: &Gpu, spec: &Spec, init: &Init<'_>, index: usize) -> Result<Box<d
             Linear::from_parameters(w, b)?
         }
     }))
+}
+
+/// `conv2d(in,out,k[,stride[,padding]])` (stride 1, padding 0 by default).
+fn conv2d(gpu: &Gpu, spec: &Spec, init: &Init<'_>, index: usize) -> Result<Box<dyn Layer>> {
+    let what = "in, out, kernel size[, stride[, padding]]";
+    let d = sizes(spec, index, (3, 5), what)?;
+    let (cin, out, k) = (d[0], d[1], d[2]);
+    let (stride, pad) = (
+        d.get(3).copied().unwrap_or(1),
+        d.get(4).copied().unwrap_or(0),
+    );
+    Ok(Box::new(match init {
+        Init::Fresh(seed) => Conv2d::with_seed(gpu, cin, out, k, stride, pad, *seed)?,
+        Init::Saved(st, i) => {
+            let w = saved_tensor(gpu, st, &format!("layers.{i}.weight"), &[out, cin, k, k])?;
+            let b = saved_tensor(gpu, st, &format!("layers.{i}.bias"), &[out])?;
+            Conv2d::from_parameters(w, b, stride, pad)?
+        }
+    }))
+}
+
+/// `dropout(p[,seed])`: the seed given, or for a fresh model the model's seed.
+fn dropout(spec: &Spec, init: &Init<'_>, index: usize) -> Result<Box<dyn Layer>> {
+    let bad = || {
+        let args = spec.args.join(",");
+        err(
+            "model layer",
+            format!("layer {index}: dropout({args}) needs p[, seed]"),
+        )
+    };
+    let p: f32 = spec
+        .args
+        .first()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(bad)?;
+    let seed = match (&spec.args[1..], init) {
+        ([], Init::Fresh(seed)) => *seed,
+        ([], Init::Saved(..)) => 0,
+        ([s], _) => s.parse().map_err(|_| bad())?,
+        _ => return Err(bad()),
+    };
+    Ok(Box::new(Dropout::new(p, seed)?))
+}
+
+/// `maxpool2d(k[,stride])`, `avgpool2d(k[,stride])` (stride k by default).
+fn pooling(spec: &Spec, index: usize) -> Result<Box<dyn Layer>> {
+    let d = sizes(spec, index, (1, 2), "a kernel size[, stride]")?;
+    let (k, stride) = (d[0], d.get(1).copied().unwrap_or(d[0]));
+    if k == 0 || stride == 0 {
+        let message = format!("layer {index}: {} needs sizes of at least 1", spec.name);
+        return Err(err("model layer", message));
+    }
+    Ok(if spec.name == "maxpool2d" {
+        Box::new(MaxPool2d::new(k, stride))
+    } else {
+        Box::new(AvgPool2d::new(k, stride))
+    })
 }
 
 /// An activation of the table, with its parameter if given: `leaky_relu(0.2)`.

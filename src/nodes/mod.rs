@@ -1,11 +1,16 @@
 //! Nodes: layers without parameters — [`SoftMax`] (row-wise), [`ReLU`] (element-wise, with
 //! the fusion hooks of a Linear + ReLU), and every activation of the table in
-//! `ops/activation.rs` as an [`Activation`] (`Sigmoid::new()`, `LeakyReLU::with(0.2)`, …).
+//! `ops/activation.rs` as an [`Activation`] (`Sigmoid::new()`, `LeakyReLU::with(0.2)`, …);
+//! for images [`MaxPool2d`], [`AvgPool2d`] and [`Flatten`]; and [`Dropout`].
 
 mod activation;
+mod dropout;
+mod pool;
 
 pub use crate::ops::activation::layers::*;
 pub use activation::Activation;
+pub use dropout::Dropout;
+pub use pool::{AvgPool2d, Flatten, MaxPool2d};
 
 use crate::error::Result;
 use crate::layer::{check_grad, saved, Layer};

@@ -43,6 +43,13 @@ pub fn relu_jacobian(x: &Tensor) -> Result<Tensor> {
     crate::ops::activation::relu().jacobian(x, None)
 }
 
+/// The identity [n, n] for n = x.len(): the Jacobian of a reshape (ReLU's of an all-ones
+/// tensor: diag(1 > 0)).
+pub fn identity_jacobian(x: &Tensor) -> Result<Tensor> {
+    let ones = Tensor::from_slice(x.gpu(), &vec![1.0; x.len()], &[x.len()])?;
+    relu_jacobian(&ones)
+}
+
 fn weight_dims(op: &'static str, w: &Tensor) -> Result<(usize, usize)> {
     match w.shape() {
         [k, n] => Ok((*k, *n)),

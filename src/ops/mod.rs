@@ -3,6 +3,8 @@
 //! Layers in `nodes` and `neurons` are built from these; users may call them directly.
 
 pub(crate) mod activation;
+mod conv;
+mod dropout;
 mod jacobian;
 mod matmul;
 mod matmul_blocked;
@@ -10,17 +12,23 @@ mod matmul_choice;
 mod matmul_family;
 mod matmul_plain;
 mod matmul_texture;
+mod pool;
 mod reduce;
 mod relu;
 mod softmax;
 mod softmax_chunked;
 
 pub use activation::{ActivationKind, ACTIVATIONS};
+pub(crate) use conv::conv2d_gradients;
+pub use conv::{conv2d, conv2d_backward, conv2d_input_jacobian, ConvShape, MAX_COLUMN_ELEMENTS};
+pub(crate) use dropout::check_p as check_dropout_p;
+pub use dropout::{dropout, dropout_jacobian};
 pub use jacobian::{
-    linear_bias_jacobian, linear_input_jacobian, linear_weight_jacobian, relu_jacobian,
-    softmax_jacobian, vjp, MAX_JACOBIAN_ELEMENTS,
+    identity_jacobian, linear_bias_jacobian, linear_input_jacobian, linear_weight_jacobian,
+    relu_jacobian, softmax_jacobian, vjp, MAX_JACOBIAN_ELEMENTS,
 };
 pub use matmul::{gemm, gemm_relu, gemm_relu_with, gemm_with, matmul, MatmulKernel, Transpose};
+pub use pool::{pool2d, pool2d_backward, pool2d_jacobian, Pool, PoolShape};
 pub use reduce::{add_assign, column_sum, column_sum_with, sum_all, sum_all_with, SumKernel};
 pub use relu::{relu_backward, relu_forward};
 pub(crate) use softmax::per_invocation;
@@ -38,6 +46,9 @@ use crate::tensor::Tensor;
 pub(crate) fn inventory() -> Vec<&'static Kernel> {
     [
         matmul_plain::KERNELS,
+        conv::KERNELS,
+        dropout::KERNELS,
+        pool::KERNELS,
         matmul_blocked::KERNELS,
         matmul_texture::KERNELS,
         reduce::KERNELS,
@@ -52,6 +63,17 @@ pub(crate) fn inventory() -> Vec<&'static Kernel> {
     .copied()
     .chain(activation::kernels())
     .collect()
+}
+
+/// `Err(BadRank)` unless `t` is a vector or a matrix: the ops that work on rows.
+pub(crate) fn expect_matrix(op: &'static str, t: &Tensor) -> Result<()> {
+    if t.shape().len() > 2 {
+        return Err(Error::BadRank {
+            op,
+            shape: t.shape().to_vec(),
+        });
+    }
+    Ok(())
 }
 
 /// `Err` unless `got` has exactly the shape `expected`.

@@ -64,6 +64,7 @@ pub fn column_sum(x: &Tensor) -> Result<Tensor> {
 /// left; `Auto`, the faster on this adapter for the shape class (measured by the autotuner
 /// above 65,536 elements; untuned `Columns` on CPU devices, `Tree` on GPUs).
 pub fn column_sum_with(kernel: SumKernel, x: &Tensor) -> Result<Tensor> {
+    crate::ops::expect_matrix("column_sum", x)?;
     let (rows, cols) = x.rows_cols();
     let tunable = rows * cols >= 1 << 16 && rows > TREE_CHUNK_ROWS;
     let class = || {

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::kernels::{kernels, uniform, Decl, Source, Work, NONFINITE, PRELUDE, WORKGROUP_REDUCE};
 use crate::ops::softmax_chunked::{chunked_passes, BACKWARD_PASSES, FORWARD_PASSES};
-use crate::ops::{expect_shape, same_gpu, u32_of};
+use crate::ops::{expect_matrix, expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
 
 /// Which row kernel runs.
@@ -54,6 +54,7 @@ pub fn softmax_backward(y: &Tensor, g: &Tensor) -> Result<Tensor> {
 /// [`softmax_forward`] on a chosen kernel, for tests and benchmarks.
 pub fn softmax_forward_with(kernel: RowKernel, x: &Tensor) -> Result<Tensor> {
     const OP: &str = "softmax_forward";
+    expect_matrix(OP, x)?;
     if chunked(kernel, x.rows_cols().1) {
         return chunked_passes(OP, &FORWARD_PASSES, x, x);
     }
@@ -63,6 +64,7 @@ pub fn softmax_forward_with(kernel: RowKernel, x: &Tensor) -> Result<Tensor> {
 /// [`softmax_backward`] on a chosen kernel, for tests and benchmarks.
 pub fn softmax_backward_with(kernel: RowKernel, y: &Tensor, g: &Tensor) -> Result<Tensor> {
     const OP: &str = "softmax_backward";
+    expect_matrix(OP, y)?;
     same_gpu(OP, &[y, g])?;
     expect_shape(OP, g, y.shape())?;
     if chunked(kernel, y.rows_cols().1) {

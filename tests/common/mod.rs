@@ -77,7 +77,8 @@ pub fn assert_close_scaled(what: &str, got: &[f32], expected: &[f64], scale: &[f
     let mut worst: Option<(usize, f64, f64)> = None; // (index, error, allowed)
     for (i, (&g, &e)) in got.iter().zip(expected).enumerate() {
         let g = f64::from(g);
-        let allowed = tol.abs + tol.rel * scale[i];
+        // A NaN scale (where NaN is expected) allows nothing beyond `abs`: NaN must meet NaN.
+        let allowed = tol.abs + tol.rel * if scale[i].is_nan() { 0.0 } else { scale[i] };
         let err = if e.is_nan() || g.is_nan() {
             if e.is_nan() && g.is_nan() {
                 0.0
@@ -93,7 +94,13 @@ pub fn assert_close_scaled(what: &str, got: &[f32], expected: &[f64], scale: &[f
         } else {
             (g - e).abs()
         };
-        let ratio = err / allowed;
+        let ratio = if err == 0.0 {
+            0.0
+        } else if allowed > 0.0 {
+            err / allowed
+        } else {
+            f64::INFINITY
+        };
         if worst.is_none_or(|(_, we, wa)| ratio > we / wa) {
             worst = Some((i, err, allowed));
         }

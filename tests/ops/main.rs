@@ -1,5 +1,5 @@
 //! GPU ops against their f64 references: matmul on every kernel, reductions, softmax and
-//! ReLU, the element-wise activations, the Jacobians, long loops, fused epilogues, folded grids,
+//! ReLU, the element-wise activations, convolutions and poolings, the Jacobians, long loops, fused epilogues, folded grids,
 //! the host path, and property sweeps.
 //! One test binary of several modules (linking each file as its own binary cost minutes on two
 //! cores); `cargo test --test ops <module>::` runs one module.
@@ -8,6 +8,7 @@
 mod common;
 
 mod activations;
+mod conv;
 mod fusion;
 mod grids;
 mod host_path;

@@ -26,7 +26,7 @@ fn clones_keep_their_values_while_the_original_trains() {
     let mut model = Sequential::mlp(&gpu, &[8, 16, 4], 1).unwrap();
     let mut opt = Adam::new(0.05);
     let (x, y) = batch(0);
-    train_step(&gpu, &mut model, &mut opt, &x, &y, 8).unwrap(); // the optimizer has state now
+    train_step(&gpu, &mut model, &mut opt, &x, &y, &[8]).unwrap(); // the optimizer has state now
     let before = values(&model);
     let snapshot = model.try_clone().unwrap();
     let kept_weight: Tensor = model.parameters()[0].value.clone();
@@ -34,7 +34,7 @@ fn clones_keep_their_values_while_the_original_trains() {
     let mut opt_copy = opt.clone();
     for step in 1..=10 {
         let (x, y) = batch(step);
-        train_step(&gpu, &mut model, &mut opt, &x, &y, 8).unwrap();
+        train_step(&gpu, &mut model, &mut opt, &x, &y, &[8]).unwrap();
     }
     let after = values(&model);
     assert!(
@@ -54,7 +54,7 @@ fn clones_keep_their_values_while_the_original_trains() {
     let mut again = snapshot.try_clone().unwrap();
     for step in 1..=10 {
         let (x, y) = batch(step);
-        train_step(&gpu, &mut again, &mut opt_copy, &x, &y, 8).unwrap();
+        train_step(&gpu, &mut again, &mut opt_copy, &x, &y, &[8]).unwrap();
     }
     assert_eq!(
         values(&again),
@@ -76,7 +76,7 @@ fn with_nothing_shared_a_step_copies_nothing() {
     let (x, y) = batch(0);
     let mut live = Vec::new();
     for _ in 0..4 {
-        let loss = train_step(&gpu, &mut model, &mut opt, &x, &y, 8).unwrap();
+        let loss = train_step(&gpu, &mut model, &mut opt, &x, &y, &[8]).unwrap();
         read(&loss);
         live.push(gpu.memory_stats().live_buffers);
     }

@@ -22,7 +22,14 @@ fn data_length_rank_and_zero_size() {
         "{e}"
     );
     assert!(e.to_string().contains("[2, 2]"), "{e}");
-    let e = Tensor::from_slice(&gpu, &[1.0; 8], &[2, 2, 2]).unwrap_err();
+    assert_eq!(
+        Tensor::from_slice(&gpu, &[1.0; 8], &[2, 2, 2])
+            .unwrap()
+            .shape(),
+        &[2, 2, 2],
+        "rank 3 and 4 hold images"
+    );
+    let e = Tensor::from_slice(&gpu, &[1.0; 32], &[2, 2, 2, 2, 2]).unwrap_err();
     assert!(matches!(e, Error::BadRank { .. }), "{e}");
     let e = Tensor::from_slice(&gpu, &[], &[]).unwrap_err();
     assert!(matches!(e, Error::BadRank { .. }), "{e}");

@@ -1,4 +1,4 @@
-//! `wgpu-backprop train` and `eval`: train an MLP classifier on the GPU with a progress bar,
+//! `wgpu-backprop train` and `eval`: train an MLP or CNN classifier on the GPU with a progress bar,
 //! optionally plot the curves and save the model; evaluate a saved model.
 
 use std::path::PathBuf;
@@ -27,18 +27,23 @@ pub struct TrainArgs {
     /// Passes over the training set
     #[arg(long, default_value_t = TrainConfig::default().epochs)]
     pub epochs: usize,
-    /// Mini-batch size
-    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
-    pub batch: usize,
-    /// Learning rate
-    #[arg(long, default_value_t = DEFAULT_LR)]
-    pub lr: f32,
+    /// Mini-batch size [default: 32; 64 with --model cnn]
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Learning rate [default: 0.002; 0.004 with --model cnn]
+    #[arg(long)]
+    pub lr: Option<f32>,
     /// Hidden layers, comma-separated: widths, each optionally followed by its activation
     /// (relu unless given): 128, or 256,128, or 256,tanh,128,gelu, or 64,leaky_relu(0.2).
     /// Activations: relu, sigmoid, tanh, gelu, gelu_tanh, silu, leaky_relu(slope),
     /// elu(alpha), softplus
     #[arg(long, default_values_t = [DEFAULT_HIDDEN.to_string()], value_delimiter = ',')]
     pub hidden: Vec<String>,
+    /// The model: `mlp` (Linear layers as --hidden says), `cnn` (conv 3×3 →32, ReLU, maxpool
+    /// 2, conv 3×3 →32, ReLU, maxpool 2, flatten, dropout 0.5, linear), or a layer string such as
+    /// "conv2d(1,8,3,1,1),relu,maxpool2d(2),flatten,linear(128,10)"
+    #[arg(long, default_value = "mlp")]
+    pub model: String,
     /// Optimizer
     #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
     pub optimizer: OptimizerKind,
@@ -107,20 +112,60 @@ fn load_data(dir: &Option<PathBuf>, seed: u64) -> Result<(Dataset, Dataset, Stri
     }
 }
 
+/// The model string `--model` (and `--hidden`) ask for.
+fn model_config(args: &TrainArgs, train: &Dataset, outputs: usize) -> Result<String> {
+    match args.model.as_str() {
+        "mlp" => Sequential::hidden_config(train.dim(), &args.hidden, outputs),
+        "cnn" => {
+            let image = train.image_shape().ok_or_else(|| Error::InvalidArgument {
+                op: "train --model cnn",
+                message: format!("the data are vectors of {} values, not images", train.dim()),
+            })?;
+            Sequential::cnn_config(image, outputs)
+        }
+        layers => Ok(layers.to_string()),
+    }
+}
+
+impl TrainArgs {
+    /// The learning rate: as given, or the default for the model.
+    fn lr(&self) -> f32 {
+        self.lr.unwrap_or(if self.model == "cnn" {
+            CNN_LR
+        } else {
+            DEFAULT_LR
+        })
+    }
+
+    /// The batch size: as given, or the default for the model.
+    fn batch(&self) -> usize {
+        let default = TrainConfig::default().batch_size;
+        self.batch.unwrap_or(if self.model == "cnn" {
+            CNN_BATCH
+        } else {
+            default
+        })
+    }
+}
+
+/// `--model cnn`'s learning rate and batch size (measured on the digits: 98.9 % in 40 epochs).
+const CNN_LR: f32 = 0.004;
+const CNN_BATCH: usize = 64;
+
 pub fn run(gpu: &Gpu, args: &TrainArgs) -> Result<()> {
     let (train, test, source) = load_data(&args.data, args.seed)?;
     let outputs = train.classes().max(test.classes());
-    let config = Sequential::hidden_config(train.dim(), &args.hidden, outputs)?;
+    let config = model_config(args, &train, outputs)?;
     let mut model = Sequential::from_config(gpu, &config, args.seed)?;
     let mut opt: Box<dyn Optimizer> = match args.optimizer {
-        OptimizerKind::Adam => Box::new(Adam::new(args.lr)),
-        OptimizerKind::Sgd => Box::new(Sgd::new(args.lr, args.momentum)),
+        OptimizerKind::Adam => Box::new(Adam::new(args.lr())),
+        OptimizerKind::Sgd => Box::new(Sgd::new(args.lr(), args.momentum)),
     };
     print_banner(gpu, args, (&train, &test, &source), &model, outputs);
     let bar = progress_bar(args.epochs)?;
     let cfg = TrainConfig {
         epochs: args.epochs,
-        batch_size: args.batch,
+        batch_size: args.batch(),
         seed: args.seed.wrapping_add(1),
     };
     let start = Instant::now();
@@ -189,8 +234,8 @@ fn print_banner(
         "model:     {} ({:?}, lr {}, batch {})",
         model.config(),
         args.optimizer,
-        args.lr,
-        args.batch
+        args.lr(),
+        args.batch()
     );
     println!(
         "adapter:   {} ({:?})",
@@ -263,16 +308,21 @@ impl std::fmt::Debug for HiddenList<'_> {
 
 /// What makes two runs the same run (a resumed one must match its checkpoint).
 fn run_name(args: &TrainArgs, train: &Dataset, source: &str) -> String {
+    let model = if args.model == "mlp" {
+        String::new()
+    } else {
+        format!(" model={}", args.model)
+    };
     format!(
         "data={source} rows={} dim={} hidden={:?} optimizer={:?} lr={} momentum={} batch={} \
-         seed={}",
+         seed={}{model}",
         train.len(),
         train.dim(),
         HiddenList(&args.hidden),
         args.optimizer,
-        args.lr,
+        args.lr(),
         args.momentum,
-        args.batch,
+        args.batch(),
         args.seed
     )
 }

@@ -1,0 +1,449 @@
+//! Conv2d, forward and backward, lowered to the tuned matmul through explicit columns
+//! (`shaders/conv2d.wgsl`). NCHW, f32, square k×k kernels, stride s, zero padding p, dilation 1,
+//! groups 1; Ho = (H + 2p − k)/s + 1 (PyTorch's rule), P = Ho·Wo, CKK = C·k·k.
+//!
+//! ```text
+//! forward   cols [n·P, CKK4] = im2col(x)         rows = cols · W2ᵀ  [n·P, out]   (W2 = W as [out, CKK4])
+//!           y [N, out, Ho, Wo] = to_nchw(rows) + b
+//! backward  dyr [n·P, out], dyrᵀ = from_nchw(dy)  dW2 += dyrᵀ · cols   db += Σ_rows dyr
+//!           dcols = dyr · W2  [n·P, CKK4]         dx = col2im(dcols)  (a gather: deterministic)
+//! ```
+//!
+//! CKK4 is CKK rounded up to whole vec4s (zero columns in cols and W2), so the products run on
+//! the kernels that read vec4s. Images go through in chunks whose columns stay within [`MAX_COLUMN_ELEMENTS`] and the
+//! device's binding size; the backward recomputes the columns rather than keep them.
+
+use crate::error::{Error, Result};
+use crate::kernels::{kernels, spec, uniform, Source, Work, PRELUDE};
+use crate::ops::{
+    add_assign, column_sum, gemm, same_gpu, u32_of, Transpose, MAX_JACOBIAN_ELEMENTS,
+};
+use crate::tensor::Tensor;
+
+static SOURCE: Source = Source::of(
+    "conv2d",
+    &[PRELUDE, include_str!("../../shaders/conv2d.wgsl")],
+);
+
+uniform! {
+    /// `conv2d.wgsl`: `images` images from image `first` of [N, c, h, w]; a k×k kernel,
+    /// `stride`, zero padding `pad` (`conv_jacobian`: `first` is the output channels).
+    ConvParams { images: u32, first: u32, c: u32, h: u32, w: u32, k: u32, stride: u32, pad: u32 }
+}
+
+spec! {
+    /// `to_nchw` adds the bias.
+    BiasSpec { has_bias: "HAS_BIAS" }
+}
+
+spec! {
+    /// `from_nchw` writes the rows transposed, [out, n·P].
+    LayoutSpec { transposed: "TRANSPOSED" }
+}
+
+kernels! {
+    /// x → columns, one element per invocation.
+    static IM2COL: ConvParams, () = SOURCE, "im2col", [R, RW], [256, 1, 1];
+    /// Columns' gradient → dx, one input element per invocation (a gather over the kernel).
+    static COL2IM: ConvParams, () = SOURCE, "col2im", [R, RW], [256, 1, 1];
+    /// Matmul rows → NCHW (+ bias): bindings rows, y, bias.
+    static TO_NCHW: ConvParams, BiasSpec = SOURCE, "to_nchw", [R, RW, R], [256, 1, 1];
+    /// NCHW → matmul rows (or their transpose).
+    static FROM_NCHW: ConvParams, LayoutSpec = SOURCE, "from_nchw", [R, RW], [256, 1, 1];
+    /// ∂y/∂x, one element per invocation: bindings W, J.
+    static JACOBIAN: ConvParams, () = SOURCE, "conv_jacobian", [R, RW], [256, 1, 1];
+    /// W as [out, CKK4], zero columns past CKK.
+    static PAD_WEIGHTS: ConvParams, () = SOURCE, "pad_weights", [R, RW], [256, 1, 1];
+    /// dW from its padded rows.
+    static UNPAD_WEIGHTS: ConvParams, () = SOURCE, "unpad_weights", [R, RW], [256, 1, 1];
+}
+
+/// The most elements of one chunk's columns (2^26 floats = 256 MiB).
+pub const MAX_COLUMN_ELEMENTS: usize = 1 << 26;
+
+/// A convolution's geometry, checked: input [n, c, h, w], `out` filters of c×k×k, output
+/// [n, out, ho, wo].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    /// Images.
+    pub n: usize,
+    /// Input channels.
+    pub c: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Output channels (filters).
+    pub out: usize,
+    /// Kernel side.
+    pub k: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Zero padding on every side.
+    pub pad: usize,
+    /// Output height.
+    pub ho: usize,
+    /// Output width.
+    pub wo: usize,
+}
+
+impl ConvShape {
+    /// The geometry of x (`[N, C, H, W]`) under weights `[out, C, k, k]`; `Err` naming `op`
+    /// and the shapes where they do not fit.
+    pub fn of(
+        op: &'static str,
+        x: &[usize],
+        w: &[usize],
+        stride: usize,
+        pad: usize,
+    ) -> Result<Self> {
+        let bad = |expected: String, got: &[usize]| Error::ShapeMismatch {
+            op,
+            expected,
+            got: got.to_vec(),
+        };
+        let &[n, c, h, wd] = x else {
+            return Err(bad("an input [N, C, H, W]".into(), x));
+        };
+        let &[out, cin, k, k2] = w else {
+            return Err(bad("weights [out, in, k, k]".into(), w));
+        };
+        if cin != c {
+            return Err(bad(
+                format!("an input with {cin} channels [N, {cin}, H, W]"),
+                x,
+            ));
+        }
+        if k != k2 {
+            return Err(bad("square kernels [out, in, k, k]".into(), w));
+        }
+        if stride == 0 {
+            return Err(Error::InvalidArgument {
+                op,
+                message: "stride must be at least 1".into(),
+            });
+        }
+        if k > h + 2 * pad || k > wd + 2 * pad {
+            return Err(bad(
+                format!("an input whose padded size (H + 2·{pad}, W + 2·{pad}) holds the {k}×{k} kernel"),
+                x,
+            ));
+        }
+        let (ho, wo) = (
+            (h + 2 * pad - k) / stride + 1,
+            (wd + 2 * pad - k) / stride + 1,
+        );
+        Ok(ConvShape {
+            n,
+            c,
+            h,
+            w: wd,
+            out,
+            k,
+            stride,
+            pad,
+            ho,
+            wo,
+        })
+    }
+
+    /// The output's shape [N, out, Ho, Wo].
+    pub fn output(&self) -> [usize; 4] {
+        [self.n, self.out, self.ho, self.wo]
+    }
+
+    fn ckk(&self) -> usize {
+        self.c * self.k * self.k
+    }
+
+    /// The columns' row length: CKK rounded up to whole vec4s, so that the products run on
+    /// the kernels that read vec4s (on llvmpipe the tiled kernel, which takes any shape, ran
+    /// the first layer's dW, 16×9 over a K of 2,048, in one workgroup at 47 ms a step).
+    fn ckk4(&self) -> usize {
+        self.ckk().next_multiple_of(4)
+    }
+
+    fn params(&self, op: &'static str, images: usize, first: usize) -> Result<ConvParams> {
+        Ok(ConvParams {
+            images: u32_of(op, images)?,
+            first: u32_of(op, first)?,
+            c: u32_of(op, self.c)?,
+            h: u32_of(op, self.h)?,
+            w: u32_of(op, self.w)?,
+            k: u32_of(op, self.k)?,
+            stride: u32_of(op, self.stride)?,
+            pad: u32_of(op, self.pad)?,
+        })
+    }
+
+    /// The layout kernels' parameters: `images` of [out, Ho, Wo] from image `first`.
+    fn layout_params(&self, op: &'static str, images: usize, first: usize) -> Result<ConvParams> {
+        Ok(ConvParams {
+            images: u32_of(op, images)?,
+            first: u32_of(op, first)?,
+            c: u32_of(op, self.out)?,
+            h: u32_of(op, self.ho)?,
+            w: u32_of(op, self.wo)?,
+            k: 1,
+            stride: 1,
+            pad: 0,
+        })
+    }
+
+    /// Images per chunk: as many as keep the columns within the limits (at least one, or
+    /// `Err` when one image's columns do not fit).
+    fn chunk(&self, op: &'static str, binding_floats: usize) -> Result<usize> {
+        let per_image = self.ho * self.wo * self.ckk4().max(self.out);
+        let limit = MAX_COLUMN_ELEMENTS.min(binding_floats);
+        if per_image > limit {
+            return Err(Error::TooLarge {
+                op,
+                what: "elements in one image's im2col columns",
+                requested: per_image as u64,
+                limit: limit as u64,
+            });
+        }
+        Ok((limit / per_image).clamp(1, self.n))
+    }
+}
+
+/// The floats one storage binding holds on `x`'s device.
+fn binding_floats(x: &Tensor) -> usize {
+    let l = x.gpu().limits();
+    (l.max_storage_buffer_binding_size.min(l.max_buffer_size) / 4) as usize
+}
+
+/// The columns of `images` images from image `first`: [images·P, CKK].
+fn im2col(
+    op: &'static str,
+    x: &Tensor,
+    s: &ConvShape,
+    images: usize,
+    first: usize,
+) -> Result<Tensor> {
+    let rows = images * s.ho * s.wo;
+    let cols = Tensor::empty(x.gpu(), op, &[rows, s.ckk4()])?;
+    let params = s.params(op, images, first)?;
+    let work = Work::Items(rows * s.ckk4());
+    IM2COL.launch(x.gpu(), op, ((), params), [x.buffer(), cols.buffer()], work)?;
+    Ok(cols)
+}
+
+fn check_bias(op: &'static str, b: &Tensor, out: usize) -> Result<()> {
+    if b.shape() != [out] {
+        return Err(Error::ShapeMismatch {
+            op,
+            expected: format!("a bias [{out}]"),
+            got: b.shape().to_vec(),
+        });
+    }
+    Ok(())
+}
+
+/// y = conv2d(x, W) + b for x [N, C, H, W], W [out, C, k, k], b [out]: y [N, out, Ho, Wo].
+pub fn conv2d(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    stride: usize,
+    pad: usize,
+) -> Result<Tensor> {
+    const OP: &str = "Conv2d::forward";
+    same_gpu(OP, &[x, w])?;
+    let s = ConvShape::of(OP, x.shape(), w.shape(), stride, pad)?;
+    if let Some(b) = b {
+        same_gpu(OP, &[x, b])?;
+        check_bias(OP, b, s.out)?;
+    }
+    let y = Tensor::empty(x.gpu(), OP, &s.output())?;
+    let w2 = padded_weights(OP, w, &s)?;
+    let chunk = s.chunk(OP, binding_floats(x))?;
+    for first in (0..s.n).step_by(chunk) {
+        let images = chunk.min(s.n - first);
+        let cols = im2col(OP, x, &s, images, first)?;
+        let rows = gemm(&cols, Transpose::No, &w2, Transpose::Yes, None)?;
+        let spec = BiasSpec {
+            has_bias: b.is_some(),
+        };
+        let bias = b.unwrap_or(&rows);
+        let params = s.layout_params(OP, images, first)?;
+        let work = Work::Items(images * s.out * s.ho * s.wo);
+        let buffers = [rows.buffer(), y.buffer(), bias.buffer()];
+        TO_NCHW.launch(x.gpu(), OP, (spec, params), buffers, work)?;
+    }
+    Ok(y)
+}
+
+/// The gradients of [`conv2d`] from dL/dy: (dx [N, C, H, W], dW [out, C, k, k], db [out]).
+pub fn conv2d_backward(
+    x: &Tensor,
+    w: &Tensor,
+    dy: &Tensor,
+    stride: usize,
+    pad: usize,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let (dx, dw, db) = conv2d_gradients(x, w, dy, (stride, pad), true)?;
+    let dx = dx.ok_or(Error::InvalidArgument {
+        op: "Conv2d::backward",
+        message: "no dx".into(),
+    })?;
+    Ok((dx, dw, db))
+}
+
+/// (dx if `want_dx`, dW, db) of [`conv2d`]: without dx, the columns' gradient and col2im are
+/// skipped (the first layer of a model being trained).
+pub(crate) fn conv2d_gradients(
+    x: &Tensor,
+    w: &Tensor,
+    dy: &Tensor,
+    (stride, pad): (usize, usize),
+    want_dx: bool,
+) -> Result<(Option<Tensor>, Tensor, Tensor)> {
+    const OP: &str = "Conv2d::backward";
+    same_gpu(OP, &[x, w, dy])?;
+    let s = ConvShape::of(OP, x.shape(), w.shape(), stride, pad)?;
+    if dy.shape() != s.output() {
+        return Err(Error::ShapeMismatch {
+            op: OP,
+            expected: format!("dL/dy shaped like the output {:?}", s.output()),
+            got: dy.shape().to_vec(),
+        });
+    }
+    let gpu = x.gpu();
+    let dx = if want_dx {
+        Some(Tensor::empty(gpu, OP, x.shape())?)
+    } else {
+        None
+    };
+    let w2 = padded_weights(OP, w, &s)?;
+    let (mut dw, mut db): (Option<Tensor>, Option<Tensor>) = (None, None);
+    let chunk = s.chunk(OP, binding_floats(x))?;
+    for first in (0..s.n).step_by(chunk) {
+        let images = chunk.min(s.n - first);
+        let cols = im2col(OP, x, &s, images, first)?;
+        let dyr = rows_of(OP, dy, &s, (images, first), false)?;
+        let dyt = rows_of(OP, dy, &s, (images, first), true)?;
+        let dw_c = gemm(&dyt, Transpose::No, &cols, Transpose::No, None)?;
+        let db_c = column_sum(&dyr)?;
+        accumulate(&mut dw, dw_c)?;
+        accumulate(&mut db, db_c)?;
+        if let Some(dx) = &dx {
+            let dcols = gemm(&dyr, Transpose::No, &w2, Transpose::No, None)?;
+            let params = s.params(OP, images, first)?;
+            let work = Work::Items(images * s.c * s.h * s.w);
+            COL2IM.launch(gpu, OP, ((), params), [dcols.buffer(), dx.buffer()], work)?;
+        }
+    }
+    let missing = || Error::InvalidArgument {
+        op: OP,
+        message: "a batch of no images".into(),
+    };
+    let dw = unpadded_weights(OP, &dw.ok_or_else(missing)?, &s)?.reshape(w.shape())?;
+    Ok((dx, dw, db.ok_or_else(missing)?))
+}
+
+/// W [out, C, k, k] as the matmul's [out, CKK4] (a copy with zero columns where CKK is not
+/// whole vec4s, else the same buffer).
+fn padded_weights(op: &'static str, w: &Tensor, s: &ConvShape) -> Result<Tensor> {
+    if s.ckk4() == s.ckk() {
+        return w.reshape(&[s.out, s.ckk()]);
+    }
+    let w4 = Tensor::empty(w.gpu(), op, &[s.out, s.ckk4()])?;
+    let mut params = s.params(op, 0, 0)?;
+    params.first = u32_of(op, s.out)?;
+    let work = Work::Items(w4.len());
+    PAD_WEIGHTS.launch(w.gpu(), op, ((), params), [w.buffer(), w4.buffer()], work)?;
+    Ok(w4)
+}
+
+/// dW [out, CKK] from the matmul's [out, CKK4].
+fn unpadded_weights(op: &'static str, dw4: &Tensor, s: &ConvShape) -> Result<Tensor> {
+    if s.ckk4() == s.ckk() {
+        return Ok(dw4.clone());
+    }
+    let dw = Tensor::empty(dw4.gpu(), op, &[s.out, s.ckk()])?;
+    let mut params = s.params(op, 0, 0)?;
+    params.first = u32_of(op, s.out)?;
+    let work = Work::Items(dw.len());
+    UNPAD_WEIGHTS.launch(
+        dw4.gpu(),
+        op,
+        ((), params),
+        [dw4.buffer(), dw.buffer()],
+        work,
+    )?;
+    Ok(dw)
+}
+
+/// dy of `images` images from image `first` as matmul rows [images·P, out], or transposed
+/// [out, images·P].
+fn rows_of(
+    op: &'static str,
+    dy: &Tensor,
+    s: &ConvShape,
+    (images, first): (usize, usize),
+    transposed: bool,
+) -> Result<Tensor> {
+    let rows = images * s.ho * s.wo;
+    let shape = if transposed {
+        [s.out, rows]
+    } else {
+        [rows, s.out]
+    };
+    let out = Tensor::empty(dy.gpu(), op, &shape)?;
+    let params = s.layout_params(op, images, first)?;
+    let spec = LayoutSpec { transposed };
+    let work = Work::Items(out.len());
+    FROM_NCHW.launch(
+        dy.gpu(),
+        op,
+        (spec, params),
+        [dy.buffer(), out.buffer()],
+        work,
+    )?;
+    Ok(out)
+}
+
+fn accumulate(acc: &mut Option<Tensor>, x: Tensor) -> Result<()> {
+    match acc {
+        Some(a) => add_assign(a, &x),
+        None => {
+            *acc = Some(x);
+            Ok(())
+        }
+    }
+}
+
+/// ∂y/∂x of [`conv2d`] for an input of `x_shape` under W: [N·out·Ho·Wo, N·C·H·W], refused
+/// above [`MAX_JACOBIAN_ELEMENTS`].
+pub fn conv2d_input_jacobian(
+    w: &Tensor,
+    x_shape: &[usize],
+    stride: usize,
+    pad: usize,
+) -> Result<Tensor> {
+    const OP: &str = "conv2d_input_jacobian";
+    let s = ConvShape::of(OP, x_shape, w.shape(), stride, pad)?;
+    let rows = s.n * s.out * s.ho * s.wo;
+    let cols = s.n * s.c * s.h * s.w;
+    let total = rows.saturating_mul(cols);
+    if total > MAX_JACOBIAN_ELEMENTS {
+        return Err(Error::TooLarge {
+            op: OP,
+            what: "elements in the explicit Jacobian",
+            requested: total as u64,
+            limit: MAX_JACOBIAN_ELEMENTS as u64,
+        });
+    }
+    let jac = Tensor::empty(w.gpu(), OP, &[rows, cols])?;
+    let mut params = s.params(OP, s.n, 0)?;
+    params.first = u32_of(OP, s.out)?;
+    JACOBIAN.launch(
+        w.gpu(),
+        OP,
+        ((), params),
+        [w.buffer(), jac.buffer()],
+        Work::Items(total),
+    )?;
+    Ok(jac)
+}
