@@ -28,6 +28,9 @@ pub struct Progress {
     pub step: usize,
     /// Optimizer steps taken in all.
     pub steps: u64,
+    /// The epochs the run was asked for (0 in checkpoints written before they were kept): a
+    /// run resumed without `--epochs` goes on to these.
+    pub epochs: usize,
     /// The RNG state the current epoch's batch order is drawn from.
     pub epoch_rng: u64,
     /// The current epoch's batch losses summed so far.
@@ -200,6 +203,7 @@ fn write_progress(meta: &mut HashMap<String, String>, p: &Progress) {
         ("progress.epoch", p.epoch.to_string()),
         ("progress.step", p.step.to_string()),
         ("progress.steps", p.steps.to_string()),
+        ("progress.epochs", p.epochs.to_string()),
         ("progress.epoch_rng", format!("{:016x}", p.epoch_rng)),
         ("progress.loss_sum", format!("{:08x}", p.loss_sum.to_bits())),
         ("progress.reports", reports.join(";")),
@@ -238,6 +242,11 @@ fn read_progress(op: &'static str, meta: &HashMap<String, String>) -> Result<Pro
         epoch: num("progress.epoch")? as usize,
         step: num("progress.step")? as usize,
         steps: num("progress.steps")?,
+        // Absent from checkpoints written before the planned epochs were kept.
+        epochs: meta
+            .get("progress.epochs")
+            .and_then(|e| e.parse().ok())
+            .unwrap_or(0),
         epoch_rng: u64::from_str_radix(get(op, meta, "progress.epoch_rng")?, 16)
             .map_err(|_| format_err(op, "progress.epoch_rng is not hex"))?,
         loss_sum: f32_bits(op, get(op, meta, "progress.loss_sum")?)?,

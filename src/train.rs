@@ -159,12 +159,14 @@ fn run(
         epoch: 0,
         step: 0,
         steps: 0,
+        epochs: cfg.epochs,
         epoch_rng: Rng::new(cfg.seed).state(),
         loss_sum: 0.0,
         reports: Vec::new(),
         run: ck.map(|c| c.run.clone()).unwrap_or_default(),
         kernels: Vec::new(),
     });
+    p.epochs = cfg.epochs;
     while p.epoch < cfg.epochs {
         let start = Instant::now();
         let mut rng = Rng::new(p.epoch_rng);

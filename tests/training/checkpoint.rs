@@ -7,6 +7,7 @@ use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use wgpu_backprop::checkpoint;
+use wgpu_backprop::Layer;
 
 const RUN: [&str; 7] = ["train", "--hidden", "24", "--batch", "16", "--seed", "3"];
 
@@ -121,5 +122,71 @@ fn a_checkpoint_is_a_model_file_and_a_model_file_is_no_checkpoint() {
     model.save(&checkpoint::path(&plain)).unwrap();
     let e = checkpoint::load(&gpu, &plain).unwrap_err();
     assert!(e.to_string().contains("not a checkpoint"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The same for a CNN with dropout: its masks follow the optimizer step, so the resumed run
+/// draws what the uninterrupted one did, and the weights agree bit for bit.
+#[test]
+fn a_cnn_with_dropout_killed_mid_training_resumes_to_the_same_weights() {
+    let gpu = gpu();
+    let dir = scratch("checkpoint-cnn");
+    let (full, resumed, ck) = (
+        dir.join("full.safetensors"),
+        dir.join("resumed.safetensors"),
+        dir.join("ck"),
+    );
+    let cnn = [
+        "--model",
+        "conv2d(1,4,3,1,1),relu,maxpool2d(2),flatten,dropout(0.3),linear(64,10)",
+        "--epochs",
+        "2",
+    ];
+    succeeds(train(&[&cnn[..], &["--save", arg(&full)]].concat()));
+    // 2 epochs of 90 steps; checkpoints every 20; aborted after step 125, five past 120.
+    let abort = [
+        "--checkpoint",
+        arg(&ck),
+        "--checkpoint-every",
+        "20",
+        "--abort-after-steps",
+        "125",
+    ];
+    let out = train(&[&cnn[..], &abort[..]].concat())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("the demo starts");
+    assert!(!out.success(), "the run was aborted, not finished");
+    let c = checkpoint::load(&gpu, &ck).expect("the last checkpoint is whole");
+    assert_eq!((c.progress.steps, c.progress.epoch), (120, 1));
+    // `--resume DIR` alone: every other option (the model, epochs, batch, seed…) comes from
+    // the checkpoint.
+    let mut alone = Command::new(env!("CARGO_BIN_EXE_wgpu-backprop"));
+    alone
+        .args(["train", "--resume", arg(&ck), "--save", arg(&resumed)])
+        .env("WGPU_BACKPROP_AUTOTUNE", "off");
+    let out = succeeds(alone);
+    assert!(
+        out.contains("resumed:") && out.contains("dropout(0.3"),
+        "{out}"
+    );
+    let weights = |path: &Path| -> Vec<Vec<u32>> {
+        let model = wgpu_backprop::model::Sequential::load(&gpu, path).unwrap();
+        assert!(
+            model.config().starts_with("conv2d(1,4,3,1,1)"),
+            "{}",
+            model.config()
+        );
+        let params = wgpu_backprop::Layer::parameters(&model);
+        params
+            .iter()
+            .map(|p| read(p.value).iter().map(|v| v.to_bits()).collect())
+            .collect()
+    };
+    assert!(
+        weights(&full) == weights(&resumed),
+        "the resumed CNN's weights differ from the uninterrupted run's"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -11,6 +11,7 @@ mod train;
 
 use std::process::ExitCode;
 
+use clap::parser::ValueSource;
 use clap::{Parser, Subcommand};
 use wgpu_backprop::{Gpu, GpuOptions};
 
@@ -34,8 +35,8 @@ struct Cli {
 enum Command {
     /// Walk through the lab: SoftMax, ReLU, Linear on the GPU, checked against the CPU (default)
     Lab,
-    /// Train an MLP classifier on the GPU (digits by default, or MNIST-style IDX files)
-    Train(train::TrainArgs),
+    /// Train an MLP or CNN classifier on the GPU (digits by default, or MNIST-style IDX files)
+    Train(Box<train::TrainArgs>),
     /// Evaluate a saved model on the test set
     Eval(train::EvalArgs),
     /// Measure every kernel's GPU time (GFLOP/s, GB/s) on this adapter
@@ -58,7 +59,21 @@ enum Command {
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // `train --resume DIR` takes from the checkpoint what the command line leaves out.
+    if let (Some(Command::Train(args)), Some(("train", sub))) =
+        (&mut cli.command, matches.subcommand())
+    {
+        args.given = sub
+            .ids()
+            .filter(|id| sub.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+            .map(|id| id.as_str().to_string())
+            .collect();
+    }
     match &cli.command {
         Some(Command::Info(info::InfoArgs { all: true })) => {
             info::list_all();
