@@ -1,6 +1,7 @@
 //! The layer registry: every layer a model string or a saved model can name, in one place —
 //! `linear(in,out)`, `conv2d(in,out,k[,stride[,padding]])`, `maxpool2d(k[,stride])`,
-//! `avgpool2d(k[,stride])` (stride defaults to k), `flatten`, `dropout(p[,seed])`, `relu`,
+//! `avgpool2d(k[,stride])` (stride defaults to k), `flatten`, `dropout(p[,seed])`,
+//! `layernorm(features)`, `relu`,
 //! `softmax`, and every activation of the table in
 //! `ops/activation.rs` by its name (`sigmoid`, `gelu_tanh`, `leaky_relu(0.2)`, …: a new
 //! activation needs no line here). `Sequential::load`, `Sequential::from_config`, the demo's
@@ -12,7 +13,7 @@ use safetensors::{SafeTensors, View};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::layer::Layer;
-use crate::neurons::{Conv2d, Linear};
+use crate::neurons::{Conv2d, LayerNorm, Linear};
 use crate::nodes::{Activation, AvgPool2d, Dropout, Flatten, MaxPool2d, ReLU, SoftMax};
 use crate::ops::ActivationKind;
 use crate::tensor::Tensor;
@@ -94,6 +95,7 @@ pub fn names() -> Vec<&'static str> {
         "avgpool2d",
         "flatten",
         "dropout",
+        "layernorm",
         "relu",
         "softmax",
     ];
@@ -124,6 +126,7 @@ pub fn build(gpu: &Gpu, spec: &Spec, init: &Init<'_>, index: usize) -> Result<Bo
         "maxpool2d" | "avgpool2d" => pooling(spec, index),
         "flatten" => no_args(Box::new(Flatten::new())),
         "dropout" => dropout(spec, init, index),
+        "layernorm" => layernorm(gpu, spec, init, index),
         "relu" => no_args(Box::new(ReLU::new())),
         "softmax" => no_args(Box::new(SoftMax::new())),
         name => match ActivationKind::by_name(name) {
@@ -190,6 +193,19 @@ fn conv2d(gpu: &Gpu, spec: &Spec, init: &Init<'_>, index: usize) -> Result<Box<d
             let w = saved_tensor(gpu, st, &format!("layers.{i}.weight"), &[out, cin, k, k])?;
             let b = saved_tensor(gpu, st, &format!("layers.{i}.bias"), &[out])?;
             Conv2d::from_parameters(w, b, stride, pad)?
+        }
+    }))
+}
+
+/// `layernorm(features)`: γ = 1, β = 0, or the saved ones.
+fn layernorm(gpu: &Gpu, spec: &Spec, init: &Init<'_>, index: usize) -> Result<Box<dyn Layer>> {
+    let n = sizes(spec, index, (1, 1), "the number of features")?[0];
+    Ok(Box::new(match init {
+        Init::Fresh(_) => LayerNorm::new(gpu, n)?,
+        Init::Saved(st, i) => {
+            let g = saved_tensor(gpu, st, &format!("layers.{i}.weight"), &[n])?;
+            let b = saved_tensor(gpu, st, &format!("layers.{i}.bias"), &[n])?;
+            LayerNorm::from_parameters(g, b)?
         }
     }))
 }

@@ -1,7 +1,9 @@
-//! Neurons: layers with trainable parameters — [`Linear`] and [`Conv2d`].
+//! Neurons: layers with trainable parameters — [`Linear`], [`Conv2d`] and [`LayerNorm`].
 
 mod conv2d;
+mod layernorm;
 mod linear;
 
 pub use conv2d::Conv2d;
+pub use layernorm::LayerNorm;
 pub use linear::Linear;

@@ -6,6 +6,7 @@ pub(crate) mod activation;
 mod conv;
 mod dropout;
 mod jacobian;
+mod layernorm;
 mod matmul;
 mod matmul_blocked;
 mod matmul_choice;
@@ -27,6 +28,7 @@ pub use jacobian::{
     identity_jacobian, linear_bias_jacobian, linear_input_jacobian, linear_weight_jacobian,
     relu_jacobian, softmax_jacobian, vjp, MAX_JACOBIAN_ELEMENTS,
 };
+pub use layernorm::{layer_norm, layer_norm_backward, layer_norm_jacobian, LAYER_NORM_EPS};
 pub use matmul::{gemm, gemm_relu, gemm_relu_with, gemm_with, matmul, MatmulKernel, Transpose};
 pub use pool::{pool2d, pool2d_backward, pool2d_jacobian, Pool, PoolShape};
 pub use reduce::{add_assign, column_sum, column_sum_with, sum_all, sum_all_with, SumKernel};
@@ -48,6 +50,7 @@ pub(crate) fn inventory() -> Vec<&'static Kernel> {
         matmul_plain::KERNELS,
         conv::KERNELS,
         dropout::KERNELS,
+        layernorm::KERNELS,
         pool::KERNELS,
         matmul_blocked::KERNELS,
         matmul_texture::KERNELS,

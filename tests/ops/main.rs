@@ -13,6 +13,7 @@ mod fusion;
 mod grids;
 mod host_path;
 mod jacobian;
+mod layernorm;
 mod long_loops;
 mod matmul;
 mod properties;

@@ -1,0 +1,146 @@
+//! LayerNorm over the last dimension (`shaders/layernorm.wgsl`): per row of n features,
+//! y = γ ⊙ (x − μ)/√(σ² + ε) + β with ε = 1e-5 (PyTorch's), one 256-wide workgroup per row; the
+//! forward keeps (μ, 1/√(σ² + ε)) per row for the backward and the Jacobian.
+
+use crate::error::{Error, Result};
+use crate::kernels::{kernels, uniform, Source, Work, PRELUDE, WORKGROUP_REDUCE};
+use crate::ops::{column_sum, same_gpu, u32_of, MAX_JACOBIAN_ELEMENTS};
+use crate::tensor::Tensor;
+
+/// PyTorch's ε.
+pub const LAYER_NORM_EPS: f32 = 1e-5;
+
+static SOURCE: Source = Source::of(
+    "layernorm",
+    &[
+        PRELUDE,
+        WORKGROUP_REDUCE,
+        include_str!("../../shaders/layernorm.wgsl"),
+    ],
+);
+
+uniform! {
+    /// `layernorm.wgsl`: `rows` of `cols` features; ε.
+    LayerNormParams { rows: u32, cols: u32, eps: f32, _pad: u32 }
+}
+
+kernels! {
+    /// A workgroup per row: bindings x, γ, β, y, stats.
+    static FORWARD: LayerNormParams, () = SOURCE, "forward", [R, R, R, RW, RW], [256, 1, 1];
+    /// A workgroup per row: bindings x, γ, dy, dx, stats, dy ⊙ x̂.
+    static BACKWARD: LayerNormParams, () = SOURCE, "backward", [R, R, R, RW, RW, RW], [256, 1, 1];
+    /// One element of J per invocation: bindings x, γ, (unused), J, stats.
+    static JACOBIAN: LayerNormParams, () = SOURCE, "jacobian", [R, R, R, RW, RW], [256, 1, 1];
+}
+
+/// (rows, features) of `x` for parameters of `features`: the last dimension must match.
+fn rows(op: &'static str, x: &Tensor, features: usize) -> Result<(usize, usize)> {
+    match x.shape().last() {
+        Some(&n) if n == features => Ok((x.len() / n, n)),
+        _ => Err(Error::ShapeMismatch {
+            op,
+            expected: format!("an input whose last dimension is {features} features"),
+            got: x.shape().to_vec(),
+        }),
+    }
+}
+
+fn params(op: &'static str, (r, n): (usize, usize)) -> Result<LayerNormParams> {
+    Ok(LayerNormParams {
+        rows: u32_of(op, r)?,
+        cols: u32_of(op, n)?,
+        eps: LAYER_NORM_EPS,
+        _pad: 0,
+    })
+}
+
+/// y = LayerNorm(x; γ, β) over the last dimension, and the per-row statistics [rows, 2]
+/// (μ, 1/√(σ² + ε)) that [`layer_norm_backward`] and [`layer_norm_jacobian`] take.
+pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<(Tensor, Tensor)> {
+    const OP: &str = "LayerNorm::forward";
+    same_gpu(OP, &[x, gamma, beta])?;
+    let (r, n) = rows(OP, x, gamma.len())?;
+    let y = Tensor::empty(x.gpu(), OP, x.shape())?;
+    let stats = Tensor::empty(x.gpu(), OP, &[r, 2])?;
+    let buffers = [
+        x.buffer(),
+        gamma.buffer(),
+        beta.buffer(),
+        y.buffer(),
+        stats.buffer(),
+    ];
+    FORWARD.launch(
+        x.gpu(),
+        OP,
+        ((), params(OP, (r, n))?),
+        buffers,
+        Work::Groups(r),
+    )?;
+    Ok((y, stats))
+}
+
+/// (dx, dγ, dβ) of [`layer_norm`] from dy.
+pub fn layer_norm_backward(
+    x: &Tensor,
+    gamma: &Tensor,
+    dy: &Tensor,
+    stats: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    const OP: &str = "LayerNorm::backward";
+    same_gpu(OP, &[x, gamma, dy, stats])?;
+    let (r, n) = rows(OP, x, gamma.len())?;
+    if dy.shape() != x.shape() || stats.shape() != [r, 2] {
+        return Err(Error::ShapeMismatch {
+            op: OP,
+            expected: format!("dL/dy shaped like the input {:?}", x.shape()),
+            got: dy.shape().to_vec(),
+        });
+    }
+    let gpu = x.gpu();
+    let dx = Tensor::empty(gpu, OP, x.shape())?;
+    let dyxhat = Tensor::empty(gpu, OP, &[r, n])?;
+    let buffers = [
+        x.buffer(),
+        gamma.buffer(),
+        dy.buffer(),
+        dx.buffer(),
+        stats.buffer(),
+        dyxhat.buffer(),
+    ];
+    BACKWARD.launch(gpu, OP, ((), params(OP, (r, n))?), buffers, Work::Groups(r))?;
+    let dgamma = column_sum(&dyxhat)?;
+    let dbeta = column_sum(&dy.reshape(&[r, n])?)?;
+    Ok((dx, dgamma, dbeta))
+}
+
+/// ∂y/∂x of [`layer_norm`]: [x.len(), x.len()], block-diagonal by row; refused above
+/// [`MAX_JACOBIAN_ELEMENTS`].
+pub fn layer_norm_jacobian(x: &Tensor, gamma: &Tensor, stats: &Tensor) -> Result<Tensor> {
+    const OP: &str = "LayerNorm::jacobian";
+    let (r, n) = rows(OP, x, gamma.len())?;
+    let total = x.len().saturating_mul(x.len());
+    if total > MAX_JACOBIAN_ELEMENTS {
+        return Err(Error::TooLarge {
+            op: OP,
+            what: "elements in the explicit Jacobian",
+            requested: total as u64,
+            limit: MAX_JACOBIAN_ELEMENTS as u64,
+        });
+    }
+    let jac = Tensor::empty(x.gpu(), OP, &[x.len(), x.len()])?;
+    let buffers = [
+        x.buffer(),
+        gamma.buffer(),
+        x.buffer(),
+        jac.buffer(),
+        stats.buffer(),
+    ];
+    JACOBIAN.launch(
+        x.gpu(),
+        OP,
+        ((), params(OP, (r, n))?),
+        buffers,
+        Work::Items(total),
+    )?;
+    Ok(jac)
+}
