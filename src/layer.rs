@@ -132,3 +132,56 @@ pub(crate) fn check_grad(
     }
     Ok(())
 }
+
+/// A boxed layer is a layer (every call goes to the box's contents): models and bindings can
+/// hold `Box<dyn Layer>` where a `Layer` is asked for.
+impl<L: Layer + ?Sized> Layer for Box<L> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn forward(&mut self, x: &Tensor) -> Result<Tensor> {
+        (**self).forward(x)
+    }
+    fn backward(&mut self, dy: &Tensor) -> Result<Tensor> {
+        (**self).backward(dy)
+    }
+    fn backward_params(&mut self, dy: &Tensor) -> Result<()> {
+        (**self).backward_params(dy)
+    }
+    fn backward_jacobian(&mut self, dy: &Tensor) -> Result<Tensor> {
+        (**self).backward_jacobian(dy)
+    }
+    fn jacobian(&self) -> Result<Tensor> {
+        (**self).jacobian()
+    }
+    fn parameters(&self) -> Vec<Parameter<'_>> {
+        (**self).parameters()
+    }
+    fn parameters_mut(&mut self) -> Vec<ParameterMut<'_>> {
+        (**self).parameters_mut()
+    }
+    fn boxed_clone(&self) -> Option<Box<dyn Layer>> {
+        (**self).boxed_clone()
+    }
+    fn forward_relu(&mut self, x: &Tensor) -> Result<Option<Tensor>> {
+        (**self).forward_relu(x)
+    }
+    fn takes_relu_output(&self) -> bool {
+        (**self).takes_relu_output()
+    }
+    fn take_relu_output(&mut self, y: &Tensor) {
+        (**self).take_relu_output(y)
+    }
+    fn takes_images(&self) -> bool {
+        (**self).takes_images()
+    }
+    fn set_training(&mut self, training: bool) {
+        (**self).set_training(training)
+    }
+    fn set_step(&mut self, step: u64) {
+        (**self).set_step(step)
+    }
+    fn config(&self) -> String {
+        (**self).config()
+    }
+}

@@ -21,10 +21,20 @@ impl Host {
     /// The host copy of `x` if it is a non-empty vector or matrix, else a `ValueError` naming
     /// `op` (e.g. `SoftMax.forward`) and `what` (e.g. `input`).
     pub fn checked(op: &str, what: &str, x: &ArrayIn<'_>) -> PyResult<Host> {
+        Self::checked_rank(op, what, x, 2)
+    }
+
+    /// [`Host::checked`] for inputs of rank 1 to `max_rank` (4: images [N, C, H, W]).
+    pub fn checked_rank(op: &str, what: &str, x: &ArrayIn<'_>, max_rank: usize) -> PyResult<Host> {
         let shape = x.shape();
-        if shape.is_empty() || shape.len() > 2 || shape.contains(&0) {
+        if shape.is_empty() || shape.len() > max_rank || shape.contains(&0) {
+            let kind = if max_rank == 2 {
+                "a non-empty vector or matrix".to_string()
+            } else {
+                format!("a non-empty array of rank 1 to {max_rank}")
+            };
             return Err(value_error(format!(
-                "{op}: {what} must be a non-empty vector or matrix, got shape {}",
+                "{op}: {what} must be {kind}, got shape {}",
                 py_shape(shape)
             )));
         }

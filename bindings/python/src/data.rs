@@ -16,13 +16,26 @@ const DEFAULT_SGD_LR: f32 = 0.05;
 /// `(x, y)` of a data set as numpy arrays.
 type XY<'py> = (Bound<'py, PyArrayDyn<f32>>, Bound<'py, PyArray1<i64>>);
 
-/// Rows of features: a 2-D input as (data, rows, width); `op` names the call in errors.
-pub fn rows_of(op: &str, x: &ArrayIn<'_>) -> PyResult<(Vec<f32>, usize, usize)> {
+/// Samples: a matrix (samples, features) or images (samples, channels, height, width) as
+/// (data, rows, features per sample, image shape); `op` names the call in errors.
+#[allow(clippy::type_complexity)]
+pub fn rows_of(
+    op: &str,
+    x: &ArrayIn<'_>,
+) -> PyResult<(Vec<f32>, usize, usize, Option<[usize; 3]>)> {
     let h = Host::of(x);
+    if h.shape.contains(&0) {
+        return Err(value_error(format!(
+            "{op}: x has no samples: shape {}",
+            py_shape(&h.shape)
+        )));
+    }
     match h.shape[..] {
-        [rows, dim] if rows > 0 && dim > 0 => Ok((h.data, rows, dim)),
+        [rows, dim] => Ok((h.data, rows, dim, None)),
+        [rows, c, height, w] => Ok((h.data, rows, c * height * w, Some([c, height, w]))),
         _ => Err(value_error(format!(
-            "{op}: x must be a non-empty matrix (samples, features), got shape {}",
+            "{op}: x must be a non-empty matrix (samples, features) or images (samples, channels, \
+             height, width), got shape {}",
             py_shape(&h.shape)
         ))),
     }
@@ -54,9 +67,13 @@ pub fn labels_of(op: &str, y: &Bound<'_, PyAny>, rows: usize) -> PyResult<Vec<u3
 
 /// A data set from (x, y); `op` names the call in errors.
 pub fn dataset_of(op: &str, x: ArrayIn<'_>, y: &Bound<'_, PyAny>) -> PyResult<Dataset> {
-    let (features, rows, dim) = rows_of(op, &x)?;
+    let (features, rows, dim, image) = rows_of(op, &x)?;
     let labels = labels_of(op, y, rows)?;
-    Dataset::new(features, labels, dim).py()
+    let data = Dataset::new(features, labels, dim).py()?;
+    match image {
+        Some(image) => data.with_image_shape(image).py(),
+        None => Ok(data),
+    }
 }
 
 /// The optimizer `name` names, with `lr` or its default.

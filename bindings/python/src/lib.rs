@@ -13,6 +13,7 @@ mod activation;
 mod convert;
 mod data;
 mod errors;
+mod generic;
 mod layers;
 mod linear;
 mod model;
@@ -80,5 +81,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<activation::PyActivation>()?;
     m.add_function(wrap_pyfunction!(activation::activations, m)?)?;
     m.add_class::<linear::PyLinear>()?;
+    m.add_class::<generic::PyLayer>()?;
     model::register(m)
 }

@@ -21,10 +21,12 @@ use crate::activation::PyActivation;
 use crate::convert::{ArrayIn, Declared, Host};
 use crate::data::{dataset_of, optimizer_of};
 use crate::errors::{value_error, PyResultExt};
+use crate::generic::PyLayer;
 use crate::gpu;
 use crate::layers::{backward_of, on_gpu, ArrayOut, PyReLU, PySoftMax, Shared};
 use crate::linear::PyLinear;
 use wgpu_backprop::model::registry;
+use wgpu_backprop::ops::ActivationKind;
 
 /// A layer of a model while the model holds its lock.
 struct Held(ArcMutexGuard<RawMutex, dyn Layer>);
@@ -63,6 +65,18 @@ impl Layer for Held {
     fn take_relu_output(&mut self, y: &Tensor) {
         self.0.take_relu_output(y)
     }
+    fn backward_params(&mut self, dy: &Tensor) -> wgpu_backprop::Result<()> {
+        self.0.backward_params(dy)
+    }
+    fn takes_images(&self) -> bool {
+        self.0.takes_images()
+    }
+    fn set_training(&mut self, training: bool) {
+        self.0.set_training(training)
+    }
+    fn set_step(&mut self, step: u64) {
+        self.0.set_step(step)
+    }
 }
 
 /// One layer of a model: the Python object (what `layers` returns) and its Rust layer.
@@ -94,6 +108,9 @@ fn shared_of(obj: &Bound<'_, PyAny>) -> PyResult<Shared<dyn Layer>> {
     }
     if let Ok(l) = obj.cast::<PyActivation>() {
         return Ok(l.get().h.shared());
+    }
+    if let Ok(l) = obj.cast::<PyLayer>() {
+        return Ok(l.get().layer.clone());
     }
     Err(PyTypeError::new_err(format!(
         "Sequential: expected SoftMax, ReLU or Linear layers, got {}; the activations of \
@@ -158,6 +175,12 @@ impl PySequential {
                     let linear = Linear::from_parameters(w.value.clone(), b.value.clone()).py()?;
                     Bound::new(py, PyLinear::from_rust(linear))?.into_any()
                 }
+                name if ActivationKind::by_name(name).is_none() => {
+                    let layer = layer.boxed_clone().ok_or_else(|| {
+                        value_error(format!("{config}: this layer cannot be copied"))
+                    })?;
+                    Bound::new(py, PyLayer::from_rust(layer))?.into_any()
+                }
                 _ => {
                     let param = spec[0].args.first().and_then(|a| a.parse().ok());
                     let act = wgpu_backprop::nodes::Activation::by_name(name, param).py()?;
@@ -219,7 +242,7 @@ impl PySequential {
 
     /// The model's output for x (a vector or a batch of rows), float32.
     fn forward<'py>(&self, py: Python<'py>, x: ArrayIn<'py>) -> PyResult<ArrayOut<'py>> {
-        let x = Host::checked("Sequential.forward", "input", &x)?;
+        let x = Host::checked_rank("Sequential.forward", "input", &x, 4)?;
         on_gpu(py, &x, |x| self.lock().forward(x))
     }
 
@@ -233,7 +256,7 @@ impl PySequential {
         dL_dy: ArrayIn<'py>,
         use_jacobian: bool,
     ) -> PyResult<ArrayOut<'py>> {
-        let dy = Host::checked("Sequential.backward", "dL_dy", &dL_dy)?;
+        let dy = Host::checked_rank("Sequential.backward", "dL_dy", &dL_dy, 4)?;
         on_gpu(py, &dy, |dy| {
             backward_of(&mut self.lock(), dy, use_jacobian)
         })
@@ -241,7 +264,7 @@ impl PySequential {
 
     /// The class (index of the largest output) of each row of x, as int64; an int for a vector.
     fn predict<'py>(&self, py: Python<'py>, x: ArrayIn<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let x = Host::checked("Sequential.predict", "input", &x)?;
+        let x = Host::checked_rank("Sequential.predict", "input", &x, 4)?;
         let gpu = gpu(py)?;
         let classes = py
             .detach(|| {

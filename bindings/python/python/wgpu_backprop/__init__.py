@@ -14,6 +14,7 @@ and the training stack is ``Sequential``, ``mlp``, ``load`` and ``load_digits`` 
 
 from . import neurons, nodes
 from ._core import (
+    Layer,
     Linear,
     ReLU,
     Sequential,
@@ -28,6 +29,7 @@ from ._core import (
 )
 
 __all__ = [
+    "Layer",
     "Linear",
     "ReLU",
     "Sequential",

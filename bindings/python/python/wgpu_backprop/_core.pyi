@@ -40,6 +40,23 @@ class ReLU(_Node):
     """ReLU element-wise, y = max(x, 0), with ReLU'(0) = 0. ``shape`` as for SoftMax."""
     def __init__(self, shape: Optional[Shape] = None) -> None: ...
 
+class Layer(_Node):
+    """A layer of the Rust registry by its model-string form (``"conv2d(1,16,3,1,1)"``,
+    ``"maxpool2d(2,2)"``, ``"flatten"``, ``"dropout(0.5,0)"``, ``"layernorm(64)"``): what
+    ``neurons.Conv2d``, ``neurons.LayerNorm``, ``nodes.MaxPool2d``, ``nodes.AvgPool2d``,
+    ``nodes.Flatten`` and ``nodes.Dropout`` return. Inputs of rank 1 to 4 (images NCHW)."""
+    def __init__(self, config: str, seed: Optional[int] = None) -> None: ...
+    @property
+    def parameters(self) -> Dict[str, F32]:
+        """The parameters by name (``weight``, ``bias``); empty for nodes."""
+    @property
+    def grads(self) -> Dict[str, Optional[F32]]:
+        """dL/d(parameter) of the last backward by name (None before any)."""
+    @property
+    def config(self) -> str: ...
+    def train(self, mode: bool) -> None:
+        """Training (True) or evaluation mode: Dropout is the identity in evaluation."""
+
 class Linear(_Node):
     """Y = X·weight + bias. Dims are ints (vectors or batches) or (batch, n) tuples, as in the
     lab; ``W`` is the lab's (n_in + 1, n_out) matrix with the bias as its first row."""
