@@ -110,6 +110,44 @@ pub struct ParameterMut<'a> {
     pub grad: Option<&'a Tensor>,
 }
 
+/// A layer's `weight` and `bias` with their gradients, for [`Layer::parameters`].
+pub(crate) fn weight_and_bias<'a>(
+    (w, b): (&'a Tensor, &'a Tensor),
+    (gw, gb): (Option<&'a Tensor>, Option<&'a Tensor>),
+) -> Vec<Parameter<'a>> {
+    vec![
+        Parameter {
+            name: "weight",
+            value: w,
+            grad: gw,
+        },
+        Parameter {
+            name: "bias",
+            value: b,
+            grad: gb,
+        },
+    ]
+}
+
+/// The same, writable, for [`Layer::parameters_mut`].
+pub(crate) fn weight_and_bias_mut<'a>(
+    (w, b): (&'a mut Tensor, &'a mut Tensor),
+    (gw, gb): (Option<&'a Tensor>, Option<&'a Tensor>),
+) -> Vec<ParameterMut<'a>> {
+    vec![
+        ParameterMut {
+            name: "weight",
+            value: w,
+            grad: gw,
+        },
+        ParameterMut {
+            name: "bias",
+            value: b,
+            grad: gb,
+        },
+    ]
+}
+
 /// The tensor a layer saved in `forward`, or the error for calling too early.
 pub(crate) fn saved<'a>(op: &'static str, t: &'a Option<Tensor>) -> Result<&'a Tensor> {
     t.as_ref().ok_or(Error::BackwardBeforeForward { op })

@@ -4,7 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::layer::{check_grad, Layer, Parameter, ParameterMut};
+use crate::layer::{check_grad, weight_and_bias, weight_and_bias_mut, Layer};
+use crate::layer::{Parameter, ParameterMut};
 use crate::ops;
 use crate::tensor::Tensor;
 
@@ -122,41 +123,13 @@ impl Layer for LayerNorm {
     }
 
     fn parameters(&self) -> Vec<Parameter<'_>> {
-        let (gw, gb) = match &self.grads {
-            Some((g, b)) => (Some(g), Some(b)),
-            None => (None, None),
-        };
-        vec![
-            Parameter {
-                name: "weight",
-                value: &self.gamma,
-                grad: gw,
-            },
-            Parameter {
-                name: "bias",
-                value: &self.beta,
-                grad: gb,
-            },
-        ]
+        let grads = self.grads.as_ref().map(|(g, b)| (g, b)).unzip();
+        weight_and_bias((&self.gamma, &self.beta), grads)
     }
 
     fn parameters_mut(&mut self) -> Vec<ParameterMut<'_>> {
-        let (gw, gb) = match &self.grads {
-            Some((g, b)) => (Some(g), Some(b)),
-            None => (None, None),
-        };
-        vec![
-            ParameterMut {
-                name: "weight",
-                value: &mut self.gamma,
-                grad: gw,
-            },
-            ParameterMut {
-                name: "bias",
-                value: &mut self.beta,
-                grad: gb,
-            },
-        ]
+        let grads = self.grads.as_ref().map(|(g, b)| (g, b)).unzip();
+        weight_and_bias_mut((&mut self.gamma, &mut self.beta), grads)
     }
 
     fn boxed_clone(&self) -> Option<Box<dyn Layer>> {

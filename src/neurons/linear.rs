@@ -3,7 +3,8 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::layer::{check_grad, saved, Layer, Parameter, ParameterMut};
+use crate::layer::{check_grad, saved, weight_and_bias, weight_and_bias_mut, Layer};
+use crate::layer::{Parameter, ParameterMut};
 use crate::ops::{self, Transpose};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -256,33 +257,14 @@ impl Layer for Linear {
     }
 
     fn parameters(&self) -> Vec<Parameter<'_>> {
-        vec![
-            Parameter {
-                name: "weight",
-                value: &self.w,
-                grad: self.gw.as_ref(),
-            },
-            Parameter {
-                name: "bias",
-                value: &self.b,
-                grad: self.gb.as_ref(),
-            },
-        ]
+        weight_and_bias((&self.w, &self.b), (self.gw.as_ref(), self.gb.as_ref()))
     }
 
     fn parameters_mut(&mut self) -> Vec<ParameterMut<'_>> {
-        vec![
-            ParameterMut {
-                name: "weight",
-                value: &mut self.w,
-                grad: self.gw.as_ref(),
-            },
-            ParameterMut {
-                name: "bias",
-                value: &mut self.b,
-                grad: self.gb.as_ref(),
-            },
-        ]
+        weight_and_bias_mut(
+            (&mut self.w, &mut self.b),
+            (self.gw.as_ref(), self.gb.as_ref()),
+        )
     }
 
     fn boxed_clone(&self) -> Option<Box<dyn Layer>> {

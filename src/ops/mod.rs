@@ -4,6 +4,7 @@
 
 pub(crate) mod activation;
 mod conv;
+mod conv_shape;
 mod dropout;
 mod jacobian;
 mod layernorm;

@@ -34,6 +34,16 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A saved model's parameters, bit for bit.
+fn weights(gpu: &wgpu_backprop::Gpu, path: &Path) -> Vec<Vec<u32>> {
+    let model = wgpu_backprop::model::Sequential::load(gpu, path).unwrap();
+    let params = wgpu_backprop::Layer::parameters(&model);
+    params
+        .iter()
+        .map(|p| read(p.value).iter().map(|v| v.to_bits()).collect())
+        .collect()
+}
+
 fn succeeds(mut cmd: Command) -> String {
     let out = cmd.output().expect("the demo runs");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -80,16 +90,8 @@ fn a_run_killed_mid_training_resumes_to_the_same_weights() {
 
     let out = succeeds(train(&["--resume", arg(&ck), "--save", arg(&resumed)]));
     assert!(out.contains("resumed:"), "{out}");
-    let weights = |path: &Path| -> Vec<Vec<u32>> {
-        let model = wgpu_backprop::model::Sequential::load(&gpu, path).unwrap();
-        let params = wgpu_backprop::Layer::parameters(&model);
-        params
-            .iter()
-            .map(|p| read(p.value).iter().map(|v| v.to_bits()).collect())
-            .collect()
-    };
     assert!(
-        weights(&full) == weights(&resumed),
+        weights(&gpu, &full) == weights(&gpu, &resumed),
         "the resumed run's weights differ from the uninterrupted run's"
     );
 
@@ -171,21 +173,14 @@ fn a_cnn_with_dropout_killed_mid_training_resumes_to_the_same_weights() {
         out.contains("resumed:") && out.contains("dropout(0.3"),
         "{out}"
     );
-    let weights = |path: &Path| -> Vec<Vec<u32>> {
-        let model = wgpu_backprop::model::Sequential::load(&gpu, path).unwrap();
-        assert!(
-            model.config().starts_with("conv2d(1,4,3,1,1)"),
-            "{}",
-            model.config()
-        );
-        let params = wgpu_backprop::Layer::parameters(&model);
-        params
-            .iter()
-            .map(|p| read(p.value).iter().map(|v| v.to_bits()).collect())
-            .collect()
-    };
+    let model = wgpu_backprop::model::Sequential::load(&gpu, &resumed).unwrap();
     assert!(
-        weights(&full) == weights(&resumed),
+        model.config().starts_with("conv2d(1,4,3,1,1)"),
+        "{}",
+        model.config()
+    );
+    assert!(
+        weights(&gpu, &full) == weights(&gpu, &resumed),
         "the resumed CNN's weights differ from the uninterrupted run's"
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -6,6 +6,7 @@ mod lab;
 mod plot;
 mod print;
 mod report;
+mod resume;
 mod selftest;
 mod train;
 
