@@ -64,7 +64,7 @@ impl Dataset {
         Ok(self)
     }
 
-    /// One sample's shape: [C, H, W] for images, else [dim].
+    /// One sample's shape: `[C, H, W]` for images, else `[dim]`.
     pub fn sample_shape(&self) -> Vec<usize> {
         self.image.map_or_else(|| vec![self.dim], |i| i.to_vec())
     }

@@ -249,7 +249,7 @@ pub fn batch_shape(model: &Sequential, data: &Dataset, n: usize) -> Result<Vec<u
     Ok([&[n][..], &image].concat())
 }
 
-/// One step on one batch of samples shaped `sample` ([dim] or [C, H, W]); returns the
+/// One step on one batch of samples shaped `sample` (`[dim]` or `[C, H, W]`); returns the
 /// batch's mean loss, still on the GPU.
 pub fn train_step(
     gpu: &Gpu,

@@ -1,5 +1,5 @@
-//! The benchmark cases: matmul N³, Linear forward and forward+backward, ReLU and SoftMax
-//! forward and forward+backward, each with its inputs made once and the work it does counted
+//! The benchmark cases: matmul N³, Linear forward and forward+backward, Conv2d forward and
+//! forward+backward (a ResNet-like 3×3 layer), ReLU and SoftMax forward and forward+backward, each with its inputs made once and the work it does counted
 //! (FLOPs for products, bytes for memory-bound ops: each tensor read or written once).
 
 use crate::error::Result;
@@ -65,6 +65,8 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
         cases.push(linear_case(gpu, &mut rng, [b, k, n], false));
         cases.push(linear_case(gpu, &mut rng, [b, k, n], true));
     }
+    cases.push(conv_case(gpu, &mut rng, false));
+    cases.push(conv_case(gpu, &mut rng, true));
     cases.push(relu_case(gpu, &mut rng, [4096, 4096], false));
     cases.push(relu_case(gpu, &mut rng, [4096, 4096], true));
     for shape in [[4096, 1024], [64, 65536]] {
@@ -125,6 +127,33 @@ fn linear_case(gpu: &Gpu, rng: &mut Rng, [b, k, n]: [usize; 3], backward: bool) 
             lin.forward(&x)?;
             if backward {
                 lin.backward(&dy)?;
+            }
+            Ok(())
+        }),
+    })
+}
+
+/// A ResNet-like layer: 32 images of 64 channels, 56×56, 3×3 to 64 channels, padding 1;
+/// 2·N·Ho·Wo·out·in·k² FLOP per pass (the backward's two products count twice that).
+fn conv_case(gpu: &Gpu, rng: &mut Rng, backward: bool) -> Result<Case> {
+    let (n, c, hw, out) = (32, 64, 56, 64);
+    let mut conv = crate::neurons::Conv2d::with_seed(gpu, c, out, 3, 1, 1, 1)?;
+    let x = random(gpu, rng, &[n, c, hw, hw])?;
+    let dy = random(gpu, rng, &[n, out, hw, hw])?;
+    let pass = 2.0 * (n * hw * hw * out * c * 9) as f64;
+    Ok(Case {
+        op: if backward {
+            "conv2d_fwd_bwd"
+        } else {
+            "conv2d_fwd"
+        }
+        .into(),
+        shape: format!("{n}x{c}x{hw}x{hw}->{out} k3"),
+        work: Work::Flops(if backward { 3.0 } else { 1.0 } * pass),
+        run: Box::new(move || {
+            conv.forward(&x)?;
+            if backward {
+                conv.backward(&dy)?;
             }
             Ok(())
         }),

@@ -93,7 +93,7 @@ impl Conv2d {
         )
     }
 
-    /// From given weights (`w` row-major [out, in, k, k]) and bias [out].
+    /// From given weights (`w` row-major `[out, in, k, k]`) and bias `[out]`.
     #[allow(clippy::too_many_arguments)]
     pub fn from_parts(
         gpu: &Gpu,
@@ -114,7 +114,7 @@ impl Conv2d {
         )
     }
 
-    /// From weight and bias tensors ([out, in, k, k] and [out]).
+    /// From weight and bias tensors (`[out, in, k, k]` and `[out]`).
     pub fn from_parameters(w: Tensor, b: Tensor, stride: usize, padding: usize) -> Result<Conv2d> {
         const OP: &str = "Conv2d::from_parameters";
         let &[out, _, k, k2] = w.shape() else {
@@ -171,7 +171,7 @@ impl Conv2d {
         &self.w
     }
 
-    /// b [out].
+    /// b `[out]`.
     pub fn bias(&self) -> &Tensor {
         &self.b
     }

@@ -93,7 +93,7 @@ fn check_bias(op: &'static str, b: &Tensor, out: usize) -> Result<()> {
     Ok(())
 }
 
-/// y = conv2d(x, W) + b for x [N, C, H, W], W [out, C, k, k], b [out]: y [N, out, Ho, Wo].
+/// y = conv2d(x, W) + b for x `[N, C, H, W]`, W `[out, C, k, k]`, b `[out]`: y `[N, out, Ho, Wo]`.
 pub fn conv2d(
     x: &Tensor,
     w: &Tensor,
@@ -127,7 +127,7 @@ pub fn conv2d(
     Ok(y)
 }
 
-/// The gradients of [`conv2d`] from dL/dy: (dx [N, C, H, W], dW [out, C, k, k], db [out]).
+/// The gradients of [`conv2d`] from dL/dy: (dx `[N, C, H, W]`, dW `[out, C, k, k]`, db `[out]`).
 pub fn conv2d_backward(
     x: &Tensor,
     w: &Tensor,

@@ -59,7 +59,7 @@ impl Conv {
     }
 }
 
-/// y = conv2d(x, W) + b (NCHW; W [out, c, k, k]; b [out]) and the error scale Σ|x||W| + |b|.
+/// y = conv2d(x, W) + b (NCHW; W `[out, c, k, k]`; b `[out]`) and the error scale Σ|x||W| + |b|.
 pub fn conv2d(g: &Conv, x: &[f64], w: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let (ho, wo) = g.out_hw();
     let len = g.n * g.out * ho * wo;

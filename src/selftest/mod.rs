@@ -10,6 +10,7 @@
 //! random floats against f64 with the usual rounding bounds.
 
 mod activations;
+mod images;
 mod layers;
 mod matmul;
 mod rows;
@@ -171,6 +172,7 @@ pub fn run_with(gpu: &Gpu, options: &Options, on_row: &mut dyn FnMut(&Row)) -> R
     matmul::run(gpu, options, &mut rows);
     rows::run(gpu, options, &mut rows);
     activations::run(gpu, options, &mut rows);
+    images::run(gpu, options, &mut rows);
     layers::run(gpu, options, &mut rows);
     let rows = rows.rows;
     Report {
