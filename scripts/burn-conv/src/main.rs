@@ -22,14 +22,15 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let device = WgpuDevice::default();
-    let (n, c, hw, out) = (32, 64, 56, 64);
+    let (n, c, hw, out): (usize, usize, usize, usize) = (32, 64, 56, 64);
     let x: Tensor<B, 4> = Tensor::random([n, c, hw, hw], Distribution::Uniform(-1.0, 1.0), &device);
     let w: Tensor<B, 4> =
         Tensor::random([out, c, 3, 3], Distribution::Uniform(-0.05, 0.05), &device).require_grad();
     let b: Tensor<B, 1> = Tensor::random([out], Distribution::Uniform(-0.1, 0.1), &device).require_grad();
     let dy: Tensor<B, 4> = Tensor::random([n, out, hw, hw], Distribution::Uniform(-1.0, 1.0), &device);
     let options = || ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-    let pass = 2.0 * (n * hw * hw * out * c * 9) as f64;
+    // In f64: the product passes i32 (the figure printed by the first run was negative).
+    let pass = 2.0 * [n, hw, hw, out, c, 9].iter().map(|&d| d as f64).product::<f64>();
     for backward in [false, true] {
         let mut times = Vec::new();
         for run in 0..=RUNS {
