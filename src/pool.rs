@@ -84,17 +84,24 @@ pub(crate) type PooledBuffer = Pooled<wgpu::Buffer>;
 /// least 256 bytes; requests above `limit` get exactly their size (clamped classes would not
 /// fit a binding).
 pub(crate) fn size_class(bytes: u64, limit: u64) -> u64 {
-    let mut class = 256u64;
-    while class < bytes {
+    rounded_class(bytes, 256, limit)
+}
+
+/// `n` rounded up to the next of 2^k or 1.5·2^k from `min` (at most a third wasted), or `n`
+/// itself where that would pass `limit`: the classes of pooled buffers (bytes) and operand
+/// textures (rows).
+pub(crate) fn rounded_class(n: u64, min: u64, limit: u64) -> u64 {
+    let mut class = min;
+    while class < n {
         let half_step = class + class / 2;
-        class = if half_step >= bytes {
+        class = if half_step >= n {
             half_step
         } else {
-            class * 2
+            class.saturating_mul(2)
         };
     }
     if class > limit {
-        bytes
+        n
     } else {
         class
     }

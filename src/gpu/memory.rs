@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use super::{lock, Gpu};
 use crate::error::{Error, Result};
-use crate::pool::{size_class, MemoryStats, Pool, Pooled, PooledBuffer};
+use crate::pool::{rounded_class, size_class, MemoryStats, Pool, Pooled, PooledBuffer};
 
 /// Idle staging bytes kept for reuse; beyond that, returned ones are dropped.
 const MAX_STAGING_BYTES: u64 = 256 << 20;
@@ -250,20 +250,8 @@ impl Gpu {
 /// The rows of a pooled texture holding `rows`: the next of 2^k or 1.5·2^k (at most a third
 /// wasted), or exactly `rows` where that class would pass the device's `limit`.
 pub(crate) fn texture_rows_class(rows: u32, limit: u32) -> u32 {
-    let mut class = 1u32;
-    while class < rows {
-        let half_step = class + class / 2;
-        class = if half_step >= rows {
-            half_step
-        } else {
-            class.saturating_mul(2)
-        };
-    }
-    if class > limit {
-        rows
-    } else {
-        class
-    }
+    // At most max(rows, limit): a u32.
+    rounded_class(u64::from(rows), 1, u64::from(limit)) as u32
 }
 
 #[cfg(test)]
