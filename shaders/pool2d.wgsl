@@ -46,6 +46,13 @@ fn is_nan(v: f32) -> bool {
     return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// Output `t`'s plane and the top-left corner (row, column) of its window.
+fn window_of(t: u32) -> vec3<u32> {
+    let ho = out_h();
+    let wo = out_w();
+    return vec3<u32>(t / (ho * wo), ((t / wo) % ho) * p.stride, (t % wo) * p.stride);
+}
+
 // The first and last window (along one axis) that contain position `y`.
 fn windows(y: u32, out: u32) -> vec2<u32> {
     var lo = 0u;
@@ -68,10 +75,10 @@ fn max_forward(
     if (t >= p.planes * ho * wo) {
         return;
     }
-    let plane = t / (ho * wo);
-    let oy = ((t / wo) % ho) * p.stride;
-    let ox = (t % wo) * p.stride;
-    let base = plane * p.h * p.w;
+    let win = window_of(t);
+    let oy = win.y;
+    let ox = win.z;
+    let base = win.x * p.h * p.w;
     var best = src[base + oy * p.w + ox];
     var at = 0u;
     for (var i = 0u; i < p.k; i++) {
@@ -129,10 +136,10 @@ fn avg_forward(
     if (t >= p.planes * ho * wo) {
         return;
     }
-    let plane = t / (ho * wo);
-    let oy = ((t / wo) % ho) * p.stride;
-    let ox = (t % wo) * p.stride;
-    let base = plane * p.h * p.w;
+    let win = window_of(t);
+    let oy = win.y;
+    let ox = win.z;
+    let base = win.x * p.h * p.w;
     var sum = 0.0;
     for (var i = 0u; i < p.k; i++) {
         for (var j = 0u; j < p.k; j++) {
@@ -169,11 +176,10 @@ fn avg_backward(
 // Where input element q lies in output r's window: its index i·k + j there, or k·k when it
 // is outside (another plane, or not in the window).
 fn local_in_window(r: u32, q: u32) -> u32 {
-    let ho = out_h();
-    let wo = out_w();
-    let plane = r / (ho * wo);
-    let oy = ((r / wo) % ho) * p.stride;
-    let ox = (r % wo) * p.stride;
+    let win = window_of(r);
+    let plane = win.x;
+    let oy = win.y;
+    let ox = win.z;
     let plane2 = q / (p.h * p.w);
     let y = (q / p.w) % p.h;
     let x = q % p.w;
