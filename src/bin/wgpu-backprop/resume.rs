@@ -2,11 +2,10 @@
 //! format `run_name` writes) and its planned epochs; options given stay as given, and if they
 //! differ from the checkpoint's the run is refused later, naming both.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::ValueEnum;
-use wgpu_backprop::checkpoint;
-use wgpu_backprop::{Gpu, Result};
+use wgpu_backprop::checkpoint::Progress;
 
 use crate::train::{OptimizerKind, TrainArgs, DIGITS_SOURCE};
 
@@ -42,11 +41,10 @@ fn stored_options(run: &str) -> Vec<(&'static str, &str)> {
         .collect()
 }
 
-/// `args` with every option the command line left out taken from the checkpoint in `dir`
+/// `args` with every option the command line left out taken from a checkpoint's progress
 /// (its run and planned epochs); given options stay as given (and if they differ from the
 /// checkpoint's, the run is refused later, naming both).
-pub fn with_stored_options(gpu: &Gpu, args: &TrainArgs, dir: &Path) -> Result<TrainArgs> {
-    let progress = checkpoint::load(gpu, dir)?.progress;
+pub fn with_stored_options(args: &TrainArgs, progress: &Progress) -> TrainArgs {
     let mut out = args.clone();
     let given = |name: &str| args.given.iter().any(|g| g == name);
     if !given("epochs") && progress.epochs > 0 {
@@ -76,5 +74,5 @@ pub fn with_stored_options(gpu: &Gpu, args: &TrainArgs, dir: &Path) -> Result<Tr
             _ => {}
         }
     }
-    Ok(out)
+    out
 }

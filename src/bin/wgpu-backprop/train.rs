@@ -157,10 +157,16 @@ const CNN_LR: f32 = 0.004;
 const CNN_BATCH: usize = 64;
 
 pub fn run(gpu: &Gpu, args: &TrainArgs) -> Result<()> {
+    // The checkpoint to resume, read once: its options fill what the command line leaves out,
+    // then its model, optimizer state and progress continue the run.
+    let loaded = match &args.resume {
+        Some(dir) => Some(checkpoint::load(gpu, dir)?),
+        None => None,
+    };
     let resumed;
-    let args = match &args.resume {
-        Some(dir) => {
-            resumed = crate::resume::with_stored_options(gpu, args, dir)?;
+    let args = match &loaded {
+        Some(ck) => {
+            resumed = crate::resume::with_stored_options(args, &ck.progress);
             &resumed
         }
         None => args,
@@ -194,7 +200,8 @@ pub fn run(gpu: &Gpu, args: &TrainArgs) -> Result<()> {
         bar.inc(1);
     };
     let data = (&train, &test);
-    let reports = match checkpointing(gpu, args, &run_name(args, &train, &source), &mut model)? {
+    let run = run_name(args, &train, &source);
+    let reports = match checkpointing(args, &run, &mut model, loaded)? {
         Some((ck, state)) => {
             if let Some(state) = state {
                 opt.load_state(gpu, &state)?;
@@ -339,20 +346,19 @@ fn run_name(args: &TrainArgs, train: &Dataset, source: &str) -> String {
     )
 }
 
-/// The checkpointing `args` ask for; on `--resume`, `model` becomes the checkpoint's and the
-/// optimizer state to restore comes back too.
+/// The checkpointing `args` ask for; on `--resume`, `model` becomes the `loaded` checkpoint's
+/// and the optimizer state to restore comes back too.
 fn checkpointing(
-    gpu: &Gpu,
     args: &TrainArgs,
     run: &str,
     model: &mut Sequential,
+    loaded: Option<checkpoint::Checkpoint>,
 ) -> Result<Option<(Checkpointing, Option<checkpoint::OptimizerState>)>> {
     let Some(dir) = args.checkpoint.as_ref().or(args.resume.as_ref()) else {
         return Ok(None);
     };
-    let (resume, state) = match &args.resume {
-        Some(from) => {
-            let ck = checkpoint::load(gpu, from)?;
+    let (resume, state) = match (&args.resume, loaded) {
+        (Some(from), Some(ck)) => {
             println!(
                 "resumed:   {} at epoch {}, step {} ({} steps in all)",
                 checkpoint::path(from).display(),
@@ -363,7 +369,7 @@ fn checkpointing(
             *model = ck.model;
             (Some(ck.progress), Some(ck.optimizer))
         }
-        None => (None, None),
+        _ => (None, None),
     };
     let ck = Checkpointing {
         dir: dir.clone(),
