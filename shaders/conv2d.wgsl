@@ -4,12 +4,14 @@
 // rounded up to a multiple of 4 (rows of whole vec4s, which the fast matmul kernels need):
 //
 //   im2col     cols[n·P + oh·Wo + ow, c·k·k + i·k + j] = x[first + n, c, oh·s − p + i, ow·s − p + j]
-//              (0 where that falls in the padding, and in the columns past CKK); rows of CKK4
+//              (0 where that falls in the padding, and in the columns past CKK); rows of CKK4,
+//              or with TRANSPOSED colsᵀ [CKK4, images·P] (the forward's layout)
 //   col2im     dx[first + n, c, y, x] = Σ dcols[n·P + oh·Wo + ow, c·k·k + i·k + j] over the (oh, ow,
 //              i, j) with oh·s − p + i = y and ow·s − p + j = x: a gather, so no atomics and
 //              the same sum order every run
 //   to_nchw    y[first + n, o, q] = rows[n·P + q, o] (+ bias[o]): the matmul's rows into NCHW
-//              (here c = the output channels, h = Ho, w = Wo)
+//              (here c = the output channels, h = Ho, w = Wo); with TRANSPOSED from
+//              rowsᵀ[o, n·P + q]
 //   from_nchw  rows[n·P + q, o] = dy[first + n, o, q]: the inverse, for the backward; with
 //              TRANSPOSED, rowsᵀ[o, n·P + q] (so that dW = dyᵀ·cols is a product without a
 //              transposed operand, which some kernels run far slower)
@@ -57,37 +59,76 @@ fn item(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
     return group_1d(wg, nwg) * WG + li;
 }
 
+// One invocation per (column row, input channel): its k·k columns (and, for the last channel,
+// the zero columns past CKK). The index arithmetic, integer divisions that CPU devices run lane
+// by lane, is done once per k·k elements. Rows [images·P, CKK4], each invocation writing a
+// contiguous run; TRANSPOSED, colsᵀ [CKK4, images·P], neighbouring invocations writing
+// neighbouring elements.
 @compute @workgroup_size(WG, 1, 1)
 fn im2col(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let ho = out_h();
     let wo = out_w();
-    let kk = p.k * p.k;
-    let width = ckk4();
+    let plane_out = out_h() * wo;
+    let rows = p.images * plane_out;
     let t = item(wg, nwg, li);
-    if (t >= p.images * ho * wo * width) {
+    if (t >= rows * p.c) {
         return;
     }
-    let row = t / width;
-    let col = t % width;
-    let n = row / (ho * wo);
-    let q = row % (ho * wo);
-    let c = col / kk;
-    let i = (col % kk) / p.k;
-    let j = col % p.k;
-    // Unsigned: a position in the padding wraps around to a huge value and fails the test.
-    let y = (q / wo) * p.stride + i - p.pad;
-    let x = (q % wo) * p.stride + j - p.pad;
-    var v = 0.0;
-    if (c < p.c && y < p.h && x < p.w) {
-        v = src[(((p.first + n) * p.c + c) * p.h + y) * p.w + x];
+    var row = t / p.c;
+    var c = t % p.c;
+    // Element e of this row's columns is at at + e·step.
+    var step = 1u;
+    if (TRANSPOSED) {
+        row = t % rows;
+        c = t / rows;
+        step = rows;
     }
-    dst[t] = v;
+    let n = row / plane_out;
+    let q = row % plane_out;
+    // Unsigned: a position in the padding wraps around to a huge value and fails the test.
+    let y0 = (q / wo) * p.stride - p.pad;
+    let x0 = (q % wo) * p.stride - p.pad;
+    let src_plane = ((p.first + n) * p.c + c) * p.h * p.w;
+    var col = c * p.k * p.k;
+    var at = row * ckk4() + col;
+    if (TRANSPOSED) {
+        at = col * rows + row;
+    }
+    for (var i = 0u; i < p.k; i++) {
+        let y = y0 + i;
+        for (var j = 0u; j < p.k; j++) {
+            let x = x0 + j;
+            var v = 0.0;
+            if (y < p.h && x < p.w) {
+                v = src[src_plane + y * p.w + x];
+            }
+            dst[at] = v;
+            at += step;
+        }
+    }
+    if (c + 1u == p.c) {
+        for (col += p.k * p.k; col < ckk4(); col++) {
+            dst[at] = 0.0;
+            at += step;
+        }
+    }
 }
 
+// The outputs (oh) whose window row covers input row ys = y + pad, i = ys − oh·s in [0, k):
+// oh from ⌈(ys − k + 1)/s⌉ (0 when negative) to min(⌊ys/s⌋, n − 1); empty when first > last.
+fn covering(ys: u32, n: u32) -> vec2<u32> {
+    var first = 0u;
+    if (ys + 1u > p.k) {
+        first = (ys + 1u - p.k + p.stride - 1u) / p.stride;
+    }
+    return vec2<u32>(first, min(ys / p.stride + 1u, n));
+}
+
+// One invocation per input element: the sum over the outputs whose windows cover it, their
+// ranges worked out once (two divisions per axis) rather than tested for every kernel tap.
 @compute @workgroup_size(WG, 1, 1)
 fn col2im(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -107,26 +148,23 @@ fn col2im(
     let c = (t / plane) % p.c;
     let y = (t % plane) / p.w;
     let x = t % p.w;
+    let rows = covering(y + p.pad, ho);
+    let cols = covering(x + p.pad, wo);
     var sum = 0.0;
-    for (var i = 0u; i < p.k; i++) {
-        // oh·s = y + p − i, a multiple of s within [0, Ho).
-        let ys = y + p.pad;
-        if (ys < i || (ys - i) % p.stride != 0u || (ys - i) / p.stride >= ho) {
-            continue;
-        }
-        let oh = (ys - i) / p.stride;
-        for (var j = 0u; j < p.k; j++) {
-            let xs = x + p.pad;
-            if (xs < j || (xs - j) % p.stride != 0u || (xs - j) / p.stride >= wo) {
-                continue;
-            }
-            let ow = (xs - j) / p.stride;
-            sum += src[(n * ho * wo + oh * wo + ow) * width + c * kk + i * p.k + j];
+    for (var oh = rows.x; oh < rows.y; oh++) {
+        let i = y + p.pad - oh * p.stride;
+        let base = (n * ho + oh) * wo;
+        for (var ow = cols.x; ow < cols.y; ow++) {
+            let j = x + p.pad - ow * p.stride;
+            sum += src[(base + ow) * width + c * kk + i * p.k + j];
         }
     }
     dst[((p.first + n) * p.c + c) * plane + y * p.w + x] = sum;
 }
 
+// One invocation per matmul row (image n, position q): its p.c outputs, read from the row
+// (TRANSPOSED: from the row's column of rowsᵀ [p.c, images·P]) and written one plane apart, so
+// neighbouring invocations write neighbouring elements.
 @compute @workgroup_size(WG, 1, 1)
 fn to_nchw(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -134,20 +172,28 @@ fn to_nchw(
     @builtin(local_invocation_index) li: u32,
 ) {
     let plane = p.h * p.w;
-    let t = item(wg, nwg, li);
-    if (t >= p.images * p.c * plane) {
+    let rows = p.images * plane;
+    let row = item(wg, nwg, li);
+    if (row >= rows) {
         return;
     }
-    let n = t / (p.c * plane);
-    let o = (t / plane) % p.c;
-    let q = t % plane;
-    var v = src[(n * plane + q) * p.c + o];
-    if (HAS_BIAS) {
-        v += bias[o];
+    let n = row / plane;
+    let q = row % plane;
+    let base = (p.first + n) * p.c * plane + q;
+    for (var o = 0u; o < p.c; o++) {
+        var v = src[row * p.c + o];
+        if (TRANSPOSED) {
+            v = src[o * rows + row];
+        }
+        if (HAS_BIAS) {
+            v += bias[o];
+        }
+        dst[base + o * plane] = v;
     }
-    dst[p.first * p.c * plane + t] = v;
 }
 
+// The inverse, one invocation per matmul row as well: reads one plane apart, writes the row
+// (or, TRANSPOSED, the row's column of rowsᵀ: neighbouring invocations, neighbouring elements).
 @compute @workgroup_size(WG, 1, 1)
 fn from_nchw(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -155,20 +201,22 @@ fn from_nchw(
     @builtin(local_invocation_index) li: u32,
 ) {
     let plane = p.h * p.w;
-    let t = item(wg, nwg, li);
-    if (t >= p.images * p.c * plane) {
+    let rows = p.images * plane;
+    let row = item(wg, nwg, li);
+    if (row >= rows) {
         return;
-    }
-    // t indexes rows [n·P + q, o], or with TRANSPOSED [o, n·P + q].
-    var o = t % p.c;
-    var row = t / p.c;
-    if (TRANSPOSED) {
-        o = t / (p.images * plane);
-        row = t % (p.images * plane);
     }
     let n = row / plane;
     let q = row % plane;
-    dst[t] = src[((p.first + n) * p.c + o) * plane + q];
+    let base = (p.first + n) * p.c * plane + q;
+    for (var o = 0u; o < p.c; o++) {
+        let v = src[base + o * plane];
+        if (TRANSPOSED) {
+            dst[o * rows + row] = v;
+        } else {
+            dst[row * p.c + o] = v;
+        }
+    }
 }
 
 @compute @workgroup_size(WG, 1, 1)

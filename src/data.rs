@@ -142,27 +142,30 @@ impl Dataset {
     }
 
     /// The MNIST layout in a directory: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
-    /// `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte` (each may end in `.gz`).
-    /// Returns (train, test).
+    /// `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each also accepted with a dot before
+    /// the `idx` part (`train-images.idx3-ubyte`, as some copies name them) and with `.gz` at
+    /// the end. Returns (train, test).
     pub fn load_mnist_dir(dir: &Path) -> Result<(Dataset, Dataset)> {
-        let find = |stem: &str| -> Result<std::path::PathBuf> {
-            [stem.to_string(), format!("{stem}.gz")]
+        let find = |set: &str, kind: &str| -> Result<std::path::PathBuf> {
+            let names = [format!("{set}-{kind}"), format!("{set}.{kind}")];
+            names
                 .iter()
+                .flat_map(|n| [n.clone(), format!("{n}.gz")])
                 .map(|n| dir.join(n))
                 .find(|p| p.is_file())
                 .ok_or_else(|| Error::Io {
                     op: "Dataset::load_mnist_dir",
-                    path: dir.join(stem).display().to_string(),
-                    message: "not found (nor with .gz)".into(),
+                    path: dir.join(&names[0]).display().to_string(),
+                    message: format!("not found (nor {}, nor either with .gz)", names[1]),
                 })
         };
         let train = Self::load_idx(
-            &find("train-images-idx3-ubyte")?,
-            &find("train-labels-idx1-ubyte")?,
+            &find("train-images", "idx3-ubyte")?,
+            &find("train-labels", "idx1-ubyte")?,
         )?;
         let test = Self::load_idx(
-            &find("t10k-images-idx3-ubyte")?,
-            &find("t10k-labels-idx1-ubyte")?,
+            &find("t10k-images", "idx3-ubyte")?,
+            &find("t10k-labels", "idx1-ubyte")?,
         )?;
         Ok((train, test))
     }

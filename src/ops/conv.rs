@@ -34,23 +34,23 @@ uniform! {
 }
 
 spec! {
-    /// `to_nchw` adds the bias.
-    BiasSpec { has_bias: "HAS_BIAS" }
+    /// `to_nchw` adds the bias; reads the rows transposed, [out, n·P].
+    NchwSpec { has_bias: "HAS_BIAS", transposed: "TRANSPOSED" }
 }
 
 spec! {
-    /// `from_nchw` writes the rows transposed, [out, n·P].
+    /// `im2col` writes the columns transposed, [CKK4, n·P]; `from_nchw` the rows, [out, n·P].
     LayoutSpec { transposed: "TRANSPOSED" }
 }
 
 kernels! {
-    /// x → columns, one element per invocation.
-    static IM2COL: ConvParams, () = SOURCE, "im2col", [R, RW], [256, 1, 1];
+    /// x → columns, one (row, input channel) per invocation.
+    static IM2COL: ConvParams, LayoutSpec = SOURCE, "im2col", [R, RW], [256, 1, 1];
     /// Columns' gradient → dx, one input element per invocation (a gather over the kernel).
     static COL2IM: ConvParams, () = SOURCE, "col2im", [R, RW], [256, 1, 1];
-    /// Matmul rows → NCHW (+ bias): bindings rows, y, bias.
-    static TO_NCHW: ConvParams, BiasSpec = SOURCE, "to_nchw", [R, RW, R], [256, 1, 1];
-    /// NCHW → matmul rows (or their transpose).
+    /// Matmul rows → NCHW (+ bias), a row per invocation: bindings rows, y, bias.
+    static TO_NCHW: ConvParams, NchwSpec = SOURCE, "to_nchw", [R, RW, R], [256, 1, 1];
+    /// NCHW → matmul rows (or their transpose), a row per invocation.
     static FROM_NCHW: ConvParams, LayoutSpec = SOURCE, "from_nchw", [R, RW], [256, 1, 1];
     /// ∂y/∂x, one element per invocation: bindings W, J.
     static JACOBIAN: ConvParams, () = SOURCE, "conv_jacobian", [R, RW], [256, 1, 1];
@@ -66,19 +66,33 @@ fn binding_floats(x: &Tensor) -> usize {
     (l.max_storage_buffer_binding_size.min(l.max_buffer_size) / 4) as usize
 }
 
-/// The columns of `images` images from image `first`: [images·P, CKK].
+/// The columns of `images` images from image `first`: [images·P, CKK4], or `transposed`
+/// [CKK4, images·P].
 fn im2col(
     op: &'static str,
     x: &Tensor,
     s: &ConvShape,
-    images: usize,
-    first: usize,
+    (images, first): (usize, usize),
+    transposed: bool,
 ) -> Result<Tensor> {
     let rows = images * s.ho * s.wo;
-    let cols = Tensor::empty(x.gpu(), op, &[rows, s.ckk4()])?;
+    let shape = if transposed {
+        [s.ckk4(), rows]
+    } else {
+        [rows, s.ckk4()]
+    };
+    let cols = Tensor::empty(x.gpu(), op, &shape)?;
     let params = s.params(op, images, first)?;
-    let work = Work::Items(rows * s.ckk4());
-    IM2COL.launch(x.gpu(), op, ((), params), [x.buffer(), cols.buffer()], work)?;
+    // One invocation per (row, input channel).
+    let work = Work::Items(rows * s.c);
+    let spec = LayoutSpec { transposed };
+    IM2COL.launch(
+        x.gpu(),
+        op,
+        (spec, params),
+        [x.buffer(), cols.buffer()],
+        work,
+    )?;
     Ok(cols)
 }
 
@@ -113,15 +127,16 @@ pub fn conv2d(
     let chunk = s.chunk(OP, binding_floats(x))?;
     for first in (0..s.n).step_by(chunk) {
         let images = chunk.min(s.n - first);
-        let cols = im2col(OP, x, &s, images, first)?;
-        let rows = gemm(&cols, Transpose::No, &w2, Transpose::Yes, None)?;
-        let spec = BiasSpec {
+        let cols_t = im2col(OP, x, &s, (images, first), true)?;
+        let rows_t = gemm(&w2, Transpose::No, &cols_t, Transpose::No, None)?;
+        let spec = NchwSpec {
             has_bias: b.is_some(),
+            transposed: true,
         };
-        let bias = b.unwrap_or(&rows);
+        let bias = b.unwrap_or(&rows_t);
         let params = s.layout_params(OP, images, first)?;
-        let work = Work::Items(images * s.out * s.ho * s.wo);
-        let buffers = [rows.buffer(), y.buffer(), bias.buffer()];
+        let work = Work::Items(images * s.ho * s.wo);
+        let buffers = [rows_t.buffer(), y.buffer(), bias.buffer()];
         TO_NCHW.launch(x.gpu(), OP, (spec, params), buffers, work)?;
     }
     Ok(y)
@@ -173,7 +188,7 @@ pub(crate) fn conv2d_gradients(
     let chunk = s.chunk(OP, binding_floats(x))?;
     for first in (0..s.n).step_by(chunk) {
         let images = chunk.min(s.n - first);
-        let cols = im2col(OP, x, &s, images, first)?;
+        let cols = im2col(OP, x, &s, (images, first), false)?;
         let dyr = rows_of(OP, dy, &s, (images, first), false)?;
         let dyt = rows_of(OP, dy, &s, (images, first), true)?;
         let dw_c = gemm(&dyt, Transpose::No, &cols, Transpose::No, None)?;
@@ -246,7 +261,7 @@ fn rows_of(
     let out = Tensor::empty(dy.gpu(), op, &shape)?;
     let params = s.layout_params(op, images, first)?;
     let spec = LayoutSpec { transposed };
-    let work = Work::Items(out.len());
+    let work = Work::Items(rows);
     FROM_NCHW.launch(
         dy.gpu(),
         op,

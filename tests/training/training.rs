@@ -209,14 +209,15 @@ fn idx_files_round_trip_and_bad_files_fail() {
     let dir = std::env::temp_dir().join(format!("wgpu-backprop-idx-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pixels: Vec<u8> = (0..3 * 2 * 2).map(|i| (i * 20) as u8).collect();
-    for (prefix, n) in [("train", 3u32), ("t10k", 3u32)] {
+    // Both spellings MNIST copies use: `t10k-images-idx3-ubyte` and `train-images.idx3-ubyte`.
+    for (prefix, n, sep) in [("train", 3u32, "."), ("t10k", 3u32, "-")] {
         std::fs::write(
-            dir.join(format!("{prefix}-images-idx3-ubyte")),
+            dir.join(format!("{prefix}-images{sep}idx3-ubyte")),
             encode_idx(&[n, 2, 2], &pixels),
         )
         .unwrap();
         std::fs::write(
-            dir.join(format!("{prefix}-labels-idx1-ubyte")),
+            dir.join(format!("{prefix}-labels{sep}idx1-ubyte")),
             encode_idx(&[n], &[2, 0, 1]),
         )
         .unwrap();
