@@ -268,19 +268,15 @@ pub fn train_step(
     Ok(loss)
 }
 
-/// Fraction of `data` whose largest output is its label.
+/// Fraction of `data` whose largest output is its label (in passes that fit the device:
+/// [`Sequential::predict_rows`]).
 pub fn evaluate(gpu: &Gpu, model: &mut Sequential, data: &Dataset) -> Result<f64> {
-    const CHUNK: usize = 4096;
-    let mut correct = 0usize;
-    for (i, labels) in data.labels().chunks(CHUNK).enumerate() {
-        let rows = &data.features()[i * CHUNK * data.dim()..][..labels.len() * data.dim()];
-        let x = Tensor::from_slice(gpu, rows, &batch_shape(model, data, labels.len())?)?;
-        let pred = model.predict(&x)?;
-        correct += pred
-            .iter()
-            .zip(labels)
-            .filter(|(p, l)| **p == **l as usize)
-            .count();
-    }
+    let shape = batch_shape(model, data, data.len())?;
+    let pred = model.predict_rows(gpu, data.features(), &shape)?;
+    let correct = pred
+        .iter()
+        .zip(data.labels())
+        .filter(|(p, l)| **p == **l as usize)
+        .count();
     Ok(correct as f64 / data.len() as f64)
 }

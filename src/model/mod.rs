@@ -2,6 +2,7 @@
 //! in reverse, the parameters of all for an optimizer — and its saved form (`io`).
 
 mod io;
+mod predict;
 pub mod registry;
 pub(crate) use io::serialize;
 
@@ -221,16 +222,31 @@ impl Sequential {
         self.layers.is_empty()
     }
 
-    /// The class with the largest output for each row of x (reads the outputs back).
-    pub fn predict(&mut self, x: &Tensor) -> Result<Vec<usize>> {
-        let was = self.training;
-        self.set_training(false);
-        let y = self.forward(x);
-        self.set_training(was);
-        let y = y?;
-        let (_, cols) = y.rows_cols();
-        let v = y.to_vec()?;
-        Ok(v.chunks(cols).map(argmax).collect())
+    /// [`Layer::forward`], and the most elements any layer's output (or x) held.
+    fn forward_widest(&mut self, x: &Tensor) -> Result<(Tensor, usize)> {
+        let mut widest = x.len();
+        let mut h = x.clone();
+        let mut i = 0;
+        while i < self.layers.len() {
+            if self.fuse
+                && self
+                    .layers
+                    .get(i + 1)
+                    .is_some_and(|r| r.takes_relu_output())
+            {
+                if let Some(y) = self.layers[i].forward_relu(&h)? {
+                    self.layers[i + 1].take_relu_output(&y);
+                    widest = widest.max(y.len());
+                    h = y;
+                    i += 2;
+                    continue;
+                }
+            }
+            h = self.layers[i].forward(&h)?;
+            widest = widest.max(h.len());
+            i += 1;
+        }
+        Ok((h, widest))
     }
 
     fn empty_error(op: &'static str) -> Error {
@@ -245,17 +261,6 @@ impl std::fmt::Debug for Sequential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Sequential[{}]", self.config())
     }
-}
-
-/// Index of the largest value (the first of equals; NaN never wins).
-pub(crate) fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] || row[best].is_nan() {
-            best = i;
-        }
-    }
-    best
 }
 
 impl Layer for Sequential {
@@ -281,26 +286,7 @@ impl Layer for Sequential {
     // A layer followed by a ReLU that takes its output runs both in one pass where it can
     // (Linear: the ReLU is the matmul's epilogue); the ReLU then keeps the fused output.
     fn forward(&mut self, x: &Tensor) -> Result<Tensor> {
-        let mut h = x.clone();
-        let mut i = 0;
-        while i < self.layers.len() {
-            if self.fuse
-                && self
-                    .layers
-                    .get(i + 1)
-                    .is_some_and(|r| r.takes_relu_output())
-            {
-                if let Some(y) = self.layers[i].forward_relu(&h)? {
-                    self.layers[i + 1].take_relu_output(&y);
-                    h = y;
-                    i += 2;
-                    continue;
-                }
-            }
-            h = self.layers[i].forward(&h)?;
-            i += 1;
-        }
-        Ok(h)
+        self.forward_widest(x).map(|(y, _)| y)
     }
 
     fn backward(&mut self, dy: &Tensor) -> Result<Tensor> {

@@ -481,3 +481,53 @@ fn a_cnn_trains_on_digit_images_saves_and_loads() {
     .unwrap_err();
     assert!(e.to_string().contains("image"), "{e}");
 }
+
+/// Prediction of more rows than one pass's activations fit: on a device whose largest storage
+/// binding is 1 MiB, a CNN's outputs for all 1,797 digits (3.7 MB in its first layer) cannot
+/// be one tensor, so `predict` of the whole batch is refused, while `predict_rows` and
+/// `evaluate` go through in passes and agree with the same model run 100 rows at a time.
+#[test]
+fn predictions_of_any_length_go_through_in_passes_that_fit() {
+    let (info, device, queue) = own_device(|l| wgpu::Limits {
+        max_storage_buffer_binding_size: 1 << 20,
+        ..l
+    });
+    let gpu = wgpu_backprop::Gpu::from_device(info, device, queue);
+    let data = Dataset::digits().unwrap();
+    let config = "conv2d(1,8,3,1,1),relu,flatten,linear(512,10)";
+    let mut model = Sequential::from_config(&gpu, config, 3).unwrap();
+    // One row: 8 channels of 8×8 (512 floats); a quarter of 1 MiB holds 128 rows.
+    assert_eq!(model.rows_per_pass(&gpu, &[1, 8, 8]).unwrap(), 128);
+
+    let all = [data.len(), 1, 8, 8];
+    let x = Tensor::from_slice(&gpu, data.features(), &all).unwrap();
+    assert!(
+        matches!(model.predict(&x), Err(Error::TooLarge { .. })),
+        "the whole batch's activations do not fit one binding"
+    );
+    let mut by_hundreds = Vec::new();
+    for rows in data.features().chunks(100 * 64) {
+        let x = Tensor::from_slice(&gpu, rows, &[rows.len() / 64, 1, 8, 8]).unwrap();
+        by_hundreds.extend(model.predict(&x).unwrap());
+    }
+    let passes = model.predict_rows(&gpu, data.features(), &all).unwrap();
+    assert_eq!(passes, by_hundreds);
+    let correct = passes
+        .iter()
+        .zip(data.labels())
+        .filter(|(p, l)| **p == **l as usize)
+        .count();
+    assert_eq!(
+        evaluate(&gpu, &mut model, &data).unwrap(),
+        correct as f64 / data.len() as f64
+    );
+    // A shape that does not hold the values is refused, naming the op.
+    let e = model.predict_rows(&gpu, data.features(), &[7, 1, 8, 8]);
+    assert!(matches!(
+        e,
+        Err(Error::ShapeMismatch {
+            op: "Sequential::predict_rows",
+            ..
+        })
+    ));
+}

@@ -266,11 +266,13 @@ impl PySequential {
     fn predict<'py>(&self, py: Python<'py>, x: ArrayIn<'py>) -> PyResult<Bound<'py, PyAny>> {
         let x = Host::checked_rank("Sequential.predict", "input", &x, 4)?;
         let gpu = gpu(py)?;
+        // A vector is one row; rows go through in passes that fit the device.
+        let shape = match x.shape.len() {
+            1 => vec![1, x.shape[0]],
+            _ => x.shape.clone(),
+        };
         let classes = py
-            .detach(|| {
-                let t = Tensor::from_slice(&gpu, &x.data, &x.shape)?;
-                self.lock().predict(&t)
-            })
+            .detach(|| self.lock().predict_rows(&gpu, &x.data, &shape))
             .py()?;
         let classes: Vec<i64> = classes.into_iter().map(|c| c as i64).collect();
         if x.shape.len() == 1 {

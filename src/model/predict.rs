@@ -1,0 +1,94 @@
+//! Prediction: the class of each row, for a tensor already on the GPU ([`Sequential::predict`])
+//! or for host rows of any number ([`Sequential::predict_rows`]), which go through in passes
+//! whose activations fit the device ([`Sequential::rows_per_pass`]).
+
+use super::Sequential;
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+use crate::tensor::Tensor;
+
+/// The share of the device's largest storage binding one layer's output may take in a pass of
+/// [`Sequential::predict_rows`]: a quarter, so that the few activations a pass keeps alive stay
+/// within a few bindings' memory.
+const PASS_SHARE: usize = 4;
+
+impl Sequential {
+    /// The class with the largest output for each row of x (reads the outputs back), in
+    /// evaluation mode. Every activation of the whole batch must fit one storage binding; for
+    /// inputs of any length use [`Sequential::predict_rows`].
+    pub fn predict(&mut self, x: &Tensor) -> Result<Vec<usize>> {
+        let (y, _) = self.in_eval_mode(|m| m.forward_widest(x))?;
+        let (_, cols) = y.rows_cols();
+        let v = y.to_vec()?;
+        Ok(v.chunks(cols).map(argmax).collect())
+    }
+
+    /// How many rows shaped `sample` (`[features]` or `[C, H, W]`) one forward pass takes on
+    /// `gpu`: as many as keep every layer's output within a quarter of the device's largest
+    /// storage binding (at least 1). Found by one forward pass of a single zero row, in
+    /// evaluation mode.
+    pub fn rows_per_pass(&mut self, gpu: &Gpu, sample: &[usize]) -> Result<usize> {
+        let shape = [&[1], sample].concat();
+        let one = Tensor::zeros(gpu, &shape)?;
+        let (_, widest) = self.in_eval_mode(|m| m.forward_widest(&one))?;
+        let limits = gpu.limits();
+        let binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size) as usize
+            / 4;
+        Ok((binding / PASS_SHARE / widest.max(1)).max(1))
+    }
+
+    /// The class of each row of `data`, shaped `shape` = `[N, …]` (`[N, features]` or
+    /// `[N, C, H, W]`), in evaluation mode: uploaded and run [`Sequential::rows_per_pass`] rows
+    /// at a time, so that N is bounded by host memory only.
+    pub fn predict_rows(&mut self, gpu: &Gpu, data: &[f32], shape: &[usize]) -> Result<Vec<usize>> {
+        const OP: &str = "Sequential::predict_rows";
+        let rows = shape.first().copied().unwrap_or(0);
+        let row: usize = shape.iter().skip(1).product();
+        if shape.len() < 2 || rows * row != data.len() {
+            return Err(Error::ShapeMismatch {
+                op: OP,
+                expected: format!(
+                    "[N, ...] with N times the rest = the {} values given",
+                    data.len()
+                ),
+                got: shape.to_vec(),
+            });
+        }
+        if row == 0 {
+            return Err(Error::InvalidArgument {
+                op: OP,
+                message: format!("rows of no values ({shape:?})"),
+            });
+        }
+        let per_pass = self.rows_per_pass(gpu, &shape[1..])?;
+        let mut classes = Vec::with_capacity(rows);
+        for chunk in data.chunks(per_pass * row) {
+            let n = chunk.len() / row;
+            let x = Tensor::from_slice(gpu, chunk, &[&[n], &shape[1..]].concat())?;
+            classes.extend(self.predict(&x)?);
+        }
+        Ok(classes)
+    }
+
+    /// Runs `f` in evaluation mode, then restores the mode the model was in.
+    fn in_eval_mode<T>(&mut self, f: impl FnOnce(&mut Sequential) -> Result<T>) -> Result<T> {
+        let was = self.is_training();
+        self.set_training(false);
+        let out = f(self);
+        self.set_training(was);
+        out
+    }
+}
+
+/// Index of the largest value (the first of equals; NaN never wins).
+fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] || row[best].is_nan() {
+            best = i;
+        }
+    }
+    best
+}
