@@ -117,16 +117,6 @@ fn im2col(
     }
 }
 
-// The outputs (oh) whose window row covers input row ys = y + pad, i = ys − oh·s in [0, k):
-// oh from ⌈(ys − k + 1)/s⌉ (0 when negative) to min(⌊ys/s⌋, n − 1); empty when first > last.
-fn covering(ys: u32, n: u32) -> vec2<u32> {
-    var first = 0u;
-    if (ys + 1u > p.k) {
-        first = (ys + 1u - p.k + p.stride - 1u) / p.stride;
-    }
-    return vec2<u32>(first, min(ys / p.stride + 1u, n));
-}
-
 // One invocation per input element: the sum over the outputs whose windows cover it, their
 // ranges worked out once (two divisions per axis) rather than tested for every kernel tap.
 @compute @workgroup_size(WG, 1, 1)
@@ -148,8 +138,8 @@ fn col2im(
     let c = (t / plane) % p.c;
     let y = (t % plane) / p.w;
     let x = t % p.w;
-    let rows = covering(y + p.pad, ho);
-    let cols = covering(x + p.pad, wo);
+    let rows = covering(y + p.pad, p.k, p.stride, ho);
+    let cols = covering(x + p.pad, p.k, p.stride, wo);
     var sum = 0.0;
     for (var oh = rows.x; oh < rows.y; oh++) {
         let i = y + p.pad - oh * p.stride;

@@ -53,16 +53,6 @@ fn window_of(t: u32) -> vec3<u32> {
     return vec3<u32>(t / (ho * wo), ((t / wo) % ho) * p.stride, (t % wo) * p.stride);
 }
 
-// The first and last window (along one axis) that contain position `y`.
-fn windows(y: u32, out: u32) -> vec2<u32> {
-    var lo = 0u;
-    if (y + 1u > p.k) {
-        lo = (y + 1u - p.k + p.stride - 1u) / p.stride;
-    }
-    let hi = min(y / p.stride, out - 1u);
-    return vec2<u32>(lo, hi);
-}
-
 @compute @workgroup_size(WG, 1, 1)
 fn max_forward(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -109,11 +99,11 @@ fn max_backward(
     let plane = t / (p.h * p.w);
     let y = (t / p.w) % p.h;
     let x = t % p.w;
-    let rows = windows(y, ho);
-    let cols = windows(x, wo);
+    let rows = covering(y, p.k, p.stride, ho);
+    let cols = covering(x, p.k, p.stride, wo);
     var sum = 0.0;
-    for (var oh = rows.x; oh <= rows.y; oh++) {
-        for (var ow = cols.x; ow <= cols.y; ow++) {
+    for (var oh = rows.x; oh < rows.y; oh++) {
+        for (var ow = cols.x; ow < cols.y; ow++) {
             let o = (plane * ho + oh) * wo + ow;
             let local = (y - oh * p.stride) * p.k + (x - ow * p.stride);
             if (u32(arg[o]) == local) {
@@ -162,11 +152,11 @@ fn avg_backward(
         return;
     }
     let plane = t / (p.h * p.w);
-    let rows = windows((t / p.w) % p.h, ho);
-    let cols = windows(t % p.w, wo);
+    let rows = covering((t / p.w) % p.h, p.k, p.stride, ho);
+    let cols = covering(t % p.w, p.k, p.stride, wo);
     var sum = 0.0;
-    for (var oh = rows.x; oh <= rows.y; oh++) {
-        for (var ow = cols.x; ow <= cols.y; ow++) {
+    for (var oh = rows.x; oh < rows.y; oh++) {
+        for (var ow = cols.x; ow < cols.y; ow++) {
             sum += src[(plane * ho + oh) * wo + ow];
         }
     }

@@ -14,7 +14,7 @@
 //! device's binding size; the backward recomputes the columns rather than keep them.
 
 use crate::error::{Error, Result};
-use crate::kernels::{kernels, spec, uniform, Source, Work, PRELUDE};
+use crate::kernels::{kernels, spec, uniform, Source, Work, PRELUDE, WINDOWS};
 use crate::ops::{
     add_assign, column_sum, gemm, same_gpu, u32_of, Transpose, MAX_JACOBIAN_ELEMENTS,
 };
@@ -24,7 +24,7 @@ pub use super::conv_shape::{ConvShape, MAX_COLUMN_ELEMENTS};
 
 static SOURCE: Source = Source::of(
     "conv2d",
-    &[PRELUDE, include_str!("../../shaders/conv2d.wgsl")],
+    &[PRELUDE, WINDOWS, include_str!("../../shaders/conv2d.wgsl")],
 );
 
 uniform! {

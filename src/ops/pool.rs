@@ -5,13 +5,13 @@
 //! the backward.
 
 use crate::error::{Error, Result};
-use crate::kernels::{kernels, uniform, Source, Work, PRELUDE};
+use crate::kernels::{kernels, uniform, Source, Work, PRELUDE, WINDOWS};
 use crate::ops::{u32_of, MAX_JACOBIAN_ELEMENTS};
 use crate::tensor::Tensor;
 
 static SOURCE: Source = Source::of(
     "pool2d",
-    &[PRELUDE, include_str!("../../shaders/pool2d.wgsl")],
+    &[PRELUDE, WINDOWS, include_str!("../../shaders/pool2d.wgsl")],
 );
 
 uniform! {
@@ -41,16 +41,24 @@ pub enum Pool {
 }
 
 impl Pool {
-    fn name(self, pass: &str) -> &'static str {
+    fn name(self, pass: Pass) -> &'static str {
         match (self, pass) {
-            (Pool::Max, "forward") => "MaxPool2d::forward",
-            (Pool::Max, "backward") => "MaxPool2d::backward",
-            (Pool::Max, _) => "MaxPool2d::jacobian",
-            (Pool::Avg, "forward") => "AvgPool2d::forward",
-            (Pool::Avg, "backward") => "AvgPool2d::backward",
-            (Pool::Avg, _) => "AvgPool2d::jacobian",
+            (Pool::Max, Pass::Forward) => "MaxPool2d::forward",
+            (Pool::Max, Pass::Backward) => "MaxPool2d::backward",
+            (Pool::Max, Pass::Jacobian) => "MaxPool2d::jacobian",
+            (Pool::Avg, Pass::Forward) => "AvgPool2d::forward",
+            (Pool::Avg, Pass::Backward) => "AvgPool2d::backward",
+            (Pool::Avg, Pass::Jacobian) => "AvgPool2d::jacobian",
         }
     }
+}
+
+/// Which of a pooling's ops runs: its name in errors.
+#[derive(Clone, Copy, Debug)]
+enum Pass {
+    Forward,
+    Backward,
+    Jacobian,
 }
 
 /// A pooling's geometry, checked: input [N, C, H, W], output [N, C, Ho, Wo].
@@ -131,7 +139,7 @@ impl PoolShape {
 /// y = pool(x) for x [N, C, H, W]: ([N, C, Ho, Wo], and for max pooling the winners' window
 /// indices, shaped like y, which [`pool2d_backward`] and [`pool2d_jacobian`] take).
 pub fn pool2d(kind: Pool, x: &Tensor, k: usize, stride: usize) -> Result<(Tensor, Option<Tensor>)> {
-    let op = kind.name("forward");
+    let op = kind.name(Pass::Forward);
     let s = PoolShape::of(op, x.shape(), k, stride)?;
     let gpu = x.gpu();
     let y = Tensor::empty(gpu, op, &s.output())?;
@@ -172,7 +180,7 @@ pub fn pool2d_backward(
     k: usize,
     stride: usize,
 ) -> Result<Tensor> {
-    let op = kind.name("backward");
+    let op = kind.name(Pass::Backward);
     let s = PoolShape::of(op, x_shape, k, stride)?;
     if dy.shape() != s.output() {
         return Err(Error::ShapeMismatch {
@@ -207,7 +215,7 @@ pub fn pool2d_jacobian(
     k: usize,
     stride: usize,
 ) -> Result<Tensor> {
-    let op = kind.name("jacobian");
+    let op = kind.name(Pass::Jacobian);
     let s = PoolShape::of(op, x.shape(), k, stride)?;
     let rows = s.n * s.c * s.ho * s.wo;
     let total = rows.saturating_mul(x.len());
