@@ -16,14 +16,31 @@ fn plot_err(e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// The largest font size from 20 down to 8 at which `text` fits the image's width (a long
+/// model string, say), else 8.
+fn title_size<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, text: &str) -> f64 {
+    let width = root.dim_in_pixel().0.saturating_sub(20);
+    (8..=20)
+        .rev()
+        .map(f64::from)
+        .find(|&size| {
+            let style = TextStyle::from(("sans-serif", size).into_font());
+            root.estimate_text_size(text, &style)
+                .is_ok_and(|(w, _)| w <= width)
+        })
+        .unwrap_or(8.0)
+}
+
 /// Draws loss (left) and test accuracy (right) against the epoch.
 pub fn curves(path: &Path, reports: &[EpochReport], title: &str) -> Result<()> {
     plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
         .map_err(|_| plot_err("bad font"))?;
     let root = BitMapBackend::new(path, (1000, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_err)?;
+    let title = format!("training {title}");
+    let size = title_size(&root, &title);
     let root = root
-        .titled(&format!("training {title}"), ("sans-serif", 20))
+        .titled(&title, ("sans-serif", size))
         .map_err(plot_err)?;
     let (left, right) = root.split_horizontally(500);
     let epochs = reports.len().max(1) as f64;
