@@ -7,7 +7,7 @@
 use crate::kernels::Tile;
 use crate::ops::matmul::MatmulKernel;
 use crate::ops::matmul_blocked::split_useful;
-use crate::ops::matmul_choice::TEXTURE_MIN_FMAS;
+use crate::ops::matmul_choice::texture_pays;
 
 /// How a variant runs.
 #[derive(Clone, Copy, Debug)]
@@ -128,9 +128,9 @@ pub(crate) const FAMILY: &[Variant] = &[
         name: "texture",
         runs: Runs::Texture,
         takes: Takes::Textures,
-        timed: |s| s.cpu && s.textured && s.mnk.0 * s.mnk.1 * s.mnk.2 >= TEXTURE_MIN_FMAS,
-        why: "CPU devices, big products: on llvmpipe a texel fetch is a gather where a \
-              storage-buffer load loops over the SIMD lanes",
+        timed: |s| s.cpu && s.textured && texture_pays(s.aligned, s.mnk.0 * s.mnk.1 * s.mnk.2),
+        why: "CPU devices, big products and unaligned ones (N = 10 classes): on llvmpipe a \
+              texel fetch is a gather where a storage-buffer load loops over the SIMD lanes",
     },
 ];
 
