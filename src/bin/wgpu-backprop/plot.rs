@@ -18,7 +18,10 @@ fn plot_err(e: impl std::fmt::Display) -> Error {
 
 /// The largest font size from 20 down to 8 at which `text` fits the image's width (a long
 /// model string, say), else 8.
-fn title_size<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, text: &str) -> f64 {
+fn title_size<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    text: &str,
+) -> f64 {
     let width = root.dim_in_pixel().0.saturating_sub(20);
     (8..=20)
         .rev()
