@@ -171,9 +171,11 @@ fn to_nchw(
     let q = row % plane;
     let base = (p.first + n) * p.c * plane + q;
     for (var o = 0u; o < p.c; o++) {
-        var v = src[row * p.c + o];
+        var v: f32;
         if (TRANSPOSED) {
             v = src[o * rows + row];
+        } else {
+            v = src[row * p.c + o];
         }
         if (HAS_BIAS) {
             v += bias[o];
