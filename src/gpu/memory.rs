@@ -45,6 +45,16 @@ impl Gpu {
         Some(self.inner.budget.load(Ordering::Relaxed)).filter(|&b| b != u64::MAX)
     }
 
+    /// The largest storage buffer one binding takes on this device, in bytes: the smaller of
+    /// the device's buffer size and storage-binding size (a tensor, a chunk of columns and a
+    /// pass of predictions stay within it).
+    pub(crate) fn max_binding_bytes(&self) -> u64 {
+        let limits = self.limits();
+        limits
+            .max_buffer_size
+            .min(limits.max_storage_buffer_binding_size)
+    }
+
     /// A storage buffer of at least `bytes` bytes from the pool (or new), checked against the
     /// device's limits and the budget. Its contents are whatever the last user left.
     pub(crate) fn storage_buffer(&self, op: &'static str, bytes: u64) -> Result<PooledBuffer> {
@@ -62,10 +72,7 @@ impl Gpu {
         init: &[u8],
     ) -> Result<(PooledBuffer, bool)> {
         self.check_lost(op)?;
-        let limits = self.limits();
-        let limit = limits
-            .max_buffer_size
-            .min(limits.max_storage_buffer_binding_size);
+        let limit = self.max_binding_bytes();
         if bytes > limit {
             return Err(Error::TooLarge {
                 op,

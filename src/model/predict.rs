@@ -31,11 +31,7 @@ impl Sequential {
         let shape = [&[1], sample].concat();
         let one = Tensor::zeros(gpu, &shape)?;
         let (_, widest) = self.in_eval_mode(|m| m.forward_widest(&one))?;
-        let limits = gpu.limits();
-        let binding = limits
-            .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size) as usize
-            / 4;
+        let binding = (gpu.max_binding_bytes() / 4) as usize;
         Ok((binding / PASS_SHARE / widest.max(1)).max(1))
     }
 

@@ -62,8 +62,7 @@ kernels! {
 
 /// The floats one storage binding holds on `x`'s device.
 fn binding_floats(x: &Tensor) -> usize {
-    let l = x.gpu().limits();
-    (l.max_storage_buffer_binding_size.min(l.max_buffer_size) / 4) as usize
+    (x.gpu().max_binding_bytes() / 4) as usize
 }
 
 /// The columns of `images` images from image `first`: [images·P, CKK4], or `transposed`
