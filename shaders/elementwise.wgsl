@@ -36,9 +36,10 @@ fn times4(x: vec4<f32>, s: vec4<f32>) -> vec4<f32> {
     return select(x * s, vec4<f32>(0.0), zero);
 }
 
-// The logistic function σ(x) = 1 / (1 + e^-x).
+// The logistic function σ(x) = 1 / (1 + e^-x); NaN stays NaN, selected on the bits (an `exp`
+// need not keep NaN: SwiftShader's, under Chrome's WebGPU, gives 0 or inf).
 fn sigmoid4(v: vec4<f32>) -> vec4<f32> {
-    return 1.0 / (1.0 + exp(-v));
+    return select(1.0 / (1.0 + exp(-v)), v, nan4(v));
 }
 
 // sech² x = 4 e / (1 + e)², e = e^(-2|x|): tanh's derivative.
@@ -52,7 +53,8 @@ fn sech2_4(v: vec4<f32>) -> vec4<f32> {
 fn expm1_4(v: vec4<f32>) -> vec4<f32> {
     let series = v * (1.0 + v * (1.0 / 2.0 + v * (1.0 / 6.0 + v * (1.0 / 24.0 + v * (1.0 / 120.0
         + v * (1.0 / 720.0 + v * (1.0 / 5040.0 + v * (1.0 / 40320.0))))))));
-    return select(exp(v) - 1.0, series, abs(v) < vec4<f32>(0.5));
+    let e = select(exp(v) - 1.0, series, abs(v) < vec4<f32>(0.5));
+    return select(e, v, nan4(v)); // NaN stays NaN, whatever `exp` makes of it
 }
 
 // tanh from exp(2|x|) (exactly ±1 once that overflows), with its series near 0, where the

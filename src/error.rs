@@ -6,6 +6,10 @@ pub const INSTALL_HINT: &str = "install a GPU driver with Vulkan, Metal or DX12 
 software Vulkan device (Mesa lavapipe) with `sudo apt-get install -y mesa-vulkan-drivers` on \
 Debian/Ubuntu; WGPU_BACKEND and WGPU_ADAPTER_NAME select among several";
 
+/// What a web page's user needs when the browser offers no WebGPU; shown in
+/// [`Error::NoWebGpu`].
+pub const WEBGPU_HINT: &str = "use a browser with WebGPU (Chrome or Edge 113 and later, Safari 26, Firefox 141 on Windows) with hardware acceleration on; on Linux, Chrome needs chrome://flags/#enable-unsafe-webgpu (or --enable-unsafe-webgpu), and Firefox dom.webgpu.enabled in about:config";
+
 /// Errors returned by every fallible call in this crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -157,6 +161,13 @@ pub enum Error {
         message: String,
     },
 
+    /// In a browser: `navigator.gpu` is missing, or it gives no adapter.
+    #[error("this browser offers no WebGPU ({why}); {WEBGPU_HINT}")]
+    NoWebGpu {
+        /// Which of the two it was.
+        why: &'static str,
+    },
+
     /// The device did not finish the work a call waits for within the [`crate::Gpu`]'s
     /// timeout ([`crate::Gpu::set_timeout`]); the work may still finish later.
     #[error("{op}: the GPU did not finish within {seconds} s")]
@@ -165,6 +176,16 @@ pub enum Error {
         op: &'static str,
         /// The timeout, in seconds.
         seconds: f64,
+    },
+
+    /// A blocking call in a browser, whose page cannot wait for the GPU: the async version
+    /// (named here) does the same without blocking.
+    #[error("{op}: blocks until the GPU is done, which a web page cannot do; use {instead}")]
+    Blocking {
+        /// The blocking call.
+        op: &'static str,
+        /// The async call to use instead.
+        instead: &'static str,
     },
 
     /// Any other device error (an internal error of the driver, a failed mapping).

@@ -54,7 +54,7 @@ pub mod rng;
 pub mod selftest;
 pub mod train;
 
-pub use error::{Error, Result, INSTALL_HINT};
+pub use error::{Error, Result, INSTALL_HINT, WEBGPU_HINT};
 pub use gpu::{DeviceClock, Gpu, GpuOptions, Profile, TuneClock, DEFAULT_TIMEOUT};
 pub use gradcheck::gradcheck;
 /// Every pipeline the crate builds, as JSON for other WGSL compilers; not a stable API.

@@ -128,7 +128,8 @@ impl Tensor {
     }
 
     /// Copies the data back to the host (submits all pending GPU work first and blocks until
-    /// it is done).
+    /// it is done). In a browser, which cannot block, `Err(Blocking)`: use
+    /// [`Tensor::to_vec_async`].
     pub fn to_vec(&self) -> Result<Vec<f32>> {
         self.gpu
             .read_f32("Tensor::to_vec", self.buffer(), self.len())
@@ -150,6 +151,16 @@ impl Tensor {
         self.gpu
             .read_f32_async("Tensor::to_vec_async", self.buffer(), self.len())
             .await
+    }
+
+    /// The read of code shared by the blocking and the async API (the self-check, prediction):
+    /// natively the blocking [`Tensor::to_vec`], asleep until the device is done, so a
+    /// blocking wrapper (`sync::block_on`) never spins; in a browser the awaited mapping.
+    pub(crate) async fn read(&self) -> Result<Vec<f32>> {
+        #[cfg(not(target_arch = "wasm32"))]
+        return self.to_vec();
+        #[cfg(target_arch = "wasm32")]
+        return self.to_vec_async().await;
     }
 
     /// The shape, `[n]`, `[rows, cols]`, … `[N, C, H, W]`.

@@ -3,7 +3,7 @@
 //! back; the epoch's loss (summed on the GPU) and the test accuracy are read once per epoch.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use web_time::Instant;
 
 use crate::checkpoint::{self, Progress};
 use crate::data::Dataset;
@@ -271,8 +271,20 @@ pub fn train_step(
 /// Fraction of `data` whose largest output is its label (in passes that fit the device:
 /// [`Sequential::predict_rows`]).
 pub fn evaluate(gpu: &Gpu, model: &mut Sequential, data: &Dataset) -> Result<f64> {
+    crate::sync::block_on(
+        "train::evaluate",
+        "train::evaluate_async",
+        evaluate_async(gpu, model, data),
+    )
+}
+
+/// [`evaluate`] for a web page: its readbacks are awaited there (natively they block, as in
+/// `evaluate`).
+pub async fn evaluate_async(gpu: &Gpu, model: &mut Sequential, data: &Dataset) -> Result<f64> {
     let shape = batch_shape(model, data, data.len())?;
-    let pred = model.predict_rows(gpu, data.features(), &shape)?;
+    let pred = model
+        .predict_rows_async(gpu, data.features(), &shape)
+        .await?;
     let correct = pred
         .iter()
         .zip(data.labels())

@@ -8,7 +8,7 @@
 
 mod suite;
 
-use std::time::Instant;
+use web_time::Instant;
 
 use crate::error::Result;
 use crate::gpu::Gpu;

@@ -8,9 +8,7 @@
 //! device is remembered: from then on every call returns [`Error::DeviceLost`].
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 
 use super::{lock, Gpu};
 use crate::error::{Error, Result};
@@ -75,7 +73,10 @@ pub(super) fn install(device: &wgpu::Device, gpu_id: u64) -> Arc<Mutex<Option<St
 
 /// A scope's result. wgpu-core (every native backend) resolves it at once; a pending one (the
 /// browser's WebGPU, which has no scopes here) counts as no error.
-fn resolve(future: impl Future<Output = Option<wgpu::Error>>) -> Option<wgpu::Error> {
+#[cfg(not(target_arch = "wasm32"))]
+fn resolve(future: impl std::future::Future<Output = Option<wgpu::Error>>) -> Option<wgpu::Error> {
+    use std::future::Future as _;
+    use std::task::{Context, Poll, Waker};
     let mut future = std::pin::pin!(future);
     match future
         .as_mut()

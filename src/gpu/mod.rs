@@ -298,6 +298,12 @@ impl Gpu {
         index: Option<wgpu::SubmissionIndex>,
     ) -> Result<()> {
         self.check_lost(op)?;
+        if cfg!(target_arch = "wasm32") {
+            return Err(Error::Blocking {
+                op,
+                instead: "Tensor::to_vec_async",
+            });
+        }
         let timeout = self.timeout();
         if self.take_injected_timeout() {
             return Err(Error::Timeout {

@@ -1,5 +1,5 @@
 //! Opening a [`Gpu`]: choosing the adapter, in code through [`GpuOptions`] or by environment,
-//! and requesting its device with the adapter's own limits; or adopting a device the caller
+//! and requesting its device with the adapter's own limits (or WebGPU's defaults); or adopting a device the caller
 //! already owns ([`Gpu::from_device`]). The async functions never block; [`Gpu::new`] and
 //! [`Gpu::with_options`] wait on them (which a browser cannot do: there, use the async ones).
 
@@ -92,6 +92,17 @@ impl GpuOptions {
     /// The adapter these options choose. wgpu's own helper for `WGPU_ADAPTER_NAME` panics when
     /// the name matches nothing; this is an `Err` naming the adapters there are.
     async fn adapter(&self) -> Result<wgpu::Adapter> {
+        #[cfg(target_arch = "wasm32")]
+        if !wgpu::util::is_browser_webgpu_supported().await {
+            let has_gpu = web_has_gpu_property();
+            return Err(Error::NoWebGpu {
+                why: if has_gpu {
+                    "navigator.gpu gives no adapter"
+                } else {
+                    "navigator.gpu is missing"
+                },
+            });
+        }
         let instance = self.instance();
         let backends = self.backends();
         if let Some(wanted) = self.adapter_name() {
@@ -129,7 +140,11 @@ impl Gpu {
 
     /// Opens the adapter `options` choose (blocking).
     pub fn with_options(options: &GpuOptions) -> Result<Gpu> {
-        pollster::block_on(Self::with_options_async(options))
+        crate::sync::block_on(
+            "Gpu::with_options",
+            "Gpu::with_options_async",
+            Self::with_options_async(options),
+        )
     }
 
     /// [`Gpu::new`] without blocking, for async code and the browser.
@@ -198,4 +213,13 @@ impl Gpu {
             }),
         }
     }
+}
+
+/// Whether the page's `navigator` has a `gpu` property at all.
+#[cfg(target_arch = "wasm32")]
+fn web_has_gpu_property() -> bool {
+    let global = js_sys::global();
+    js_sys::Reflect::get(&global, &"navigator".into())
+        .and_then(|n| js_sys::Reflect::get(&n, &"gpu".into()))
+        .is_ok_and(|g| !g.is_undefined() && !g.is_null())
 }

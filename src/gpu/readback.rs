@@ -8,7 +8,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 use super::{lock, Gpu};
 use crate::error::{Error, Result};
@@ -22,6 +23,8 @@ struct MapState {
 
 /// A future for a staging buffer's mapping; the condvar wakes a blocking reader.
 struct Mapping {
+    /// Polled natively; the browser maps on its own.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     gpu: Gpu,
     state: Arc<(Mutex<MapState>, Condvar)>,
 }
@@ -178,6 +181,12 @@ impl Gpu {
 
     /// Copies the first `bytes` bytes (a multiple of 4) of `buffer` back to the host.
     fn read_bytes(&self, op: &'static str, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        if cfg!(target_arch = "wasm32") {
+            return Err(Error::Blocking {
+                op,
+                instead: "Tensor::to_vec_async",
+            });
+        }
         let (staging, index) = self.stage(op, buffer, bytes)?;
         let mapping = Mapping::start(self, &staging, bytes);
         self.wait(op, index)?;

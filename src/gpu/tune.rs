@@ -10,7 +10,8 @@
 //! that, and with `WGPU_BACKPROP_AUTOTUNE=off`, every choice is the static one.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 use super::{lock, Gpu};
 use crate::error::Result;

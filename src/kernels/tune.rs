@@ -99,8 +99,9 @@ fn file_name(identity: &str) -> String {
 
 impl Tuner {
     pub(crate) fn new(info: &wgpu::AdapterInfo, unchecked: bool) -> Tuner {
-        let enabled =
-            !std::env::var("WGPU_BACKPROP_AUTOTUNE").is_ok_and(|v| v == "off" || v == "0");
+        // A web page cannot wait for a timing: there every choice is the rule table's.
+        let enabled = !cfg!(target_arch = "wasm32")
+            && !std::env::var("WGPU_BACKPROP_AUTOTUNE").is_ok_and(|v| v == "off" || v == "0");
         let id = identity(info, unchecked);
         let file = super::disk_cache::cache_dir().map(|d| (d.join(file_name(&id)), id));
         let mut state = State::default();

@@ -23,6 +23,15 @@ impl Sequential {
         Ok(v.chunks(cols).map(argmax).collect())
     }
 
+    /// [`Sequential::predict`] for a web page: the outputs' readback is awaited there
+    /// (natively it blocks, as in `predict`).
+    pub async fn predict_async(&mut self, x: &Tensor) -> Result<Vec<usize>> {
+        let (y, _) = self.in_eval_mode(|m| m.forward_widest(x))?;
+        let (_, cols) = y.rows_cols();
+        let v = y.read().await?;
+        Ok(v.chunks(cols).map(argmax).collect())
+    }
+
     /// How many rows shaped `sample` (`[features]` or `[C, H, W]`) one forward pass takes on
     /// `gpu`: as many as keep every layer's output within a quarter of the device's largest
     /// storage binding (at least 1). Found by one forward pass of a single zero row, in
@@ -39,6 +48,21 @@ impl Sequential {
     /// `[N, C, H, W]`), in evaluation mode: uploaded and run [`Sequential::rows_per_pass`] rows
     /// at a time, so that N is bounded by host memory only.
     pub fn predict_rows(&mut self, gpu: &Gpu, data: &[f32], shape: &[usize]) -> Result<Vec<usize>> {
+        crate::sync::block_on(
+            "Sequential::predict_rows",
+            "Sequential::predict_rows_async",
+            self.predict_rows_async(gpu, data, shape),
+        )
+    }
+
+    /// [`Sequential::predict_rows`] for a web page: each pass's readback is awaited there
+    /// (natively it blocks, as in `predict_rows`).
+    pub async fn predict_rows_async(
+        &mut self,
+        gpu: &Gpu,
+        data: &[f32],
+        shape: &[usize],
+    ) -> Result<Vec<usize>> {
         const OP: &str = "Sequential::predict_rows";
         let rows = shape.first().copied().unwrap_or(0);
         let row: usize = shape.iter().skip(1).product();
@@ -63,7 +87,7 @@ impl Sequential {
         for chunk in data.chunks(per_pass * row) {
             let n = chunk.len() / row;
             let x = Tensor::from_slice(gpu, chunk, &[&[n], &shape[1..]].concat())?;
-            classes.extend(self.predict(&x)?);
+            classes.extend(self.predict_async(&x).await?);
         }
         Ok(classes)
     }

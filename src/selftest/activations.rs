@@ -13,10 +13,10 @@ use crate::tensor::Tensor;
 /// The tolerance is worked out per element and passed as the scale.
 const PER_ELEMENT: Tol = Tol { abs: 0.0, rel: 1.0 };
 
-pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
+pub(super) async fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
     // ReLU has its exact row (`rows.rs`).
     for &kind in ACTIVATIONS.iter().filter(|k| k.name != "relu") {
-        rows.push(activation(gpu, options, kind));
+        rows.push(activation(gpu, options, kind).await);
     }
 }
 
@@ -46,7 +46,7 @@ fn inputs(rng: &mut Rng, n: usize) -> Vec<f32> {
     x
 }
 
-fn activation(gpu: &Gpu, options: &Options, kind: &'static ActivationKind) -> Row {
+async fn activation(gpu: &Gpu, options: &Options, kind: &'static ActivationKind) -> Row {
     let mut lengths = vec![1, 3, 4, 5, 13, 1023, 1025];
     if !options.quick {
         lengths.push(100_003);
@@ -59,10 +59,13 @@ fn activation(gpu: &Gpu, options: &Options, kind: &'static ActivationKind) -> Ro
         let x = inputs(&mut rng, n);
         let g: Vec<f32> = (0..n).map(|_| rng.uniform(-2.0, 2.0)).collect();
         let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-        let y = f.time(|| {
-            kind.forward(&Tensor::from_slice(gpu, &x, &[n])?, param)?
-                .to_vec()
-        });
+        let y = f
+            .time(async {
+                kind.forward(&Tensor::from_slice(gpu, &x, &[n])?, param)?
+                    .read()
+                    .await
+            })
+            .await;
         let want: Vec<f64> = x64.iter().map(|&v| (kind.f)(v, a)).collect();
         let allowed: Vec<f64> = x64
             .iter()
@@ -76,11 +79,13 @@ fn activation(gpu: &Gpu, options: &Options, kind: &'static ActivationKind) -> Ro
             Some(&allowed),
             PER_ELEMENT,
         );
-        let dx = f.time(|| {
-            let tx = Tensor::from_slice(gpu, &x, &[n])?;
-            let tg = Tensor::from_slice(gpu, &g, &[n])?;
-            kind.backward(&tx, &tg, param)?.to_vec()
-        });
+        let dx = f
+            .time(async {
+                let tx = Tensor::from_slice(gpu, &x, &[n])?;
+                let tg = Tensor::from_slice(gpu, &g, &[n])?;
+                kind.backward(&tx, &tg, param)?.read().await
+            })
+            .await;
         // Where f'(x) = 0 no gradient passes, not even NaN.
         let want: Vec<f64> = x64
             .iter()

@@ -12,9 +12,9 @@ use crate::reference::{self, Conv};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
-pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
-    rows.push(conv2d(gpu, options));
-    rows.push(pools(gpu));
+pub(super) async fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
+    rows.push(conv2d(gpu, options).await);
+    rows.push(pools(gpu).await);
 }
 
 /// (n, c, h, w, out, k, stride, pad).
@@ -37,7 +37,7 @@ fn conv_shapes(quick: bool) -> Vec<[usize; 8]> {
     shapes
 }
 
-fn conv2d(gpu: &Gpu, options: &Options) -> Row {
+async fn conv2d(gpu: &Gpu, options: &Options) -> Row {
     let mut f = Family::new("conv2d", "forward, dx, dW, db (exact)");
     let mut rng = Rng::new(61);
     for [n, c, h, w, out, k, stride, pad] in conv_shapes(options.quick) {
@@ -57,16 +57,21 @@ fn conv2d(gpu: &Gpu, options: &Options) -> Row {
         let (b, b64) = integers(&mut rng, out, 3);
         let (dy, dy64) = integers(&mut rng, n * out * ho * wo, 3);
         let case = format!("{n}x{c}x{h}x{w}->{out} k{k} s{stride} p{pad}");
-        let run = || -> Result<[Vec<f32>; 4]> {
+        let run = async || -> Result<[Vec<f32>; 4]> {
             let tx = Tensor::from_slice(gpu, &x, &[n, c, h, w])?;
             let tw = Tensor::from_slice(gpu, &wt, &[out, c, k, k])?;
             let tb = Tensor::from_slice(gpu, &b, &[out])?;
             let y = ops::conv2d(&tx, &tw, Some(&tb), stride, pad)?;
             let tdy = Tensor::from_slice(gpu, &dy, &[n, out, ho, wo])?;
             let (dx, dw, db) = ops::conv2d_backward(&tx, &tw, &tdy, stride, pad)?;
-            Ok([y.to_vec()?, dx.to_vec()?, dw.to_vec()?, db.to_vec()?])
+            Ok([
+                y.read().await?,
+                dx.read().await?,
+                dw.read().await?,
+                db.read().await?,
+            ])
         };
-        let got = f.time(run);
+        let got = f.time(run()).await;
         let (want_y, _) = reference::conv2d(&g, &x64, &w64, &b64);
         let ((wx, _), (ww, _), (wb, _)) = reference::conv2d_backward(&g, &x64, &w64, &dy64);
         let wants = [want_y, wx, ww, wb];
@@ -84,7 +89,7 @@ fn conv2d(gpu: &Gpu, options: &Options) -> Row {
     f.done()
 }
 
-fn pools(gpu: &Gpu) -> Row {
+async fn pools(gpu: &Gpu) -> Row {
     let mut f = Family::new("maxpool2d, avgpool2d", "forward, backward, NaN (exact)");
     let mut rng = Rng::new(62);
     // (n, c, h, w, k, stride): tiling windows, overlapping ones, a prime-sized plane.
@@ -101,14 +106,14 @@ fn pools(gpu: &Gpu) -> Row {
             let case = format!("{kind:?} {n}x{c}x{h}x{w} k{k} s{stride}");
             let (want_y, arg) = reference::pool2d(max, &x64, shape, (k, stride));
             let want_dx = reference::pool2d_backward(max, &dy64, &arg, shape, (k, stride));
-            let run = || -> Result<[Vec<f32>; 2]> {
+            let run = async || -> Result<[Vec<f32>; 2]> {
                 let tx = Tensor::from_slice(gpu, &x, &[n, c, h, w])?;
                 let (y, arg) = ops::pool2d(kind, &tx, k, stride)?;
                 let tdy = Tensor::from_slice(gpu, &dy, &[n, c, ho, wo])?;
                 let dx = ops::pool2d_backward(kind, &[n, c, h, w], &tdy, arg.as_ref(), k, stride)?;
-                Ok([y.to_vec()?, dx.to_vec()?])
+                Ok([y.read().await?, dx.read().await?])
             };
-            match f.time(run) {
+            match f.time(run()).await {
                 Ok([y, dx]) => {
                     f.check(&format!("{case} y"), Ok(y), &want_y, None, EXACT);
                     f.check(&format!("{case} dx"), Ok(dx), &want_dx, None, EXACT);

@@ -26,23 +26,23 @@ const LINEAR_TOL: Tol = Tol {
     rel: 1e-5,
 };
 
-pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
-    rows.push(lab(gpu));
-    rows.push(linear(gpu, options));
-    rows.push(nodes_jacobian(gpu));
+pub(super) async fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
+    rows.push(lab(gpu).await);
+    rows.push(linear(gpu, options).await);
+    rows.push(nodes_jacobian(gpu).await);
 }
 
-fn lab(gpu: &Gpu) -> Row {
+async fn lab(gpu: &Gpu) -> Row {
     let mut f = Family::new("SoftMax layer", "the lab's numbers (direct, Jacobian)");
-    let run = || -> Result<[Vec<f32>; 3]> {
+    let run = async || -> Result<[Vec<f32>; 3]> {
         let x = Tensor::from_slice(gpu, &[0.0, 1.0, 2.0, 3.0, 4.0], &[5])?;
         let dy = Tensor::from_slice(gpu, &[1.0, 2.0, 3.0, 2.0, 1.0], &[5])?;
         let mut sm = SoftMax::new();
-        let y = sm.forward(&x)?.to_vec()?;
-        let dx = sm.backward(&dy)?.to_vec()?;
-        Ok([y, dx, sm.backward_jacobian(&dy)?.to_vec()?])
+        let y = sm.forward(&x)?.read().await?;
+        let dx = sm.backward(&dy)?.read().await?;
+        Ok([y, dx, sm.backward_jacobian(&dy)?.read().await?])
     };
-    match f.time(run) {
+    match f.time(run()).await {
         Ok([y, dx, dxj]) => {
             f.check("y", Ok(y), &LAB_Y, None, PRINTED);
             f.check("dL/dx", Ok(dx), &LAB_DX, None, PRINTED);
@@ -54,7 +54,7 @@ fn lab(gpu: &Gpu) -> Row {
 }
 
 /// Linear on shapes around the tiles: y, dX, dW, db, and dX, dW, db through Jacobians.
-fn linear(gpu: &Gpu, options: &Options) -> Row {
+async fn linear(gpu: &Gpu, options: &Options) -> Row {
     let mut f = Family::new("Linear layer", "forward, backward, Jacobian path");
     let mut shapes = vec![(1, 1, 1), (3, 5, 7), (17, 64, 10), (33, 65, 63)];
     if !options.quick {
@@ -68,7 +68,9 @@ fn linear(gpu: &Gpu, options: &Options) -> Row {
         let (b, b64) = floats(&mut rng, n, -1.0, 1.0);
         let (dy, dy64) = floats(&mut rng, batch * n, -1.0, 1.0);
         let case = format!("{batch}x{k}->{n}");
-        let got = f.time(|| linear_case(gpu, (batch, k, n), [&x, &w, &b, &dy]));
+        let got = f
+            .time(linear_case(gpu, (batch, k, n), [&x, &w, &b, &dy]))
+            .await;
         let (got, jac) = match got {
             Ok(g) => g,
             Err(e) => {
@@ -106,7 +108,7 @@ fn linear(gpu: &Gpu, options: &Options) -> Row {
 
 /// [y, dX, dW, db] directly and [dX, dW, db] through Jacobians.
 #[allow(clippy::type_complexity)]
-fn linear_case(
+async fn linear_case(
     gpu: &Gpu,
     (batch, k, n): (usize, usize, usize),
     [x, w, b, dy]: [&[f32]; 4],
@@ -114,34 +116,37 @@ fn linear_case(
     let mut layer = Linear::from_parts(gpu, k, n, w, b)?;
     let xt = Tensor::from_slice(gpu, x, &[batch, k])?;
     let dyt = Tensor::from_slice(gpu, dy, &[batch, n])?;
-    let y = layer.forward(&xt)?.to_vec()?;
-    let dx = layer.backward(&dyt)?.to_vec()?;
-    let grads = |l: &Linear| -> Result<[Vec<f32>; 2]> {
-        let missing = || crate::Error::BackwardBeforeForward { op: "Linear" };
-        Ok([
-            l.weight_grad().ok_or_else(missing)?.to_vec()?,
-            l.bias_grad().ok_or_else(missing)?.to_vec()?,
-        ])
-    };
-    let [dw, db] = grads(&layer)?;
-    let dxj = layer.backward_jacobian(&dyt)?.to_vec()?;
-    let [dwj, dbj] = grads(&layer)?;
+    let y = layer.forward(&xt)?.read().await?;
+    let dx = layer.backward(&dyt)?.read().await?;
+    let [dw, db] = linear_grads(&layer).await?;
+    let dxj = layer.backward_jacobian(&dyt)?.read().await?;
+    let [dwj, dbj] = linear_grads(&layer).await?;
     Ok(([y, dx, dw, db], [dxj, dwj, dbj]))
 }
 
+/// Linear's weight and bias gradients, read back.
+async fn linear_grads(l: &Linear) -> Result<[Vec<f32>; 2]> {
+    let missing = || crate::Error::BackwardBeforeForward { op: "Linear" };
+    Ok([
+        l.weight_grad().ok_or_else(missing)?.read().await?,
+        l.bias_grad().ok_or_else(missing)?.read().await?,
+    ])
+}
+
 /// SoftMax and ReLU: the Jacobian path against the f64 backward.
-fn nodes_jacobian(gpu: &Gpu) -> Row {
+async fn nodes_jacobian(gpu: &Gpu) -> Row {
     let mut f = Family::new("SoftMax, ReLU layers", "backward through the Jacobian");
     let mut rng = Rng::new(43);
     for (rows, cols) in [(1, 1), (3, 7), (4, 33)] {
         let (x, x64) = floats(&mut rng, rows * cols, -3.0, 3.0);
         let (g, g64) = floats(&mut rng, rows * cols, -1.0, 1.0);
         let shape = [rows, cols];
-        let run = |layer: &mut dyn Layer| -> Result<Vec<f32>> {
+        let run = async |layer: &mut dyn Layer| -> Result<Vec<f32>> {
             layer.forward(&Tensor::from_slice(gpu, &x, &shape)?)?;
             layer
                 .backward_jacobian(&Tensor::from_slice(gpu, &g, &shape)?)?
-                .to_vec()
+                .read()
+                .await
         };
         let y64 = reference::softmax(&x64, cols);
         let want = reference::softmax_backward(&y64, &g64, cols);
@@ -149,10 +154,10 @@ fn nodes_jacobian(gpu: &Gpu) -> Row {
             abs: 1e-7,
             rel: 3e-5,
         };
-        let got = f.time(|| run(&mut SoftMax::new()));
+        let got = f.time(run(&mut SoftMax::new())).await;
         f.check(&format!("softmax {rows}x{cols}"), got, &want, None, tol);
         let want = reference::relu_backward(&x64, &g64);
-        let got = f.time(|| run(&mut ReLU::new()));
+        let got = f.time(run(&mut ReLU::new())).await;
         f.check(
             &format!("relu {rows}x{cols}"),
             got,

@@ -79,7 +79,7 @@ fn operands(
 }
 
 /// Runs one product and checks it: C = op(A)·op(B) (+ bias) (ReLU).
-fn case(
+async fn case(
     family: &mut Family,
     kernel: MatmulKernel,
     o: &Operands,
@@ -89,14 +89,17 @@ fn case(
     tol: Tol,
 ) {
     let b = bias.then_some(&o.bias);
-    let got = family.time(|| {
-        if relu {
-            ops::gemm_relu_with(kernel, (&o.a, ta), (&o.b, tb), b)
-        } else {
-            ops::gemm_with(kernel, (&o.a, ta), (&o.b, tb), b)
-        }
-        .and_then(|c| c.to_vec())
-    });
+    let got = family
+        .time(async {
+            if relu {
+                ops::gemm_relu_with(kernel, (&o.a, ta), (&o.b, tb), b)
+            } else {
+                ops::gemm_with(kernel, (&o.a, ta), (&o.b, tb), b)
+            }?
+            .read()
+            .await
+        })
+        .await;
     let mut want = reference::matmul(&o.a64, &o.b64, m, k, n);
     let abs = |v: &[f64]| v.iter().map(|x| x.abs()).collect::<Vec<_>>();
     let mut scale = reference::matmul(&abs(&o.a64), &abs(&o.b64), m, k, n);
@@ -120,7 +123,7 @@ fn case(
     family.check(&name, got, &want, Some(&scale), tol);
 }
 
-pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
+pub(super) async fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
     let mut kernels = vec![MatmulKernel::Auto];
     kernels.extend(MatmulKernel::FORCED);
     let shapes: &[(usize, usize, usize)] = if options.quick { &QUICK } else { &SHAPES };
@@ -139,9 +142,9 @@ pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
                         continue;
                     }
                 };
-                case(&mut sweep, kernel, &o, shape, trans, (false, false), EXACT);
+                case(&mut sweep, kernel, &o, shape, trans, (false, false), EXACT).await;
                 for epi in [(true, false), (false, true), (true, true)] {
-                    case(&mut epilogue, kernel, &o, shape, trans, epi, EXACT);
+                    case(&mut epilogue, kernel, &o, shape, trans, epi, EXACT).await;
                 }
             }
         }
@@ -149,19 +152,19 @@ pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
         let mut long = Family::new(&name, "long K: accumulate, split ranges");
         for trans in [TRANSPOSES[0], TRANSPOSES[3]] {
             match operands(gpu, LONG_K, trans, &mut ints) {
-                Ok(o) => case(&mut long, kernel, &o, LONG_K, trans, (true, false), EXACT),
+                Ok(o) => case(&mut long, kernel, &o, LONG_K, trans, (true, false), EXACT).await,
                 Err(e) => long.fail("upload", &e),
             }
         }
         rows.push(long.done());
     }
     if !options.quick {
-        large(gpu, rows);
+        large(gpu, rows).await;
     }
 }
 
 /// Every kernel on one 1024³ product of floats (one f64 reference for all).
-fn large(gpu: &Gpu, rows: &mut Rows<'_>) {
+async fn large(gpu: &Gpu, rows: &mut Rows<'_>) {
     let mut rng = Rng::new(29);
     let shape = (LARGE, LARGE, LARGE);
     let trans = TRANSPOSES[0];
@@ -186,10 +189,13 @@ fn large(gpu: &Gpu, rows: &mut Rows<'_>) {
         let mut f = Family::new(format!("matmul {}", kernel.name()), "1024^3 floats");
         match (&o, &want) {
             (Ok(o), Some((want, scale))) => {
-                let got = f.time(|| {
-                    ops::gemm_with(kernel, (&o.a, trans.0), (&o.b, trans.1), None)
-                        .and_then(|c| c.to_vec())
-                });
+                let got = f
+                    .time(async {
+                        ops::gemm_with(kernel, (&o.a, trans.0), (&o.b, trans.1), None)?
+                            .read()
+                            .await
+                    })
+                    .await;
                 f.check("1024x1024x1024 NN", got, want, Some(scale), tol);
             }
             (Err(e), _) => f.fail("upload", e),

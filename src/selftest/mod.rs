@@ -15,7 +15,7 @@ mod layers;
 mod matmul;
 mod rows;
 
-use std::time::Instant;
+use web_time::Instant;
 
 use crate::error::Result;
 use crate::gpu::Gpu;
@@ -154,26 +154,36 @@ impl Report {
     }
 }
 
-/// Runs the self-check on `gpu`. Never panics and never stops early: an op's `Err` fails its
-/// row and the rest still runs.
+/// Runs the self-check on `gpu` (blocking; in a browser use [`run_async`]). Never panics and
+/// never stops early: an op's `Err` fails its row and the rest still runs.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run(gpu: &Gpu, options: &Options) -> Report {
     run_with(gpu, options, &mut |_| {})
 }
 
 /// [`run`], calling `on_row` with each row as soon as it is done (to print progress, or keep
 /// what ran when a time limit cuts the run short).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run_with(gpu: &Gpu, options: &Options, on_row: &mut dyn FnMut(&Row)) -> Report {
+    // The body's reads block natively, so this future is ready at its first poll.
+    pollster::block_on(run_async(gpu, options, on_row))
+}
+
+/// [`run_with`] without blocking, for a web page: every readback is awaited, so the page's
+/// event loop runs (and can draw `on_row`'s rows) while the device works. Natively it gives
+/// the same rows as [`run_with`].
+pub async fn run_async(gpu: &Gpu, options: &Options, on_row: &mut dyn FnMut(&Row)) -> Report {
     let start = Instant::now();
     let info = gpu.adapter_info();
     let mut rows = Rows {
         rows: Vec::new(),
         on_row,
     };
-    matmul::run(gpu, options, &mut rows);
-    rows::run(gpu, options, &mut rows);
-    activations::run(gpu, options, &mut rows);
-    images::run(gpu, options, &mut rows);
-    layers::run(gpu, options, &mut rows);
+    matmul::run(gpu, options, &mut rows).await;
+    rows::run(gpu, options, &mut rows).await;
+    activations::run(gpu, options, &mut rows).await;
+    images::run(gpu, options, &mut rows).await;
+    layers::run(gpu, options, &mut rows).await;
     let rows = rows.rows;
     Report {
         adapter: format!(
@@ -237,10 +247,10 @@ impl Family {
         }
     }
 
-    /// Runs `f` (a case's GPU work and readback), adding its wall time to the row's.
-    pub(crate) fn time<R>(&mut self, f: impl FnOnce() -> R) -> R {
+    /// Runs `work` (a case's GPU work and readback), adding its wall time to the row's.
+    pub(crate) async fn time<R>(&mut self, work: impl std::future::Future<Output = R>) -> R {
         let start = Instant::now();
-        let out = f();
+        let out = work.await;
         self.row.seconds += start.elapsed().as_secs_f64();
         out
     }

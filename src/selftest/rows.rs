@@ -21,10 +21,10 @@ const SOFTMAX_BACKWARD_TOL: Tol = Tol {
     rel: 3e-5,
 };
 
-pub(super) fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
-    softmax(gpu, options, rows);
-    sums(gpu, options, rows);
-    rows.push(relu(gpu, options));
+pub(super) async fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
+    softmax(gpu, options, rows).await;
+    sums(gpu, options, rows).await;
+    rows.push(relu(gpu, options).await);
 }
 
 /// Row lengths, and how many rows of each.
@@ -50,7 +50,7 @@ fn softmax_input(rng: &mut Rng, rows: usize, cols: usize) -> (Vec<f32>, Vec<f64>
     (x, x64)
 }
 
-fn softmax(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
+async fn softmax(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
     let kernels = [
         RowKernel::Auto,
         RowKernel::PerWorkgroup,
@@ -77,18 +77,22 @@ fn softmax(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
         for (rows, cols, x, g, y64, dx64, scale) in &data {
             let case = format!("{rows}x{cols}");
             let shape = [*rows, *cols];
-            let y = forward.time(|| {
-                let x = Tensor::from_slice(gpu, x, &shape)?;
-                ops::softmax_forward_with(kernel, &x)?.to_vec()
-            });
+            let y = forward
+                .time(async {
+                    let x = Tensor::from_slice(gpu, x, &shape)?;
+                    ops::softmax_forward_with(kernel, &x)?.read().await
+                })
+                .await;
             forward.check(&case, y, y64, None, SOFTMAX_TOL);
             // The backward from the reference y (rounded to f32): it is checked alone.
             let y32: Vec<f32> = y64.iter().map(|&v| v as f32).collect();
-            let dx = backward.time(|| {
-                let y = Tensor::from_slice(gpu, &y32, &shape)?;
-                let g = Tensor::from_slice(gpu, g, &shape)?;
-                ops::softmax_backward_with(kernel, &y, &g)?.to_vec()
-            });
+            let dx = backward
+                .time(async {
+                    let y = Tensor::from_slice(gpu, &y32, &shape)?;
+                    let g = Tensor::from_slice(gpu, g, &shape)?;
+                    ops::softmax_backward_with(kernel, &y, &g)?.read().await
+                })
+                .await;
             backward.check(&case, dx, dx64, Some(scale), SOFTMAX_BACKWARD_TOL);
         }
         out.extend([forward.done(), backward.done()]);
@@ -105,7 +109,7 @@ fn backward_scale(y: &[f64], g: &[f64], cols: usize) -> Vec<f64> {
     scale
 }
 
-fn sums(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
+async fn sums(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
     let kernels = [
         SumKernel::Auto,
         SumKernel::Columns,
@@ -128,19 +132,23 @@ fn sums(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
             for row in x64.chunks(c) {
                 want.iter_mut().zip(row).for_each(|(s, v)| *s += v);
             }
-            let got = col.time(|| {
-                let t = Tensor::from_slice(gpu, &x, &[r, c])?;
-                ops::column_sum_with(kernel, &t)?.to_vec()
-            });
+            let got = col
+                .time(async {
+                    let t = Tensor::from_slice(gpu, &x, &[r, c])?;
+                    ops::column_sum_with(kernel, &t)?.read().await
+                })
+                .await;
             col.check(&format!("{r}x{c}"), got, &want, None, EXACT);
         }
         let mut all = Family::new(&name, "sum_all (exact)");
         for &n in &totals {
             let (x, x64) = integers(&mut rng, n, 8);
-            let got = all.time(|| {
-                let t = Tensor::from_slice(gpu, &x, &[n])?;
-                ops::sum_all_with(kernel, &t)?.to_vec()
-            });
+            let got = all
+                .time(async {
+                    let t = Tensor::from_slice(gpu, &x, &[n])?;
+                    ops::sum_all_with(kernel, &t)?.read().await
+                })
+                .await;
             all.check(&format!("{n}"), got, &[x64.iter().sum()], None, EXACT);
         }
         out.extend([col.done(), all.done()]);
@@ -148,7 +156,7 @@ fn sums(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
 }
 
 /// ReLU forward and backward, exact, over the values IEEE makes awkward.
-fn relu(gpu: &Gpu, options: &Options) -> Row {
+async fn relu(gpu: &Gpu, options: &Options) -> Row {
     let special = [
         f32::NAN,
         -f32::NAN,
@@ -179,7 +187,13 @@ fn relu(gpu: &Gpu, options: &Options) -> Row {
         let (mut g, _) = floats(&mut rng, n, -1.0, 1.0);
         g[0] = f32::NAN; // masked where x ≤ 0, propagated where x > 0
         let (x64, g64) = (reference::to_f64(&x), reference::to_f64(&g));
-        let y = f.time(|| ops::relu_forward(&Tensor::from_slice(gpu, &x, &[n])?)?.to_vec());
+        let y = f
+            .time(async {
+                ops::relu_forward(&Tensor::from_slice(gpu, &x, &[n])?)?
+                    .read()
+                    .await
+            })
+            .await;
         f.check(
             &format!("forward {n}"),
             y,
@@ -187,11 +201,13 @@ fn relu(gpu: &Gpu, options: &Options) -> Row {
             None,
             EXACT,
         );
-        let dx = f.time(|| {
-            let tx = Tensor::from_slice(gpu, &x, &[n])?;
-            let tg = Tensor::from_slice(gpu, &g, &[n])?;
-            ops::relu_backward(&tx, &tg)?.to_vec()
-        });
+        let dx = f
+            .time(async {
+                let tx = Tensor::from_slice(gpu, &x, &[n])?;
+                let tg = Tensor::from_slice(gpu, &g, &[n])?;
+                ops::relu_backward(&tx, &tg)?.read().await
+            })
+            .await;
         let want = reference::relu_backward(&x64, &g64);
         f.check(&format!("backward {n}"), dx, &want, None, EXACT);
     }
