@@ -10,7 +10,7 @@
 # system is upgraded from it.
 set -euo pipefail
 version=25.0.7
-root="${WGPU_BACKPROP_CACHE:-$HOME/.cache/wgpu-backprop}/mesa-$version"
+root="${WGPU_BACKPROP_TOOLS:-$HOME/.cache/wgpu-backprop-tools}/mesa-$version"
 icd="$root/lvp_icd.json"
 if [ ! -f "$icd" ]; then
   {

@@ -5,10 +5,11 @@
 #   web/build.sh            # release build (what CI tests and what to serve)
 #   web/build.sh --debug    # faster to build, larger and slower
 #
-# From Debian packages and crates.io only (see shared facts in README's "In the browser"):
+# From Debian packages and crates.io only (README's "In the browser" says more):
 # rustup's toolchains carry no wasm32 std, so Debian's rustc-web builds std from its source
 # (-Zbuild-std); wasm-ld is lld-19's. wasm-bindgen-cli must be the lock file's wasm-bindgen to
-# the patch; it is built once per version into ~/.cache/wgpu-backprop/ and reused after.
+# the patch; it is built once per version into ~/.cache/wgpu-backprop-tools/ (or
+# $WGPU_BACKPROP_TOOLS) and reused after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,7 @@ fi
 
 # wasm-bindgen-cli at the lock file's version, cached by version.
 version=$(awk -F'"' '/^name = "wasm-bindgen"$/ { getline; print $2; exit }' Cargo.lock)
-cache="${WGPU_BACKPROP_CACHE:-$HOME/.cache/wgpu-backprop}/wasm-bindgen-cli-$version"
+cache="${WGPU_BACKPROP_TOOLS:-$HOME/.cache/wgpu-backprop-tools}/wasm-bindgen-cli-$version"
 if [ ! -x "$cache/bin/wasm-bindgen" ]; then
   echo "building wasm-bindgen-cli $version into $cache (once per version)"
   # Not --locked: its own lock pins a webpki-roots the registry no longer serves.

@@ -75,7 +75,6 @@ pub(super) fn install(device: &wgpu::Device, gpu_id: u64) -> Arc<Mutex<Option<St
 /// browser's WebGPU, which has no scopes here) counts as no error.
 #[cfg(not(target_arch = "wasm32"))]
 fn resolve(future: impl std::future::Future<Output = Option<wgpu::Error>>) -> Option<wgpu::Error> {
-    use std::future::Future as _;
     use std::task::{Context, Poll, Waker};
     let mut future = std::pin::pin!(future);
     match future

@@ -7,7 +7,7 @@
 mod lab;
 mod train;
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
@@ -42,7 +42,7 @@ pub(crate) fn js_error(e: impl std::fmt::Display) -> JsValue {
 pub struct WebGpu {
     gpu: Gpu,
     /// Held while the self-check runs, so that two runs do not interleave.
-    busy: Rc<RefCell<()>>,
+    busy: Rc<Cell<bool>>,
 }
 
 /// Opens the browser's WebGPU adapter. Rejects with what the user needs where the browser has
@@ -54,7 +54,7 @@ pub async fn open_gpu() -> Result<WebGpu, JsValue> {
         .map_err(js_error)?;
     Ok(WebGpu {
         gpu,
-        busy: Rc::new(RefCell::new(())),
+        busy: Rc::new(Cell::new(false)),
     })
 }
 
@@ -104,9 +104,9 @@ impl WebGpu {
     pub fn selftest(&self, full: bool, on_row: Function) -> Promise {
         let (gpu, busy) = (self.gpu.clone(), self.busy.clone());
         future_to_promise(async move {
-            let _held = busy
-                .try_borrow_mut()
-                .map_err(|_| js_error("selftest: a self-check is already running"))?;
+            if busy.replace(true) {
+                return Err(js_error("selftest: a self-check is already running"));
+            }
             let options = selftest::Options { quick: !full };
             let mut each = |row: &selftest::Row| {
                 // The page's handler may throw; the run goes on, the console says why.
@@ -115,6 +115,7 @@ impl WebGpu {
                 }
             };
             let report = selftest::run_async(&gpu, &options, &mut each).await;
+            busy.set(false);
             Ok(JsValue::from_str(&report.json()))
         })
     }

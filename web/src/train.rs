@@ -37,7 +37,8 @@ struct State {
 /// A model being trained on the embedded digits (1,437 training and 360 test images of 8×8).
 #[wasm_bindgen]
 pub struct Trainer {
-    state: Rc<RefCell<State>>,
+    /// `None` while an epoch or a prediction has it (one at a time).
+    state: Rc<RefCell<Option<State>>>,
     model: String,
 }
 
@@ -84,7 +85,7 @@ impl Trainer {
             rng: Rng::new(seed),
         };
         Ok(Trainer {
-            state: Rc::new(RefCell::new(state)),
+            state: Rc::new(RefCell::new(Some(state))),
             model: config,
         })
     }
@@ -99,11 +100,10 @@ impl Trainer {
     pub fn epoch(&self, on_progress: Function) -> Promise {
         let state = self.state.clone();
         future_to_promise(async move {
-            let mut s = state
-                .try_borrow_mut()
-                .map_err(|_| js_error("Trainer::epoch: the trainer is busy"))?;
-            let report = s.epoch(&on_progress).await.map_err(js_error)?;
-            Ok(JsValue::from_str(&report))
+            let mut s = take(&state, "Trainer::epoch")?;
+            let report = s.epoch(&on_progress).await;
+            *state.borrow_mut() = Some(s);
+            Ok(JsValue::from_str(&report.map_err(js_error)?))
         })
     }
 
@@ -112,13 +112,20 @@ impl Trainer {
     pub fn predictions(&self, n: usize) -> Promise {
         let state = self.state.clone();
         future_to_promise(async move {
-            let mut s = state
-                .try_borrow_mut()
-                .map_err(|_| js_error("Trainer::predictions: the trainer is busy"))?;
-            let out = s.predictions(n).await.map_err(js_error)?;
-            Ok(JsValue::from_str(&out))
+            let mut s = take(&state, "Trainer::predictions")?;
+            let out = s.predictions(n).await;
+            *state.borrow_mut() = Some(s);
+            Ok(JsValue::from_str(&out.map_err(js_error)?))
         })
     }
+}
+
+/// The trainer's state, for one call at a time.
+fn take(state: &RefCell<Option<State>>, op: &str) -> Result<State, JsValue> {
+    state
+        .borrow_mut()
+        .take()
+        .ok_or_else(|| js_error(format!("{op}: the trainer is busy with another call")))
 }
 
 impl State {
