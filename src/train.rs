@@ -85,7 +85,24 @@ pub fn fit(
     cfg: &TrainConfig,
     on_epoch: &mut dyn FnMut(&EpochReport),
 ) -> Result<Vec<EpochReport>> {
-    run(gpu, model, opt, data, cfg, on_epoch, None)
+    crate::sync::block_on(
+        "fit",
+        "train::fit_async",
+        run(gpu, model, opt, data, cfg, on_epoch, None),
+    )
+}
+
+/// [`fit`] for a web page: the epoch's loss and the evaluation are awaited there, so the page
+/// draws between epochs (natively the reads block, as in `fit`). The same steps and results.
+pub async fn fit_async(
+    gpu: &Gpu,
+    model: &mut Sequential,
+    opt: &mut dyn Optimizer,
+    data: (&Dataset, &Dataset),
+    cfg: &TrainConfig,
+    on_epoch: &mut dyn FnMut(&EpochReport),
+) -> Result<Vec<EpochReport>> {
+    run(gpu, model, opt, data, cfg, on_epoch, None).await
 }
 
 /// Checkpointing for [`fit_checkpointed`]: where, how often, and where to resume from.
@@ -132,7 +149,11 @@ pub fn fit_checkpointed(
     if let Some(p) = &ck.resume {
         gpu.pin_tuned(&p.kernels);
     }
-    run(gpu, model, opt, data, cfg, on_epoch, Some(ck))
+    crate::sync::block_on(
+        "fit_checkpointed",
+        "train::fit_async (checkpoints need a file system)",
+        run(gpu, model, opt, data, cfg, on_epoch, Some(ck)),
+    )
 }
 
 /// The kernel variant per shape class on `gpu`, for a checkpoint.
@@ -143,8 +164,8 @@ fn kernel_choices(gpu: &Gpu) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The loop of [`fit`] and [`fit_checkpointed`].
-fn run(
+/// The loop of [`fit`], [`fit_async`] and [`fit_checkpointed`].
+async fn run(
     gpu: &Gpu,
     model: &mut Sequential,
     opt: &mut dyn Optimizer,
@@ -186,17 +207,17 @@ fn run(
                 std::process::abort();
             }
             if let Some(c) = ck.filter(|c| p.steps.is_multiple_of(c.every.max(1) as u64)) {
-                p.loss_sum = loss_sum.to_vec()?[0];
+                p.loss_sum = loss_sum.read().await?[0];
                 p.kernels = kernel_choices(gpu);
                 checkpoint::save(&c.dir, model, opt, &p)?;
             }
         }
-        let loss = loss_sum.to_vec()?[0] / batches.len() as f32; // the epoch's one sync
+        let loss = loss_sum.read().await?[0] / batches.len() as f32; // the epoch's one sync
         let train_seconds = start.elapsed().as_secs_f64();
         let report = EpochReport {
             epoch: p.epoch + 1,
             loss,
-            test_accuracy: evaluate(gpu, model, test)?,
+            test_accuracy: evaluate_async(gpu, model, test).await?,
             train_seconds,
             samples: train.len(),
         };

@@ -9,7 +9,7 @@ use wgpu_backprop::neurons::Linear;
 use wgpu_backprop::optim::{Adam, Optimizer, Sgd};
 use wgpu_backprop::reference;
 use wgpu_backprop::rng::Rng;
-use wgpu_backprop::train::{evaluate, fit, TrainConfig, DEFAULT_HIDDEN, DEFAULT_LR};
+use wgpu_backprop::train::{evaluate, fit, fit_async, TrainConfig, DEFAULT_HIDDEN, DEFAULT_LR};
 use wgpu_backprop::{Error, Layer, Tensor};
 
 #[test]
@@ -332,6 +332,37 @@ fn default_run_reaches_96_percent_and_is_reproducible() {
         key(&again),
         "same seed, same adapter: same losses and accuracies"
     );
+}
+
+#[test]
+fn fit_async_trains_exactly_as_fit() {
+    let gpu = gpu();
+    let (train, test) = Dataset::digits().unwrap().stratified_split(0.2, 0);
+    let cfg = TrainConfig {
+        epochs: 3,
+        ..TrainConfig::default()
+    };
+    let run = |asynchronous: bool| {
+        let mut model = Sequential::mlp(&gpu, &[64, 32, 10], 5).unwrap();
+        let mut opt = Adam::new(DEFAULT_LR);
+        let data = (&train, &test);
+        let reports = if asynchronous {
+            let mut on_epoch = |_: &_| {};
+            let future = fit_async(&gpu, &mut model, &mut opt, data, &cfg, &mut on_epoch);
+            pollster::block_on(future)
+        } else {
+            fit(&gpu, &mut model, &mut opt, data, &cfg, &mut |_| {})
+        }
+        .unwrap();
+        let first = model.layers()[0].parameters();
+        let w = first[0].value.to_vec().unwrap();
+        let key: Vec<(f32, f64)> = reports.iter().map(|r| (r.loss, r.test_accuracy)).collect();
+        (key, w)
+    };
+    let (blocking, w_blocking) = run(false);
+    let (awaited, w_awaited) = run(true);
+    assert_eq!(blocking, awaited, "the same epochs");
+    assert_eq!(w_blocking, w_awaited, "the same weights, bit for bit");
 }
 
 #[test]

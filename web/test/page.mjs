@@ -10,6 +10,7 @@
 //   - in a Chromium without WebGPU the page says what the user needs, not a blank page.
 //
 //   node web/test/page.mjs [--full] [--epochs N] [--model mlp|cnn] [--screenshot FILE] [--json FILE]
+//                          [--no-selftest]   (the lab and training only: a quick look at a change)
 import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import puppeteer from 'puppeteer-core';
 const args = process.argv.slice(2);
 const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
 const full = args.includes('--full');
+const selftest = !args.includes('--no-selftest');
 const epochs = Number(opt('--epochs', '15'));
 const model = opt('--model', 'mlp');
 const screenshot = opt('--screenshot', null);
@@ -113,13 +115,15 @@ async function main() {
     console.log(`lab: softmax y = [${softmax.gpu.join(', ')}]`);
 
     let t = Date.now();
-    const report = await page.evaluate((full) => window.wgpuBackprop.selftest({ full }), full);
-    results.selftest_wall_s = (Date.now() - t) / 1e3;
-    const failed = report.rows.filter((r) => !r.passed);
-    failed.forEach((r) => fail(`selftest ${r.kernel} / ${r.family}: ${r.error || r.worst_at}`));
-    console.log(`selftest (${full ? 'full' : 'quick'}): ${report.rows.length - failed.length} of ${report.rows.length} rows passed in ${report.seconds.toFixed(1)} s`);
-    if (report.rows.length === 0) fail('selftest ran no row');
-    results.selftest = { full, rows: report.rows.length, failed: failed.length, seconds: report.seconds };
+    if (selftest) {
+      const report = await page.evaluate((full) => window.wgpuBackprop.selftest({ full }), full);
+      results.selftest_wall_s = (Date.now() - t) / 1e3;
+      const failed = report.rows.filter((r) => !r.passed);
+      failed.forEach((r) => fail(`selftest ${r.kernel} / ${r.family}: ${r.error || r.worst_at}`));
+      console.log(`selftest (${full ? 'full' : 'quick'}): ${report.rows.length - failed.length} of ${report.rows.length} rows passed in ${report.seconds.toFixed(1)} s`);
+      if (report.rows.length === 0) fail('selftest ran no row');
+      results.selftest = { full, rows: report.rows.length, failed: failed.length, seconds: report.seconds };
+    }
 
     t = Date.now();
     const reports = await page.evaluate((o) => window.wgpuBackprop.train(o), { model, epochs });
