@@ -1,7 +1,8 @@
 //! Opening a [`Gpu`]: choosing the adapter, in code through [`GpuOptions`] or by environment,
-//! and requesting its device with the adapter's own limits (or WebGPU's defaults); or adopting a device the caller
-//! already owns ([`Gpu::from_device`]). The async functions never block; [`Gpu::new`] and
-//! [`Gpu::with_options`] wait on them (which a browser cannot do: there, use the async ones).
+//! and requesting its device with the adapter's own limits (or WebGPU's defaults); or adopting
+//! a device the caller already owns ([`Gpu::from_device`]). The async functions never block;
+//! [`Gpu::new`] and [`Gpu::with_options`] wait on them (which a browser cannot do: there they
+//! return `Error::Blocking`, and a browser without WebGPU gives `Error::NoWebGpu`).
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};

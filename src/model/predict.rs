@@ -17,10 +17,11 @@ impl Sequential {
     /// evaluation mode. Every activation of the whole batch must fit one storage binding; for
     /// inputs of any length use [`Sequential::predict_rows`].
     pub fn predict(&mut self, x: &Tensor) -> Result<Vec<usize>> {
-        let (y, _) = self.in_eval_mode(|m| m.forward_widest(x))?;
-        let (_, cols) = y.rows_cols();
-        let v = y.to_vec()?;
-        Ok(v.chunks(cols).map(argmax).collect())
+        crate::sync::block_on(
+            "Sequential::predict",
+            "Sequential::predict_async",
+            self.predict_async(x),
+        )
     }
 
     /// [`Sequential::predict`] for a web page: the outputs' readback is awaited there

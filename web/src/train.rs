@@ -11,6 +11,7 @@ use js_sys::{Function, Promise};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
+use web_time::Instant;
 use wgpu_backprop::data::Dataset;
 use wgpu_backprop::model::Sequential;
 use wgpu_backprop::optim::Adam;
@@ -130,7 +131,7 @@ fn take(state: &RefCell<Option<State>>, op: &str) -> Result<State, JsValue> {
 
 impl State {
     async fn epoch(&mut self, on_progress: &Function) -> Result<String> {
-        let start = web_time();
+        let start = Instant::now();
         let batches = self.train.batches(self.batch, &mut self.rng);
         let shape = batch_shape(&self.model, &self.train, 1)?;
         let sample = shape[1..].to_vec();
@@ -151,7 +152,7 @@ impl State {
             }
         }
         let loss = loss_sum.to_vec_async().await?[0] / batches.len() as f32;
-        let train_seconds = (web_time() - start) / 1e3;
+        let train_seconds = start.elapsed().as_secs_f64();
         let _ = on_progress.call1(&JsValue::NULL, &JsValue::from_f64(1.0));
         let accuracy = evaluate_async(&self.gpu, &mut self.model, &self.test).await?;
         self.epoch += 1;
@@ -183,15 +184,4 @@ impl State {
         })
         .to_string())
     }
-}
-
-/// Milliseconds from the page's clock (`performance.now()`).
-fn web_time() -> f64 {
-    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance"))
-        .ok()
-        .and_then(|p| {
-            let now = js_sys::Reflect::get(&p, &JsValue::from_str("now")).ok()?;
-            now.dyn_into::<Function>().ok()?.call0(&p).ok()?.as_f64()
-        })
-        .unwrap_or_else(js_sys::Date::now)
 }
