@@ -8,7 +8,10 @@ Debian/Ubuntu; WGPU_BACKEND and WGPU_ADAPTER_NAME select among several";
 
 /// What a web page's user needs when the browser offers no WebGPU; shown in
 /// [`Error::NoWebGpu`].
-pub const WEBGPU_HINT: &str = "use a browser with WebGPU (Chrome or Edge 113 and later, Safari 26, Firefox 141 on Windows) with hardware acceleration on; on Linux, Chrome needs chrome://flags/#enable-unsafe-webgpu (or --enable-unsafe-webgpu), and Firefox dom.webgpu.enabled in about:config";
+pub const WEBGPU_HINT: &str = "use a browser with WebGPU (Chrome or Edge 113 and later, Safari \
+26, Firefox 141 on Windows) with hardware acceleration on; on Linux, Chrome needs \
+chrome://flags/#enable-unsafe-webgpu (or --enable-unsafe-webgpu), and Firefox \
+dom.webgpu.enabled in about:config";
 
 /// Errors returned by every fallible call in this crate.
 #[derive(Debug, thiserror::Error)]
