@@ -4,8 +4,12 @@
 //   cross_entropy: logits z (B, C), integer labels → term_i = logsumexp(z_i) − z_i[label_i]
 //                  (over B), dL/dz = (softmax(z) − onehot(label)) / B.
 //                  One workgroup per row; stable for any finite logits (shift by the row max).
+//                  A NaN or +inf logit, or a row of -inf only, makes the row's term and
+//                  gradient NaN (integer flags, nonfinite.wgsl); a -inf logit elsewhere has
+//                  probability 0 (its label's term is +inf).
 //   mse:           y, t of N elements → term = (y − t)² / N, dL/dy = 2 (y − t) / N.
-// WG, LOWEST, reduce_max and reduce_sum come from workgroup_reduce.wgsl, put in front.
+// WG, LOWEST, reduce_max, reduce_sum and reduce_flags come from workgroup_reduce.wgsl, put in
+// front; row_flag, softmax_bad, nan_if and finite_or_lowest from nonfinite.wgsl.
 
 struct Params {
     rows: u32,
@@ -20,6 +24,16 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(4) var<storage, read_write> terms: array<f32>;
 
+// A row's term (m − z_label + log s) / B. m − z_label first: exact for nearby values, so huge
+// logits lose nothing; where it overflows (logits of both signs near f32::MAX) each side is
+// divided by B first, so the mean over a batch is still finite when it is in range.
+fn term(m: f32, z_label: f32, s: f32) -> f32 {
+    let d = m - z_label;
+    let finite = (bitcast<u32>(d) & 0x7fffffffu) < INF_BITS;
+    return select(m * p.inv_count - z_label * p.inv_count, d * p.inv_count, finite)
+        + log(s) * p.inv_count;
+}
+
 @compute @workgroup_size(256, 1, 1)
 fn cross_entropy(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -33,9 +47,12 @@ fn cross_entropy(
     let base = row * p.cols;
     let label = target_[row];
     var m = LOWEST;
+    var flags = 0u;
     for (var j = li; j < p.cols; j += WG) {
-        m = max(m, z[base + j]);
+        flags |= row_flag(z[base + j]);
+        m = max(m, finite_or_lowest(z[base + j]));
     }
+    let bad = softmax_bad(reduce_flags(li, flags));
     m = reduce_max(li, m);
     var s = 0.0;
     for (var j = li; j < p.cols; j += WG) {
@@ -44,11 +61,10 @@ fn cross_entropy(
     s = reduce_sum(li, s);
     for (var j = li; j < p.cols; j += WG) {
         let onehot = select(0.0, 1.0, j == label);
-        grad[base + j] = (exp(z[base + j] - m) / s - onehot) * p.inv_count;
+        grad[base + j] = nan_if((exp(z[base + j] - m) / s - onehot) * p.inv_count, bad);
     }
     if (li == 0u) {
-        // (m − z_label) first: exact for nearby values, so huge logits lose nothing.
-        terms[row] = ((m - z[base + label]) + log(s)) * p.inv_count;
+        terms[row] = nan_if(term(m, z[base + label], s), bad);
     }
 }
 
@@ -82,16 +98,19 @@ fn cross_entropy_rows(
     let base = row * p.cols;
     let label = target_[row];
     var m = LOWEST;
+    var flags = 0u;
     for (var j = 0u; j < p.cols; j++) {
-        m = max(m, z[base + j]);
+        flags |= row_flag(z[base + j]);
+        m = max(m, finite_or_lowest(z[base + j]));
     }
+    let bad = softmax_bad(flags);
     var s = 0.0;
     for (var j = 0u; j < p.cols; j++) {
         s += exp(z[base + j] - m);
     }
     for (var j = 0u; j < p.cols; j++) {
         let onehot = select(0.0, 1.0, j == label);
-        grad[base + j] = (exp(z[base + j] - m) / s - onehot) * p.inv_count;
+        grad[base + j] = nan_if((exp(z[base + j] - m) / s - onehot) * p.inv_count, bad);
     }
-    terms[row] = ((m - z[base + label]) + log(s)) * p.inv_count;
+    terms[row] = nan_if(term(m, z[base + label], s), bad);
 }

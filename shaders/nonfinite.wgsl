@@ -21,3 +21,32 @@ fn nan_f32() -> f32 {
 fn poisons(v: f32) -> bool {
     return bitcast<u32>(v) >= INF_BITS && bitcast<u32>(v) < 0x80000000u;
 }
+
+// A row's non-finite state travels as integer flags, never as an inf or NaN value that a
+// fast-math compiler (Metal's, GL's) may assume away: each element contributes `row_flag`,
+// the reductions OR them, and a bad row's outputs are NaN chosen on the bits (`nan_if`).
+const NEG_INF_BITS: u32 = 0xff800000u;
+const FLAG_POISON: u32 = 1u; // a NaN or +inf in the row
+const FLAG_LIVE: u32 = 2u; // an element above -inf (a row of -inf alone has no softmax)
+
+fn row_flag(v: f32) -> u32 {
+    return select(0u, FLAG_POISON, poisons(v)) | select(0u, FLAG_LIVE, bitcast<u32>(v) != NEG_INF_BITS);
+}
+
+// Softmax and cross-entropy: NaN and +inf poison a row; so does a row of -inf only.
+fn softmax_bad(flags: u32) -> bool {
+    return (flags & FLAG_POISON) != 0u || (flags & FLAG_LIVE) == 0u;
+}
+
+// v, or NaN where `bad`, selected in the integer domain.
+fn nan_if(v: f32, bad: bool) -> f32 {
+    return bitcast<f32>(select(bitcast<u32>(v), NAN_BITS, bad));
+}
+
+// max() that a poisoned value cannot reach: it enters as LOWEST (finite), its poison is in the
+// flags.
+fn finite_or_lowest(v: f32) -> f32 {
+    return select(v, LOWEST_F32, poisons(v));
+}
+
+const LOWEST_F32: f32 = -3.4028234663852886e+38;

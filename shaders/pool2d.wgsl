@@ -46,6 +46,13 @@ fn is_nan(v: f32) -> bool {
     return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// 1 / (the power of two at or above k²): sums of values each scaled by it cannot overflow,
+// and scaling by a power of two is exact, so sum / (k² · it) rounds as sum / k² would.
+fn avg_prescale() -> f32 {
+    let e = 32u - countLeadingZeros(p.k * p.k - 1u);
+    return bitcast<f32>((127u - e) << 23u);
+}
+
 // Output `t`'s plane and the top-left corner (row, column) of its window.
 fn window_of(t: u32) -> vec3<u32> {
     let ho = out_h();
@@ -133,10 +140,10 @@ fn avg_forward(
     var sum = 0.0;
     for (var i = 0u; i < p.k; i++) {
         for (var j = 0u; j < p.k; j++) {
-            sum += src[base + (oy + i) * p.w + ox + j];
+            sum += src[base + (oy + i) * p.w + ox + j] * avg_prescale();
         }
     }
-    dst[t] = sum / f32(p.k * p.k);
+    dst[t] = sum / (f32(p.k * p.k) * avg_prescale());
 }
 
 @compute @workgroup_size(WG, 1, 1)
@@ -157,10 +164,10 @@ fn avg_backward(
     var sum = 0.0;
     for (var oh = rows.x; oh < rows.y; oh++) {
         for (var ow = cols.x; ow < cols.y; ow++) {
-            sum += src[(plane * ho + oh) * wo + ow];
+            sum += src[(plane * ho + oh) * wo + ow] * avg_prescale();
         }
     }
-    dst[t] = sum / f32(p.k * p.k);
+    dst[t] = sum / (f32(p.k * p.k) * avg_prescale());
 }
 
 // Where input element q lies in output r's window: its index i·k + j there, or k·k when it

@@ -2,10 +2,11 @@
 // (or one invocation per row); rows longer than 16,384 go to softmax_chunked.wgsl.
 //   forward:  y = exp(x - max(x)) / Σ exp(x - max(x))      (stable for any finite input)
 //   backward: dx = y ⊙ (g - ⟨g, y⟩)                          (fused: one kernel, no Jacobian)
-// A NaN or +inf anywhere in a row makes that whole row NaN (as in PyTorch); other rows are
-// unaffected. NaN is tested on the bits, which no fast-math rewrite can fold away.
-// WG, LOWEST, reduce_max and reduce_sum come from workgroup_reduce.wgsl, put in front; INF_BITS,
-// NAN_BITS, inf_f32, nan_f32 and poisons from nonfinite.wgsl.
+// A NaN or +inf anywhere in a row, or a row of -inf only, makes that whole row NaN (as in
+// PyTorch); -inf elsewhere gives 0; other rows are unaffected. That state travels as integer
+// flags (nonfinite.wgsl), never as an inf or NaN value a fast-math compiler may fold away.
+// WG, LOWEST, reduce_max, reduce_sum and reduce_flags come from workgroup_reduce.wgsl, put in
+// front; row_flag, softmax_bad, nan_if and finite_or_lowest from nonfinite.wgsl.
 
 struct Params {
     rows: u32,
@@ -31,20 +32,21 @@ fn softmax_forward(
     }
     let base = row * p.cols;
     var m = LOWEST;
+    var flags = 0u;
     for (var j = li; j < p.cols; j += WG) {
         let v = x[base + j];
-        // A poisoned row's max becomes +inf, which the reduction carries to every invocation.
-        m = max(m, select(v, inf_f32(), poisons(v)));
+        flags |= row_flag(v);
+        m = max(m, finite_or_lowest(v));
     }
+    let bad = softmax_bad(reduce_flags(li, flags));
     m = reduce_max(li, m);
-    let poisoned = bitcast<u32>(m) == INF_BITS;
     var s = 0.0;
     for (var j = li; j < p.cols; j += WG) {
         s += exp(x[base + j] - m);
     }
     s = reduce_sum(li, s);
     for (var j = li; j < p.cols; j += WG) {
-        out[base + j] = select(exp(x[base + j] - m) / s, nan_f32(), poisoned);
+        out[base + j] = nan_if(exp(x[base + j] - m) / s, bad);
     }
 }
 
@@ -94,18 +96,20 @@ fn softmax_forward_rows(
     let base = row * p.cols;
     var m = LOWEST;
     var s = 0.0;
-    var poisoned = false;
+    var flags = 0u;
     for (var j = 0u; j < p.cols; j++) {
-        let v = x[base + j];
-        poisoned = poisoned || poisons(v);
+        let raw = x[base + j];
+        flags |= row_flag(raw);
+        let v = finite_or_lowest(raw);
         let m_new = max(m, v);
         // One exp per element: exp(v - m) when v ≤ m, else exp(m - v) to rescale the sum.
         let e = exp(min(m, v) - m_new);
         s = select(s + e, s * e + 1.0, v > m);
         m = m_new;
     }
+    let bad = softmax_bad(flags);
     for (var j = 0u; j < p.cols; j++) {
-        out[base + j] = select(exp(x[base + j] - m) / s, nan_f32(), poisoned);
+        out[base + j] = nan_if(exp(x[base + j] - m) / s, bad);
     }
 }
 

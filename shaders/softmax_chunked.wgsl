@@ -6,12 +6,14 @@
 // partials, then per-row results:
 //   forward:  partials (max, Σexp) per chunk → combine per row → write y element-wise
 //   backward: partial ⟨g, y⟩ per chunk → combine per row → write dx element-wise
-// stats: partials at [(row · chunks + chunk) · 2 + {0, 1}], then per-row pairs at
-// [rows · chunks · 2 + row · 2 + {0, 1}]. A NaN or +inf in a row makes the row NaN.
+// stats: partials at [(row · chunks + chunk) · 3 + {0, 1, 2}], then per-row triples at
+// [rows · chunks · 3 + row · 3 + {0, 1, 2}]: (max, Σexp, flags) forward, (⟨g, y⟩, -, -)
+// backward. A NaN or +inf in a row, or a row of -inf only, makes the row NaN; that state is
+// integer flags (nonfinite.wgsl), kept in stats as the small integer f32(flags).
 // The inputs are read as vec4s of the flat buffer (padded to whole vec4s); a quad may straddle
 // two rows or a chunk's edge, so each element is masked to its chunk.
-// WG, LOWEST, reduce_max and reduce_sum come from workgroup_reduce.wgsl, put in front; INF_BITS,
-// NAN_BITS, inf_f32, nan_f32 and poisons from nonfinite.wgsl.
+// WG, LOWEST, reduce_max, reduce_sum and reduce_flags come from workgroup_reduce.wgsl, put in
+// front; row_flag, softmax_bad, nan_if, finite_or_lowest and poisons from nonfinite.wgsl.
 
 struct Params {
     rows: u32,
@@ -26,24 +28,31 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>; // padded like x
 @group(0) @binding(4) var<storage, read_write> stats: array<f32>;
 
+const STRIDE: u32 = 3u; // stats per chunk and per row
+
 fn poisons4(v: vec4<f32>) -> vec4<bool> {
     let b = bitcast<vec4<u32>>(v);
     return (b >= vec4<u32>(INF_BITS)) & (b < vec4<u32>(0x80000000u));
+}
+
+// The OR of row_flag over a quad.
+fn row_flag4(v: vec4<f32>) -> u32 {
+    return row_flag(v.x) | row_flag(v.y) | row_flag(v.z) | row_flag(v.w);
 }
 
 fn chunks() -> u32 {
     return (p.cols + p.chunk - 1u) / p.chunk;
 }
 
-// The per-row pair (forward: max, Σexp; backward: ⟨g, y⟩) of flat element e.
-fn row_stats(e: u32) -> vec2<f32> {
-    let at = p.rows * chunks() * 2u + (e / p.cols) * 2u;
-    return vec2<f32>(stats[at], stats[at + 1u]);
+// The per-row triple (forward: max, Σexp, flags; backward: ⟨g, y⟩) of flat element e.
+fn row_stats(e: u32) -> vec3<f32> {
+    let at = p.rows * chunks() * STRIDE + (e / p.cols) * STRIDE;
+    return vec3<f32>(stats[at], stats[at + 1u], stats[at + 2u]);
 }
 
-// y for one element from its row's (max, Σexp); NaN for a poisoned row.
-fn y_of(v: f32, ms: vec2<f32>) -> f32 {
-    return select(exp(v - ms.x) / ms.y, nan_f32(), bitcast<u32>(ms.x) == INF_BITS);
+// y for one element from its row's (max, Σexp, flags); NaN for a bad row.
+fn y_of(v: f32, ms: vec3<f32>) -> f32 {
+    return nan_if(exp(v - ms.x) / ms.y, softmax_bad(u32(ms.z)));
 }
 
 // The online (max, Σexp) of a running pair `ms` and one more value (unchanged when not live).
@@ -51,7 +60,7 @@ fn online(ms: vec2<f32>, raw: f32, live: bool) -> vec2<f32> {
     if (!live) {
         return ms;
     }
-    let v = select(raw, inf_f32(), poisons(raw));
+    let v = finite_or_lowest(raw);
     let m_new = max(ms.x, v);
     let e = exp(min(ms.x, v) - m_new);
     return vec2<f32>(m_new, select(ms.y + e, ms.y * e + 1.0, v > ms.x));
@@ -77,30 +86,37 @@ fn softmax_partials(
     }
     let r = chunk_range(wg, nwg);
     var ms = vec2<f32>(LOWEST, 0.0);
+    var flags = 0u;
     for (var q = r.x / 4u + li; q * 4u < r.y; q += WG) {
         let v = x[q];
         let e = q * 4u;
         if (e >= r.x && e + 4u <= r.y) {
             // The whole quad is in the chunk (all but a chunk's two ends): one max, four exps.
-            let vv = select(v, vec4<f32>(inf_f32()), poisons4(v));
+            flags |= row_flag4(v);
+            let vv = select(v, vec4<f32>(LOWEST), poisons4(v));
             let m_new = max(ms.x, max(max(vv.x, vv.y), max(vv.z, vv.w)));
             let t = exp(vv - vec4<f32>(m_new));
             ms = vec2<f32>(m_new, ms.y * exp(ms.x - m_new) + t.x + t.y + t.z + t.w);
         } else {
-            ms = online(ms, v.x, e >= r.x && e < r.y);
-            ms = online(ms, v.y, e + 1u >= r.x && e + 1u < r.y);
-            ms = online(ms, v.z, e + 2u >= r.x && e + 2u < r.y);
-            ms = online(ms, v.w, e + 3u >= r.x && e + 3u < r.y);
+            let live = (vec4<u32>(e) + vec4<u32>(0u, 1u, 2u, 3u) >= vec4<u32>(r.x))
+                & (vec4<u32>(e) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(r.y));
+            flags |= select(0u, row_flag(v.x), live.x) | select(0u, row_flag(v.y), live.y)
+                | select(0u, row_flag(v.z), live.z) | select(0u, row_flag(v.w), live.w);
+            ms = online(ms, v.x, live.x);
+            ms = online(ms, v.y, live.y);
+            ms = online(ms, v.z, live.z);
+            ms = online(ms, v.w, live.w);
         }
     }
+    let chunk_flags = reduce_flags(li, flags);
     let m_all = reduce_max(li, ms.x);
-    // Rescale each invocation's sum to the chunk's max (a poisoned chunk's max is +inf).
-    let poisoned = bitcast<u32>(m_all) == INF_BITS;
-    let s_all = reduce_sum(li, select(ms.y * exp(ms.x - m_all), 0.0, poisoned));
+    // Rescale each invocation's sum to the chunk's max.
+    let s_all = reduce_sum(li, ms.y * exp(ms.x - m_all));
     if (li == 0u) {
-        let at = (row * chunks() + wg.x) * 2u;
+        let at = (row * chunks() + wg.x) * STRIDE;
         stats[at] = m_all;
         stats[at + 1u] = s_all;
+        stats[at + 2u] = f32(chunk_flags);
     }
 }
 
@@ -116,17 +132,20 @@ fn softmax_combine(
     }
     let n = chunks();
     var m = LOWEST;
+    var flags = 0u;
     for (var c = 0u; c < n; c++) {
-        m = max(m, stats[(row * n + c) * 2u]);
+        m = max(m, stats[(row * n + c) * STRIDE]);
+        flags |= u32(stats[(row * n + c) * STRIDE + 2u]);
     }
     var s = 0.0;
     for (var c = 0u; c < n; c++) {
-        let at = (row * n + c) * 2u;
+        let at = (row * n + c) * STRIDE;
         s += stats[at + 1u] * exp(stats[at] - m);
     }
-    let out_at = p.rows * n * 2u + row * 2u;
+    let out_at = p.rows * n * STRIDE + row * STRIDE;
     stats[out_at] = m;
     stats[out_at + 1u] = s;
+    stats[out_at + 2u] = f32(flags);
 }
 
 // One vec4 of y per invocation; its elements may belong to two rows. Elements past the last
@@ -179,7 +198,7 @@ fn softmax_dot_partials(
     }
     d = reduce_sum(li, d);
     if (li == 0u) {
-        stats[(row * chunks() + wg.x) * 2u] = d;
+        stats[(row * chunks() + wg.x) * STRIDE] = d;
     }
 }
 
@@ -196,9 +215,9 @@ fn softmax_dot_combine(
     let n = chunks();
     var d = 0.0;
     for (var c = 0u; c < n; c++) {
-        d += stats[(row * n + c) * 2u];
+        d += stats[(row * n + c) * STRIDE];
     }
-    stats[p.rows * n * 2u + row * 2u] = d;
+    stats[p.rows * n * STRIDE + row * STRIDE] = d;
 }
 
 // One vec4 of dx per invocation, as softmax_write.

@@ -8,8 +8,9 @@
 // share a workgroup. Lane l holds elements l, l + lanes, … (consecutive lanes read
 // consecutive addresses); max, Σexp and ⟨g, y⟩ are tree reductions within each segment in
 // workgroup memory. Rows past the last still take part in the barriers (they load nothing).
-// INF_BITS, NAN_BITS, inf_f32, nan_f32 and poisons come from nonfinite.wgsl, put in front.
-// NaN and +inf poison a row as in softmax.wgsl.
+// row_flag, softmax_bad, nan_if and finite_or_lowest come from nonfinite.wgsl, put in front.
+// NaN and +inf (or a row of -inf only) make a row NaN as in softmax.wgsl, carried as integer
+// flags per segment.
 
 struct Params {
     rows: u32,
@@ -28,6 +29,22 @@ const PER: u32 = 8u; // elements per invocation
 const LOWEST: f32 = -3.4028234663852886e+38; // -f32::MAX exactly (Tint rejects a literal past it)
 
 var<workgroup> seg: array<f32, WG>;
+// One row's flags per segment (cleared by the segment's first lane: the crate compiles
+// pipelines without zeroing workgroup memory).
+var<workgroup> seg_flags: array<atomic<u32>, WG>;
+
+// The OR of the flags of li's segment; every invocation calls it, once (barriers).
+fn segment_flags(li: u32, f: u32) -> u32 {
+    if (li % p.lanes == 0u) {
+        atomicStore(&seg_flags[li / p.lanes], 0u);
+    }
+    workgroupBarrier();
+    if (f != 0u) {
+        atomicOr(&seg_flags[li / p.lanes], f);
+    }
+    workgroupBarrier();
+    return atomicLoad(&seg_flags[li / p.lanes]);
+}
 
 // The max (is_max) or the sum of v over li's segment; every invocation calls it (barriers).
 fn segment_reduce(li: u32, v: f32, is_max: bool) -> f32 {
@@ -63,16 +80,17 @@ fn softmax_forward_regs(
     let base = row * p.cols;
     var v: array<f32, PER>;
     var m = LOWEST;
+    var flags = 0u;
     for (var i = 0u; i < PER; i++) {
         let j = lane + i * p.lanes;
         if (live && j < p.cols) {
             v[i] = x[base + j];
-            // A poisoned row's max becomes +inf, which the reduction carries to the segment.
-            m = max(m, select(v[i], inf_f32(), poisons(v[i])));
+            flags |= row_flag(v[i]);
+            m = max(m, finite_or_lowest(v[i]));
         }
     }
+    let bad = softmax_bad(segment_flags(li, flags));
     m = segment_reduce(li, m, true);
-    let poisoned = bitcast<u32>(m) == INF_BITS;
     var s = 0.0;
     for (var i = 0u; i < PER; i++) {
         if (live && lane + i * p.lanes < p.cols) {
@@ -84,7 +102,7 @@ fn softmax_forward_regs(
     for (var i = 0u; i < PER; i++) {
         let j = lane + i * p.lanes;
         if (live && j < p.cols) {
-            out[base + j] = select(v[i] / s, nan_f32(), poisoned);
+            out[base + j] = nan_if(v[i] / s, bad);
         }
     }
 }

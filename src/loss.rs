@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::kernels::{kernels, uniform, Decl, Source, Work, PRELUDE, WORKGROUP_REDUCE};
+use crate::kernels::{kernels, uniform, Decl, Source, Work, NONFINITE, PRELUDE, WORKGROUP_REDUCE};
 use crate::ops::{expect_shape, same_gpu, sum_all, u32_of};
 use crate::ops::{per_invocation, RowKernel};
 use crate::tensor::Tensor;
@@ -13,6 +13,7 @@ static SOURCE: Source = Source::of(
     &[
         PRELUDE,
         WORKGROUP_REDUCE,
+        NONFINITE,
         include_str!("../shaders/loss.wgsl"),
     ],
 );
@@ -76,7 +77,20 @@ impl SoftmaxCrossEntropy {
     }
 
     /// logits: (B, C), labels: `[B]` with values < C → (mean loss `[1]`, dL/dlogits (B, C)).
+    /// A row with a NaN or +inf logit, or of -inf only, makes the loss and that row's gradient
+    /// NaN; a label whose logit is -inf makes the loss +inf.
     pub fn forward_backward(&self, logits: &Tensor, labels: &Labels) -> Result<(Tensor, Tensor)> {
+        self.forward_backward_with(RowKernel::Auto, logits, labels)
+    }
+
+    /// [`forward_backward`](Self::forward_backward) on a chosen row kernel (`PerInvocation`: an
+    /// invocation per row; the others a workgroup per row), for tests and benchmarks.
+    pub fn forward_backward_with(
+        &self,
+        kernel: RowKernel,
+        logits: &Tensor,
+        labels: &Labels,
+    ) -> Result<(Tensor, Tensor)> {
         const OP: &str = "SoftmaxCrossEntropy";
         same_gpu(OP, &[logits, &labels.bits])?;
         let (rows, classes) = match logits.shape() {
@@ -98,7 +112,7 @@ impl SoftmaxCrossEntropy {
         }
         let gpu = logits.gpu();
         // One invocation per row where the softmax kernels would do so (CPU devices, few classes).
-        let (kernel, work) = if per_invocation(gpu, RowKernel::Auto, classes) {
+        let (kernel, work) = if per_invocation(gpu, kernel, classes) {
             (&CROSS_ENTROPY_ROWS, Work::Items(rows))
         } else {
             (&CROSS_ENTROPY, Work::Groups(rows))

@@ -1,9 +1,10 @@
 //! LayerNorm over the last dimension (`shaders/layernorm.wgsl`): per row of n features,
 //! y = γ ⊙ (x − μ)/√(σ² + ε) + β with ε = 1e-5 (PyTorch's), one 256-wide workgroup per row; the
-//! forward keeps (μ, 1/√(σ² + ε)) per row for the backward and the Jacobian.
+//! forward keeps (μ, 1/√(σ² + ε)) per row for the backward and the Jacobian, in the units of a
+//! power-of-two scale that keeps rows near `f32::MAX` from overflowing their sums.
 
 use crate::error::{Error, Result};
-use crate::kernels::{kernels, uniform, Source, Work, PRELUDE, WORKGROUP_REDUCE};
+use crate::kernels::{kernels, uniform, Source, Work, NONFINITE, PRELUDE, WORKGROUP_REDUCE};
 use crate::ops::{column_sum, same_gpu, u32_of, MAX_JACOBIAN_ELEMENTS};
 use crate::tensor::Tensor;
 
@@ -15,6 +16,7 @@ static SOURCE: Source = Source::of(
     &[
         PRELUDE,
         WORKGROUP_REDUCE,
+        NONFINITE,
         include_str!("../../shaders/layernorm.wgsl"),
     ],
 );
@@ -45,6 +47,18 @@ fn rows(op: &'static str, x: &Tensor, features: usize) -> Result<(usize, usize)>
     }
 }
 
+/// The statistics of `rows` rows, as [`layer_norm`] gives them.
+fn expect_stats(op: &'static str, stats: &Tensor, rows: usize) -> Result<()> {
+    if stats.shape() == [rows, LAYER_NORM_STATS] {
+        return Ok(());
+    }
+    Err(Error::ShapeMismatch {
+        op,
+        expected: format!("the statistics [{rows}, {LAYER_NORM_STATS}] of layer_norm's forward"),
+        got: stats.shape().to_vec(),
+    })
+}
+
 fn params(op: &'static str, (r, n): (usize, usize)) -> Result<LayerNormParams> {
     Ok(LayerNormParams {
         rows: u32_of(op, r)?,
@@ -54,14 +68,20 @@ fn params(op: &'static str, (r, n): (usize, usize)) -> Result<LayerNormParams> {
     })
 }
 
-/// y = LayerNorm(x; γ, β) over the last dimension, and the per-row statistics [rows, 2]
-/// (μ, 1/√(σ² + ε)) that [`layer_norm_backward`] and [`layer_norm_jacobian`] take.
+/// Statistics kept per row: (μ·s, r/s, s) with r = 1/√(σ² + ε) and s a power of two, 1 unless
+/// the row's largest magnitude passes 2^40 (then the row is scaled to [1, 4) first).
+pub const LAYER_NORM_STATS: usize = 3;
+
+/// y = LayerNorm(x; γ, β) over the last dimension, and the per-row statistics
+/// [rows, [`LAYER_NORM_STATS`]] that [`layer_norm_backward`] and [`layer_norm_jacobian`] take.
+/// A row holding NaN or ±inf comes out NaN; rows of any finite values, up to `f32::MAX`, are
+/// normalised without overflow.
 pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<(Tensor, Tensor)> {
     const OP: &str = "LayerNorm::forward";
     same_gpu(OP, &[x, gamma, beta])?;
     let (r, n) = rows(OP, x, gamma.len())?;
     let y = Tensor::empty(x.gpu(), OP, x.shape())?;
-    let stats = Tensor::empty(x.gpu(), OP, &[r, 2])?;
+    let stats = Tensor::empty(x.gpu(), OP, &[r, LAYER_NORM_STATS])?;
     let buffers = [
         x.buffer(),
         gamma.buffer(),
@@ -89,13 +109,14 @@ pub fn layer_norm_backward(
     const OP: &str = "LayerNorm::backward";
     same_gpu(OP, &[x, gamma, dy, stats])?;
     let (r, n) = rows(OP, x, gamma.len())?;
-    if dy.shape() != x.shape() || stats.shape() != [r, 2] {
+    if dy.shape() != x.shape() {
         return Err(Error::ShapeMismatch {
             op: OP,
             expected: format!("dL/dy shaped like the input {:?}", x.shape()),
             got: dy.shape().to_vec(),
         });
     }
+    expect_stats(OP, stats, r)?;
     let gpu = x.gpu();
     let dx = Tensor::empty(gpu, OP, x.shape())?;
     let dyxhat = Tensor::empty(gpu, OP, &[r, n])?;
@@ -117,7 +138,9 @@ pub fn layer_norm_backward(
 /// [`MAX_JACOBIAN_ELEMENTS`].
 pub fn layer_norm_jacobian(x: &Tensor, gamma: &Tensor, stats: &Tensor) -> Result<Tensor> {
     const OP: &str = "LayerNorm::jacobian";
+    same_gpu(OP, &[x, gamma, stats])?;
     let (r, n) = rows(OP, x, gamma.len())?;
+    expect_stats(OP, stats, r)?;
     let total = x.len().saturating_mul(x.len());
     if total > MAX_JACOBIAN_ELEMENTS {
         return Err(Error::TooLarge {

@@ -29,7 +29,9 @@ pub use jacobian::{
     identity_jacobian, linear_bias_jacobian, linear_input_jacobian, linear_weight_jacobian,
     relu_jacobian, softmax_jacobian, vjp, MAX_JACOBIAN_ELEMENTS,
 };
-pub use layernorm::{layer_norm, layer_norm_backward, layer_norm_jacobian, LAYER_NORM_EPS};
+pub use layernorm::{
+    layer_norm, layer_norm_backward, layer_norm_jacobian, LAYER_NORM_EPS, LAYER_NORM_STATS,
+};
 pub use matmul::{gemm, gemm_relu, gemm_relu_with, gemm_with, matmul, MatmulKernel, Transpose};
 pub use pool::{pool2d, pool2d_backward, pool2d_jacobian, Pool, PoolShape};
 pub use reduce::{add_assign, column_sum, column_sum_with, sum_all, sum_all_with, SumKernel};

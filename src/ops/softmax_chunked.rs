@@ -63,7 +63,7 @@ pub(crate) fn chunked_passes(
     let chunk = gpu.profile().softmax_chunk;
     let chunks = cols.div_ceil(chunk);
     let out = Tensor::empty(gpu, op, x.shape())?;
-    let stats = Tensor::empty(gpu, op, &[rows * chunks * 2 + rows * 2])?;
+    let stats = Tensor::empty(gpu, op, &[(rows * chunks + rows) * 3])?;
     let works = [
         Work::Tiles(chunks, rows),
         Work::Items(rows),

@@ -2,7 +2,8 @@
 //! the demo and every test compare against (the one copy), and a readable statement of the
 //! maths. Matrices are row-major slices with explicit dimensions.
 
-/// Softmax of each row of x (rows, cols), shifted by the row maximum.
+/// Softmax of each row of x (rows, cols), shifted by the row maximum. A NaN or +inf in a row
+/// makes the row NaN, -inf gives 0, a row of -inf only is NaN (the arithmetic does it).
 pub fn softmax(x: &[f64], cols: usize) -> Vec<f64> {
     let mut y = Vec::with_capacity(x.len());
     for row in x.chunks(cols) {
@@ -196,7 +197,8 @@ pub fn gelu_tanh(x: f64) -> (f64, f64) {
 }
 
 /// (mean loss, dL/dz) of softmax cross-entropy over rows of `classes` logits, `labels` one per
-/// row; the log-sum-exp shifted by the row's maximum.
+/// row; the log-sum-exp shifted by the row's maximum. A NaN or +inf logit, or a row of -inf
+/// only, makes the loss and that row's gradient NaN (the arithmetic does it).
 pub fn cross_entropy(z: &[f64], labels: &[u32], classes: usize) -> (f64, Vec<f64>) {
     let b = labels.len() as f64;
     let mut loss = 0.0;
@@ -204,7 +206,8 @@ pub fn cross_entropy(z: &[f64], labels: &[u32], classes: usize) -> (f64, Vec<f64
     for (row, &l) in z.chunks(classes).zip(labels) {
         let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let s: f64 = row.iter().map(|v| (v - m).exp()).sum();
-        loss += (m + s.ln() - row[l as usize]) / b;
+        // (m − z_label) first: near f32::MAX, m + ln s would round ln s away even in f64.
+        loss += ((m - row[l as usize]) + s.ln()) / b;
         let onehot = |j: usize| if j == l as usize { 1.0 } else { 0.0 };
         grad.extend(
             row.iter()

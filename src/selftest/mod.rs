@@ -13,6 +13,7 @@ mod activations;
 mod images;
 mod layers;
 mod matmul;
+mod nonfinite;
 mod rows;
 
 use web_time::Instant;
@@ -179,11 +180,14 @@ pub async fn run_async(gpu: &Gpu, options: &Options, on_row: &mut dyn FnMut(&Row
         rows: Vec::new(),
         on_row,
     };
-    matmul::run(gpu, options, &mut rows).await;
+    // Quick rows first, so that a report cut short by its budget still has some; the big
+    // products last.
+    layers::run(gpu, options, &mut rows).await;
     rows::run(gpu, options, &mut rows).await;
+    nonfinite::run(gpu, options, &mut rows).await;
     activations::run(gpu, options, &mut rows).await;
     images::run(gpu, options, &mut rows).await;
-    layers::run(gpu, options, &mut rows).await;
+    matmul::run(gpu, options, &mut rows).await;
     let rows = rows.rows;
     Report {
         adapter: format!(

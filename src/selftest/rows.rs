@@ -11,12 +11,12 @@ use crate::rng::Rng;
 use crate::tensor::Tensor;
 
 /// exp and the division carry a few ulps each; values that underflow are within `abs`.
-const SOFTMAX_TOL: Tol = Tol {
+pub(super) const SOFTMAX_TOL: Tol = Tol {
     abs: 1e-12,
     rel: 1e-5,
 };
 /// The backward, relative to y·(|g| + Σ|g·y|), the size of its terms.
-const SOFTMAX_BACKWARD_TOL: Tol = Tol {
+pub(super) const SOFTMAX_BACKWARD_TOL: Tol = Tol {
     abs: 1e-12,
     rel: 3e-5,
 };
@@ -100,7 +100,7 @@ async fn softmax(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
 }
 
 /// y·(|g| + Σ|g·y|) per element: what bounds the backward's rounding.
-fn backward_scale(y: &[f64], g: &[f64], cols: usize) -> Vec<f64> {
+pub(super) fn backward_scale(y: &[f64], g: &[f64], cols: usize) -> Vec<f64> {
     let mut scale = Vec::with_capacity(y.len());
     for (yr, gr) in y.chunks(cols).zip(g.chunks(cols)) {
         let dot: f64 = yr.iter().zip(gr).map(|(a, b)| (a * b).abs()).sum();
