@@ -27,6 +27,9 @@ pub struct Profile {
     pub softmax_chunk: usize,
     /// Wall time after which this `Gpu` starts no more autotuning.
     pub tuning_budget: Duration,
+    /// How the WGSL reaches the device, e.g. "naga → HLSL → FXC (…)": on DX12, whether wgpu
+    /// found DXC or fell back to FXC (no subgroups, `fma` as `mad`, slow compiles).
+    pub shader_compiler: String,
 }
 
 /// A chunk of the chunked softmax on GPUs: 256 lanes × two vec4s, so long rows spread over many
@@ -69,6 +72,68 @@ impl Profile {
             } else {
                 TUNING_BUDGET_GPU
             },
+            shader_compiler: shader_compiler(info.backend),
         }
+    }
+}
+
+/// How WGSL reaches a device of `backend`.
+fn shader_compiler(backend: wgpu::Backend) -> String {
+    match backend {
+        wgpu::Backend::Vulkan => "naga → SPIR-V (compiled by the Vulkan driver)".into(),
+        wgpu::Backend::Metal => "naga → MSL (compiled by Metal, with fast math)".into(),
+        wgpu::Backend::Gl => "naga → GLSL (compiled by the GL driver)".into(),
+        wgpu::Backend::BrowserWebGpu => "the browser's own (Tint or naga), from WGSL".into(),
+        wgpu::Backend::Dx12 => dx12_compiler(
+            std::env::var("WGPU_DX12_COMPILER").ok().as_deref(),
+            find_dxc(),
+        ),
+        wgpu::Backend::Noop => "none (the no-op backend)".into(),
+    }
+}
+
+/// What wgpu's DX12 backend compiles HLSL with: DXC where `WGPU_DX12_COMPILER` does not ask for
+/// FXC and `dxcompiler.dll` is where Windows loads DLLs from (wgpu's default, `Auto`, falls
+/// back to FXC without a word otherwise).
+fn dx12_compiler(env: Option<&str>, dxc: Option<std::path::PathBuf>) -> String {
+    if env.is_some_and(|v| v.eq_ignore_ascii_case("fxc")) {
+        return "naga → HLSL → FXC (WGPU_DX12_COMPILER=fxc: no subgroups, slow compiles)".into();
+    }
+    match dxc {
+        Some(path) => format!("naga → HLSL → DXC ({})", path.display()),
+        None => "naga → HLSL → FXC (no dxcompiler.dll beside the program or on PATH: no \
+                 subgroups, fma as mad, slow compiles; README's \"DX12\" says how to get DXC)"
+            .into(),
+    }
+}
+
+/// `dxcompiler.dll` beside the program or on PATH, where Windows' DLL search finds it.
+fn find_dxc() -> Option<std::path::PathBuf> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.to_path_buf()));
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    beside
+        .into_iter()
+        .chain(std::env::split_paths(&path))
+        .map(|d| d.join("dxcompiler.dll"))
+        .find(|f| f.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dx12_says_which_compiler_and_how_to_get_dxc() {
+        let fxc = dx12_compiler(None, None);
+        assert!(
+            fxc.contains("FXC") && fxc.contains("dxcompiler.dll"),
+            "{fxc}"
+        );
+        let dxc = dx12_compiler(None, Some("C:/app/dxcompiler.dll".into()));
+        assert!(dxc.contains("DXC (C:/app/dxcompiler.dll)"), "{dxc}");
+        let forced = dx12_compiler(Some("Fxc"), Some("C:/app/dxcompiler.dll".into()));
+        assert!(forced.contains("FXC (WGPU_DX12_COMPILER=fxc"), "{forced}");
     }
 }

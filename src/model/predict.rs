@@ -83,12 +83,16 @@ impl Sequential {
                 message: format!("rows of no values ({shape:?})"),
             });
         }
-        let per_pass = self.rows_per_pass(gpu, &shape[1..])?;
+        let probe = [&[1], &shape[1..]].concat();
+        let per_pass = self
+            .rows_per_pass(gpu, &shape[1..])
+            .map_err(|e| as_given(e, &probe, shape))?;
         let mut classes = Vec::with_capacity(rows);
         for chunk in data.chunks(per_pass * row) {
-            let n = chunk.len() / row;
-            let x = Tensor::from_slice(gpu, chunk, &[&[n], &shape[1..]].concat())?;
-            classes.extend(self.predict_async(&x).await?);
+            let pass = [&[chunk.len() / row], &shape[1..]].concat();
+            let x = Tensor::from_slice(gpu, chunk, &pass)?;
+            let got = self.predict_async(&x).await;
+            classes.extend(got.map_err(|e| as_given(e, &pass, shape))?);
         }
         Ok(classes)
     }
@@ -100,6 +104,19 @@ impl Sequential {
         let out = f(self);
         self.set_training(was);
         out
+    }
+}
+
+/// `e`, naming the shape the user gave where it names the shape of a probe or a pass made
+/// from it (a shape error of the first layer): the user passed `given`, not `made`.
+fn as_given(e: Error, made: &[usize], given: &[usize]) -> Error {
+    match e {
+        Error::ShapeMismatch { op, expected, got } if got == made => Error::ShapeMismatch {
+            op,
+            expected,
+            got: given.to_vec(),
+        },
+        e => e,
     }
 }
 

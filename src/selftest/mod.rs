@@ -101,6 +101,8 @@ impl Row {
 pub struct Report {
     /// The adapter's name, backend, driver and driver info.
     pub adapter: String,
+    /// How WGSL reached the device ([`Profile::shader_compiler`](crate::Profile)).
+    pub shaders: String,
     /// Every row, in the order run.
     pub rows: Vec<Row>,
     /// The autotuner's choices after the run (`class`, `variant`, how it was made: timed in
@@ -118,7 +120,12 @@ impl Report {
 
     /// A table for people: one line per row, then the verdict.
     pub fn table(&self) -> String {
-        let mut out = format!("selftest on {}\n{}", self.adapter, Row::header());
+        let mut out = format!(
+            "selftest on {}\nshaders: {}\n{}",
+            self.adapter,
+            self.shaders,
+            Row::header()
+        );
         for r in &self.rows {
             out.push_str(&r.line());
         }
@@ -145,8 +152,10 @@ impl Report {
             .map(|(c, v, h)| format!("[{},{},{}]", quote(c), quote(v), quote(h)))
             .collect();
         format!(
-            "{{\"adapter\":{},\"passed\":{},\"seconds\":{:.3},\"rows\":[{}],\"auto\":[{}]}}",
+            "{{\"adapter\":{},\"shaders\":{},\"passed\":{},\"seconds\":{:.3},\"rows\":[{}],\
+             \"auto\":[{}]}}",
             quote(&self.adapter),
+            quote(&self.shaders),
             self.passed(),
             self.seconds,
             rows.join(","),
@@ -194,6 +203,7 @@ pub async fn run_async(gpu: &Gpu, options: &Options, on_row: &mut dyn FnMut(&Row
             "{} ({:?}, driver {} {})",
             info.name, info.backend, info.driver, info.driver_info
         ),
+        shaders: gpu.profile().shader_compiler.clone(),
         rows,
         auto_choices: gpu
             .tuned()

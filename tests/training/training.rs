@@ -560,5 +560,11 @@ fn predictions_of_any_length_go_through_in_passes_that_fit() {
             op: "Sequential::predict_rows",
             ..
         })
-    ));
+    )); // Rows the model cannot take: the error names the shape the user gave, not the one-row
+        // probe made from it.
+    let wrong = vec![0.5; 3 * 5];
+    match model.predict_rows(&gpu, &wrong, &[3, 5]) {
+        Err(Error::ShapeMismatch { got, .. }) => assert_eq!(got, [3, 5]),
+        other => panic!("expected a shape error naming [3, 5], got {other:?}"),
+    }
 }

@@ -38,6 +38,7 @@ pub fn run(gpu: &Gpu) {
     println!("device type:  {:?}", info.device_type);
     println!("vendor/device: {:#06x}/{:#06x}", info.vendor, info.device);
     println!("driver:       {} {}", info.driver, info.driver_info);
+    println!("shaders:      {}", gpu.profile().shader_compiler);
     let features: Vec<String> = gpu
         .features()
         .iter_names()

@@ -30,9 +30,10 @@ pub fn run(gpu: &Gpu, args: &SelftestArgs) -> bool {
     let info = gpu.adapter_info();
     if !args.json {
         print!(
-            "selftest on {} ({:?})\n{}",
+            "selftest on {} ({:?})\nshaders: {}\n{}",
             info.name,
             info.backend,
+            gpu.profile().shader_compiler,
             Row::header()
         );
     }
@@ -50,7 +51,7 @@ pub fn run(gpu: &Gpu, args: &SelftestArgs) -> bool {
     } else {
         // The table's tail: what Auto chose, and the verdict.
         let table = report.table();
-        let tail = table.lines().skip(2 + report.rows.len());
+        let tail = table.lines().skip(3 + report.rows.len());
         tail.for_each(|l| println!("{l}"));
         if args.webgpu_limits {
             println!("(device opened with WebGPU's default limits)");
