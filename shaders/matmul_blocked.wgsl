@@ -6,8 +6,9 @@
 //   op(B) = B, stored (K, N), or Bᵀ with B stored (N, K) when TRANS_B.
 //
 // The registry puts the tile in front of this file (`kernels/blocked.rs`: `const BM`, `BN`,
-// `BK`, and `multiply` and `store_all` unrolled over named accumulators `acc_r_h`): a 16×16
-// workgroup computes a BM×BN tile of C (128×128, 128×64 or 64×64), each invocation TM×TN =
+// `BK`, `STAGES`, `multiply` and `store_all` unrolled over named accumulators `acc_r_h`, and
+// the staging `fetch_all`/`put_all` over STAGES quads per invocation): a 16×16 workgroup
+// computes a BM×BN tile of C (128×128 with BK 8 or 16, 128×64, 64×128 or 64×64), each invocation TM×TN =
 // BM/16 × BN/16 outputs, as groups of 4 rows 64 apart and 4 columns 64 apart, so that its
 // reads of the tiles are whole vec4s and a warp's are broadcasts or consecutive (no bank
 // conflicts).
@@ -23,6 +24,9 @@
 // aligned load; otherwise each element is loaded and checked on its own. EDGE: some tile
 // reaches past M, N or its k range, so loads past the edges read zero and stores past them are
 // skipped; the host clears it only when the shape fits the tile exactly.
+//
+// C is stored as whole vec4s where N is a multiple of 4 and the quad is inside the output
+// (every quad of an aligned shape); otherwise element by element.
 //
 // Split-K: workgroup row y covers slice `y / row_tiles` of K (k_split long) and writes its
 // partial product to slice `y / row_tiles` of C (a workspace of splits × M × N); the host then
@@ -43,7 +47,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<vec4<f32>>; // padded to vec4s
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -54,8 +58,8 @@ override EDGE: bool = true;
 
 const A_QUADS: u32 = BM * BK / 4u; // vec4s in one slice of each tile
 const B_QUADS: u32 = BN * BK / 4u;
-// Every tile's slices are at most 256 vec4s: each invocation stages at most one of each.
-const_assert A_QUADS <= 256u && B_QUADS <= 256u;
+// Each invocation stages at most STAGES quads of each slice.
+const_assert A_QUADS <= 256u * STAGES && B_QUADS <= 256u * STAGES;
 
 var<workgroup> tile_a: array<vec4<f32>, 2u * A_QUADS>; // [buffer][k][m / 4]
 var<workgroup> tile_b: array<vec4<f32>, 2u * B_QUADS>; // [buffer][k][n / 4]
@@ -177,22 +181,18 @@ fn matmul_blocked(
     let kend = min(p.k, kbeg + p.k_split);
     let slices = (kend - kbeg + BK - 1u) / BK;
 
-    var qa = fetch_a(li, row0, kbeg, kend);
-    var qb = fetch_b(li, col0, kbeg, kend);
-    put_a(li, 0u, qa);
-    put_b(li, 0u, qb);
+    fetch_all(li, row0, col0, kbeg, kend); // the registry's, unrolled per tile
+    put_all(li, 0u);
     workgroupBarrier();
     for (var s = 0u; s < slices; s++) {
         let buf = s % 2u;
         let more = s + 1u < slices;
         if (more) {
-            qa = fetch_a(li, row0, kbeg + (s + 1u) * BK, kend);
-            qb = fetch_b(li, col0, kbeg + (s + 1u) * BK, kend);
+            fetch_all(li, row0, col0, kbeg + (s + 1u) * BK, kend);
         }
         multiply(buf * A_QUADS, buf * B_QUADS, lid); // the registry's, unrolled per tile
         if (more) {
-            put_a(li, 1u - buf, qa);
-            put_b(li, 1u - buf, qb);
+            put_all(li, 1u - buf);
         }
         workgroupBarrier();
     }
@@ -205,16 +205,23 @@ fn store_quad(base: u32, row: u32, col: u32, v: vec4<f32>) {
     if (EDGE && row >= p.m) {
         return;
     }
+    var out = v;
+    for (var j = 0u; j < 4u; j++) {
+        if (HAS_BIAS && (!EDGE || col + j < p.n)) {
+            out[j] += bias[col + j];
+        }
+        if (RELU) {
+            out[j] = relu(out[j]);
+        }
+    }
+    let at = base + row * p.n + col;
+    if (p.n % 4u == 0u && (!EDGE || col + 4u <= p.n)) {
+        c[at / 4u] = out; // at is a multiple of 4: base is splits · M · N
+        return;
+    }
     for (var j = 0u; j < 4u; j++) {
         if (!EDGE || col + j < p.n) {
-            var out = v[j];
-            if (HAS_BIAS) {
-                out += bias[col + j];
-            }
-            if (RELU) {
-                out = relu(out);
-            }
-            c[base + row * p.n + col + j] = out;
+            c[(at + j) / 4u][(at + j) % 4u] = out[j];
         }
     }
 }

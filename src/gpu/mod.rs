@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 mod bindings;
+pub mod cards;
 mod errors;
 mod launch;
 mod memory;

@@ -191,7 +191,7 @@ impl Gpu {
         let pool = Arc::new(Mutex::new(Pool::default()));
         let released = Pool::released(&pool);
         let ring = bindings::Ring::new(&device);
-        let profile = super::Profile::of(&info, device.features());
+        let profile = super::Profile::of(&info, device.features(), &device.limits());
         Gpu {
             inner: Arc::new(Inner {
                 id,

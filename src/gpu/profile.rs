@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::cards::{self, Card};
+
 /// How this device runs the crate's kernels.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -27,6 +29,14 @@ pub struct Profile {
     pub softmax_chunk: usize,
     /// Wall time after which this `Gpu` starts no more autotuning.
     pub tuning_budget: Duration,
+    /// Compute units (SMs, GPU cores) the matmul rules size their tiles to: the card table's
+    /// ([`cards`](crate::gpu::cards)) where the adapter's name is in it,
+    /// `WGPU_BACKPROP_COMPUTE_UNITS` where set, else 32 (a mid-sized GPU).
+    pub compute_units: u32,
+    /// The adapter's published figures, where its name is in the card table.
+    pub card: Option<Card>,
+    /// Bytes of workgroup memory a kernel may declare (`max_compute_workgroup_storage_size`).
+    pub workgroup_storage: u32,
     /// How the WGSL reaches the device, e.g. "naga → HLSL → FXC (…)": on DX12, whether wgpu
     /// found DXC or fell back to FXC (no subgroups, `fma` as `mad`, slow compiles).
     pub shader_compiler: String,
@@ -38,6 +48,10 @@ const SOFTMAX_CHUNK_GPU: usize = 2_048;
 /// The same on CPU devices, where each workgroup's barriers cost more than its loads: with
 /// 2,048, a 64×65,536 forward took 122–153 ms on llvmpipe, with 16,384 93–95 (BENCHMARKS.md).
 const SOFTMAX_CHUNK_CPU: usize = 16_384;
+/// Compute units assumed where the card is not in the table: the rules then keep the 128×128
+/// tile from 64 output tiles, as before they were sized to the card.
+const DEFAULT_COMPUTE_UNITS: u32 = 32;
+
 /// Tuning budget on CPU devices: what is under way finishes, so the total stays near 1 s on
 /// lavapipe, whose first `train` run may spend no more.
 const TUNING_BUDGET_CPU: Duration = Duration::from_millis(700);
@@ -48,8 +62,17 @@ impl Profile {
     /// The profile of a device on `info`'s adapter with `features` enabled.
     /// `WGPU_BACKPROP_SOFTMAX_CHUNK` (a multiple of 4 from 4 to 2^20) forces the softmax chunk,
     /// for tests of the GPU size on a CPU device.
-    pub(crate) fn of(info: &wgpu::AdapterInfo, features: wgpu::Features) -> Profile {
+    pub(crate) fn of(
+        info: &wgpu::AdapterInfo,
+        features: wgpu::Features,
+        limits: &wgpu::Limits,
+    ) -> Profile {
         let cpu = info.device_type == wgpu::DeviceType::Cpu;
+        let card = cards::lookup(&info.name).copied();
+        let forced_units = std::env::var("WGPU_BACKPROP_COMPUTE_UNITS")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|&u| (1..=4096).contains(&u));
         let forced_chunk = std::env::var("WGPU_BACKPROP_SOFTMAX_CHUNK")
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
@@ -73,6 +96,11 @@ impl Profile {
                 TUNING_BUDGET_GPU
             },
             shader_compiler: shader_compiler(info.backend),
+            compute_units: forced_units
+                .or(card.map(|c| c.compute_units))
+                .unwrap_or(DEFAULT_COMPUTE_UNITS),
+            card,
+            workgroup_storage: limits.max_compute_workgroup_storage_size,
         }
     }
 }

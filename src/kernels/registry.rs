@@ -23,8 +23,13 @@ pub(crate) const RELU_EPILOGUE: &str = include_str!("../../shaders/relu_epilogue
 pub(crate) enum Tile {
     /// 8×8 per invocation: the most reuse per load, for big products (16 KiB).
     T128x128,
+    /// 128×128 with K slices of 16: half the barriers per K (32 KiB of workgroup memory).
+    T128x128K16,
     /// 8×4 per invocation: half the workgroups' columns, for products with few tiles (12 KiB).
     T128x64,
+    /// 4×8 per invocation: for products of few rows (M ≤ 64: conv's forward), no half-empty
+    /// 128-row tiles (12 KiB).
+    T64x128,
     /// 4×4 per invocation, BK 16: small products and the split-K partials (16 KiB).
     T64x64,
 }
@@ -34,9 +39,17 @@ impl Tile {
     pub(crate) const fn dims(self) -> (usize, usize, usize) {
         match self {
             Tile::T128x128 => (128, 128, 8),
+            Tile::T128x128K16 => (128, 128, 16),
             Tile::T128x64 => (128, 64, 8),
+            Tile::T64x128 => (64, 128, 8),
             Tile::T64x64 => (64, 64, 16),
         }
+    }
+
+    /// Bytes of workgroup memory: both operands' slices, double-buffered.
+    pub(crate) const fn workgroup_bytes(self) -> usize {
+        let (bm, bn, bk) = self.dims();
+        2 * (bm + bn) * bk * 4
     }
 }
 

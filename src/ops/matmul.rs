@@ -60,8 +60,13 @@ pub enum MatmulKernel {
     /// The blocked GPU kernel: 128×128 tiles, 8×8 per invocation, double-buffered k-major
     /// staging; any shape (edge checks only where the shape does not fit the tile).
     Blocked128,
+    /// `Blocked128` with K slices of 16 (half the barriers; 32 KiB of workgroup memory: on
+    /// devices with less it runs on `Tiled`).
+    Blocked128K16,
     /// The same with 128×64 tiles (8×4 per invocation).
     Blocked128x64,
+    /// The same with 64×128 tiles (4×8 per invocation): products of few rows.
+    Blocked64x128,
     /// The same with 64×64 tiles (4×4 per invocation, K slices of 16).
     Blocked64,
     /// `Blocked64` over ranges of K in parallel, then a sum of the partial products: for small

@@ -28,7 +28,10 @@ const fn blocked_source(name: &'static str, header: fn() -> String) -> Source {
 }
 static SOURCE_128X128: Source =
     blocked_source("matmul_blocked_128x128", || tile_header(128, 128, 8));
+static SOURCE_128X128K16: Source =
+    blocked_source("matmul_blocked_128x128k16", || tile_header(128, 128, 16));
 static SOURCE_128X64: Source = blocked_source("matmul_blocked_128x64", || tile_header(128, 64, 8));
+static SOURCE_64X128: Source = blocked_source("matmul_blocked_64x128", || tile_header(64, 128, 8));
 static SOURCE_64X64: Source = blocked_source("matmul_blocked_64x64", || tile_header(64, 64, 16));
 static SPLIT_SOURCE: Source = Source {
     guards_itself: true,
@@ -74,9 +77,15 @@ kernels! {
     /// tiles: bindings A, B, bias, C (or the workspace).
     static BLOCKED_128X128: BlockedParams, BlockedSpec =
         SOURCE_128X128, "matmul_blocked", [R, R, R, RW], [16, 16, 1];
+    /// The same with 128×128 tiles and K slices of 16 (32 KiB of workgroup memory).
+    static BLOCKED_128X128K16: BlockedParams, BlockedSpec =
+        SOURCE_128X128K16, "matmul_blocked", [R, R, R, RW], [16, 16, 1];
     /// The same with 128×64 tiles.
     static BLOCKED_128X64: BlockedParams, BlockedSpec =
         SOURCE_128X64, "matmul_blocked", [R, R, R, RW], [16, 16, 1];
+    /// The same with 64×128 tiles.
+    static BLOCKED_64X128: BlockedParams, BlockedSpec =
+        SOURCE_64X128, "matmul_blocked", [R, R, R, RW], [16, 16, 1];
     /// The same with 64×64 tiles.
     static BLOCKED_64X64: BlockedParams, BlockedSpec =
         SOURCE_64X64, "matmul_blocked", [R, R, R, RW], [16, 16, 1];
@@ -89,7 +98,9 @@ kernels! {
 fn blocked(tile: Tile) -> &'static Decl<BlockedParams, BlockedSpec, 4> {
     match tile {
         Tile::T128x128 => &BLOCKED_128X128,
+        Tile::T128x128K16 => &BLOCKED_128X128K16,
         Tile::T128x64 => &BLOCKED_128X64,
+        Tile::T64x128 => &BLOCKED_64X128,
         Tile::T64x64 => &BLOCKED_64X64,
     }
 }
@@ -97,7 +108,7 @@ fn blocked(tile: Tile) -> &'static Decl<BlockedParams, BlockedSpec, 4> {
 /// On drivers that stop an invocation after 65,535 loop iterations (all its loops together:
 /// llvmpipe), the longest k range of one split. A slice of BK = 8 costs up to 25 iterations
 /// (the slice, 8 k steps, 4 + 4 staging stores, 4 + 4 unaligned loads), so 16,384 k take
-/// about 51,000.
+/// about 51,000 (BK = 16 with two quads staged per invocation: 16 + 16 + 16 per 16 k, fewer).
 const CAPPED_K_SPLIT: usize = 16_384;
 
 /// How many ranges of K split-K cuts this product into, when asked to: enough workgroups for

@@ -4,6 +4,7 @@
 //! shape class.
 
 use crate::error::Result;
+use crate::kernels::Tile;
 use crate::ops::matmul::{gemm_with, MatmulKernel, Transpose};
 use crate::ops::matmul_blocked as blocked;
 use crate::ops::matmul_family::{self as family, Setting, Takes};
@@ -81,23 +82,50 @@ struct Shape {
     mnk: (usize, usize, usize),
     trans_b: bool,
     aligned: bool,
+    /// The device's compute units ([`Profile::compute_units`](crate::Profile)).
+    units: usize,
+}
+
+impl Shape {
+    /// Output tiles of bm × bn.
+    fn tiles(self, bm: usize, bn: usize) -> usize {
+        self.mnk.0.div_ceil(bm) * self.mnk.1.div_ceil(bn)
+    }
 }
 
 /// The static choice on GPUs (untuned, `WGPU_BACKPROP_AUTOTUNE=off`, the autotuner's first
-/// candidate): the first rule that holds. Linear's dX = dY·Wᵀ has a transposed B, which the
-/// vec4 kernel reads 16 rows apart per warp (an estimated 2–5 TFLOP/s on an H100 against a
-/// 28 target), so it never gets one; big products go to the 128×128 tile (the most reuse per
-/// load); few output tiles over a long K to split-K, which puts the idle GPU on K's ranges.
-const GPU_RULES: [Rule; 4] = [
+/// candidate): the first rule that holds, each tile sized to keep the card's compute units
+/// busy. Linear's dX = dY·Wᵀ has a transposed B, which the vec4 kernel reads 16 rows apart
+/// per warp (an estimated 2–5 TFLOP/s on an H100 against a 28 target), so it never gets one;
+/// big products go to the 128×128 tile (the most reuse per load) where there are two tiles per
+/// compute unit, smaller ones to the smaller tiles while each still has one tile per unit
+/// (64×128 for products of few rows, whose 128-row tiles would be half empty: conv's forward);
+/// few output tiles over a long K to split-K, which puts the idle GPU on K's ranges.
+const GPU_RULES: [Rule; 7] = [
     (
         "fewer than 64 64x64 output tiles and K >= 4096",
         |s| blocked::split_useful(s.mnk),
         MatmulKernel::SplitK,
     ),
     (
-        "64 or more 128x128 output tiles",
-        |s| s.mnk.0.div_ceil(128) * s.mnk.1.div_ceil(128) >= 64,
+        "two 128x128 output tiles per compute unit",
+        |s| s.tiles(128, 128) >= 2 * s.units,
         MatmulKernel::Blocked128,
+    ),
+    (
+        "M <= 64 and a 64x128 tile per compute unit",
+        |s| s.mnk.0 <= 64 && s.tiles(64, 128) >= s.units,
+        MatmulKernel::Blocked64x128,
+    ),
+    (
+        "a 128x64 tile per compute unit",
+        |s| s.tiles(128, 64) >= s.units,
+        MatmulKernel::Blocked128x64,
+    ),
+    (
+        "a 64x64 tile per compute unit",
+        |s| s.tiles(64, 64) >= s.units,
+        MatmulKernel::Blocked64,
     ),
     (
         "rows are whole vec4s and B is not transposed",
@@ -115,6 +143,12 @@ fn gpu_static_choice(shape: Shape) -> MatmulKernel {
         .map_or(MatmulKernel::Blocked64, |r| r.2)
 }
 
+/// The rules as (what it says, the kernel's name), in order: for ARCHITECTURE.md's table and
+/// the GPU report.
+pub fn gpu_rules() -> Vec<(&'static str, &'static str)> {
+    GPU_RULES.iter().map(|r| (r.0, r.2.name())).collect()
+}
+
 /// The kernel that runs: as asked, or for `Auto` the tuned (or static) one. The vec4 kernels
 /// (register, vec4) read whole vec4s: K, N and (transposed A) M must be multiples of 4, or
 /// the tiled kernel runs.
@@ -126,11 +160,14 @@ pub(crate) fn choose(
     (m, n, k): (usize, usize, usize),
 ) -> Result<MatmulKernel> {
     let aligned = blocked::rows_are_vec4(ta == Transpose::Yes, (m, n, k)) && k <= REGISTER_MAX_K;
+    let storage_32k =
+        a.gpu().profile().workgroup_storage as usize >= Tile::T128x128K16.workgroup_bytes();
     if let Some(variant) = family::variant(kernel) {
         let takes = match variant.takes {
             Takes::Any => true,
             Takes::Vec4Rows => aligned,
             Takes::Textures => texture::takes(a.gpu(), (m, n, k)),
+            Takes::Storage32K => storage_32k,
         };
         return Ok(if takes { kernel } else { MatmulKernel::Tiled });
     }
@@ -150,6 +187,7 @@ pub(crate) fn choose(
             mnk: (m, n, k),
             trans_b: tb == Transpose::Yes,
             aligned,
+            units: gpu.profile().compute_units as usize,
         })
     };
     if m * n * k < TUNE_MIN_FMAS {
@@ -160,6 +198,7 @@ pub(crate) fn choose(
         discrete,
         aligned,
         textured,
+        storage_32k,
         mnk: (m, n, k),
     });
     if !list.contains(&fallback) {
@@ -176,12 +215,18 @@ pub(crate) fn choose(
 mod tests {
     use super::*;
 
+    /// A shape on a device of 32 compute units (unknown cards).
     fn shape(mnk: (usize, usize, usize), trans_b: bool) -> Shape {
+        on(32, mnk, trans_b)
+    }
+
+    fn on(units: usize, mnk: (usize, usize, usize), trans_b: bool) -> Shape {
         let aligned = mnk.1.is_multiple_of(4) && mnk.2.is_multiple_of(4);
         Shape {
             mnk,
             trans_b,
             aligned,
+            units,
         }
     }
 
@@ -226,6 +271,34 @@ mod tests {
     }
 
     #[test]
+    fn the_rules_keep_a_132_unit_card_busy() {
+        use MatmulKernel::*;
+        let h100 = |mnk, tb| gpu_static_choice(on(132, mnk, tb));
+        // 1024³ has 64 tiles of 128×128: half of an H100's SMs would idle; 256 of 64×64 do not.
+        assert_eq!(h100((1024, 1024, 1024), false), Blocked64);
+        assert_eq!(h100((2048, 2048, 2048), false), Blocked128);
+        // 2048×1024: 128 tiles of 128×128 (under 264), 256 of 128×64.
+        assert_eq!(h100((2048, 1024, 1024), false), Blocked128x64);
+        // Conv's forward, M = 64 output channels over 64×64 images of a batch of 8: 64×128.
+        assert_eq!(h100((64, 32_768, 576), false), Blocked64x128);
+        // The same on a 32-unit card: also 64×128 (256 tiles), never a half-empty 128-row tile.
+        assert_eq!(
+            gpu_static_choice(on(32, (64, 32_768, 576), false)),
+            Blocked64x128
+        );
+        // Small products: vec4 when aligned and B is not transposed, else 64×64.
+        assert_eq!(h100((256, 256, 256), false), Vec4);
+        assert_eq!(h100((256, 256, 256), true), Blocked64);
+        // Every rule names a kernel of the family.
+        for (_, name) in gpu_rules() {
+            assert!(
+                MatmulKernel::FORCED.iter().any(|k| k.name() == name),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
     fn discrete_gpus_time_neither_tiled_nor_register_and_the_order_is_kept() {
         use MatmulKernel::*;
         let mnk = (1024, 1024, 1024);
@@ -234,13 +307,29 @@ mod tests {
             discrete,
             aligned: true,
             textured,
+            storage_32k: true,
             mnk,
         };
         let discrete = family::candidates(&setting(false, true, false));
-        assert_eq!(discrete, vec![Blocked128, Blocked128x64, Blocked64, Vec4]);
+        assert_eq!(
+            discrete,
+            vec![Blocked128, Blocked128K16, Blocked128x64, Blocked64, Vec4]
+        );
         let integrated = family::candidates(&setting(false, false, false));
-        assert_eq!(integrated[..3], [Blocked128, Blocked128x64, Blocked64]);
-        assert_eq!(integrated[3..], [Tiled, Register, Vec4]);
+        assert_eq!(
+            integrated[..4],
+            [Blocked128, Blocked128K16, Blocked128x64, Blocked64]
+        );
+        assert_eq!(integrated[4..], [Tiled, Register, Vec4]);
+        let small_m = Setting {
+            mnk: (64, 4096, 576),
+            storage_32k: false,
+            ..setting(false, true, false)
+        };
+        assert_eq!(
+            family::candidates(&small_m),
+            vec![Blocked128, Blocked128x64, Blocked64x128, Blocked64, Vec4]
+        );
         let cpu = family::candidates(&setting(true, false, true));
         assert_eq!(cpu, vec![Tiled, Register, Vec4, Texture]);
     }

@@ -32,6 +32,8 @@ pub(crate) enum Takes {
     Vec4Rows,
     /// Operands that fit the device's textures (and the memory budget), K within the loop cap.
     Textures,
+    /// Devices whose workgroup memory holds 32 KiB (WebGPU's default is 16).
+    Storage32K,
 }
 
 /// What decides whether the autotuner times a variant for a product.
@@ -45,6 +47,8 @@ pub(crate) struct Setting {
     pub aligned: bool,
     /// The texture kernel takes the product.
     pub textured: bool,
+    /// The device's workgroup memory holds 32 KiB.
+    pub storage_32k: bool,
     /// (M, N, K).
     pub mnk: (usize, usize, usize),
 }
@@ -74,12 +78,29 @@ pub(crate) const FAMILY: &[Variant] = &[
         why: "GPUs, big products: the most reuse per load (8×8 per invocation)",
     },
     Variant {
+        kernel: MatmulKernel::Blocked128K16,
+        name: "blocked128k16",
+        runs: Runs::Blocked(Tile::T128x128K16),
+        takes: Takes::Storage32K,
+        timed: |s| !s.cpu && s.storage_32k,
+        why: "GPUs with 32 KiB of workgroup memory, big products: 128×128 with K slices of \
+              16, half the barriers per K",
+    },
+    Variant {
         kernel: MatmulKernel::Blocked128x64,
         name: "blocked128x64",
         runs: Runs::Blocked(Tile::T128x64),
         takes: Takes::Any,
         timed: |s| !s.cpu,
         why: "GPUs: twice the workgroups of 128×128 for mid-sized outputs",
+    },
+    Variant {
+        kernel: MatmulKernel::Blocked64x128,
+        name: "blocked64x128",
+        runs: Runs::Blocked(Tile::T64x128),
+        takes: Takes::Any,
+        timed: |s| !s.cpu && s.mnk.0 <= 64,
+        why: "GPUs, products of few rows (M <= 64: conv's forward): no half-empty 128-row tiles",
     },
     Variant {
         kernel: MatmulKernel::Blocked64,

@@ -11,6 +11,7 @@ mod layernorm;
 mod matmul;
 mod matmul_blocked;
 mod matmul_choice;
+pub use matmul_choice::gpu_rules;
 mod matmul_family;
 mod matmul_plain;
 mod matmul_texture;

@@ -84,6 +84,18 @@ pub fn run(gpu: &Gpu) {
         "  max_compute_workgroups_per_dimension {}",
         l.max_compute_workgroups_per_dimension
     );
+    let units = gpu.profile().compute_units;
+    let card = gpu
+        .profile()
+        .card
+        .map_or("not in the card table".into(), |c| {
+            format!("{} TFLOP/s f32, {} GB/s published", c.f32_tflops, c.gbps)
+        });
+    println!("compute units: {units} ({card})");
+    println!("matmul static rules on GPUs (the first that holds; sized to {units} units):");
+    for (rule, kernel) in wgpu_backprop::ops::gpu_rules() {
+        println!("  {kernel:<14} {rule}");
+    }
     println!("matmul kernels (the autotuner times those that apply, in this order):");
     for kernel in wgpu_backprop::ops::MatmulKernel::FORCED {
         println!("  {:<14} {}", kernel.name(), kernel.why());
