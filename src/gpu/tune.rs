@@ -6,8 +6,10 @@
 //! CPU devices, where there are none worth having, and where timestamps go backwards) unless a
 //! test or tool installs another with [`Gpu::set_tune_clock`]. A timed bracket holds the
 //! `Gpu`'s recording lock, so no other thread's work lands inside it. A `Gpu` spends at most
-//! about [`Gpu::tuning_budget`] of wall time tuning (0.7 s on CPU devices, 4 s on GPUs); past
-//! that, and with `WGPU_BACKPROP_AUTOTUNE=off`, every choice is the static one.
+//! about [`Gpu::tuning_budget`] of wall time timing candidates (0.7 s on CPU devices, 4 s on
+//! GPUs; the warm-up run that compiles a candidate's pipelines is not counted, so a slow
+//! compiler does not leave the fast kernels untimed); past that, and with
+//! `WGPU_BACKPROP_AUTOTUNE=off`, every choice is the static one.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,8 +88,9 @@ struct DeviceProbe<'a, F> {
     clock: &'a dyn TuneClock,
     names: &'a [&'static str],
     run: &'a mut F,
-    /// The clock's reading when the search began, and the budget left then.
-    start: Duration,
+    /// Time spent in timed runs so far (warm-ups, which compile, are not counted), and the
+    /// budget left when the search began.
+    spent: Duration,
     left: Duration,
 }
 
@@ -98,13 +101,17 @@ impl<F: FnMut(usize) -> Result<()>> Probe for DeviceProbe<'_, F> {
 
     fn time(&mut self, i: usize, runs: usize) -> std::result::Result<f64, String> {
         let run = &mut *self.run;
-        self.clock
+        let start = self.clock.now();
+        let out = self
+            .clock
             .time(self.gpu, self.names[i], runs, &mut || run(i))
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        self.spent += self.clock.now().saturating_sub(start);
+        out
     }
 
     fn out_of_time(&self) -> bool {
-        self.clock.now().saturating_sub(self.start) >= self.left
+        self.spent >= self.left
     }
 }
 
@@ -114,13 +121,14 @@ impl Gpu {
         self.inner.kernels.tuner.all()
     }
 
-    /// Wall time after which this `Gpu` starts no more timing: 0.7 s on CPU devices, 4 s on
-    /// GPUs.
+    /// Time in timed runs after which this `Gpu` starts no more timing: 0.7 s on CPU devices,
+    /// 4 s on GPUs (pipeline compiles not counted).
     pub fn tuning_budget(&self) -> Duration {
         self.profile().tuning_budget
     }
 
-    /// Time spent tuning on this `Gpu`, as its [`TuneClock`] counts it.
+    /// Time spent in the autotuner's timed runs on this `Gpu`, as its [`TuneClock`] counts it
+    /// (warm-ups, which compile the candidates' pipelines, are not counted).
     pub fn tuning_time(&self) -> Duration {
         self.inner.kernels.tuner.spent()
     }
@@ -172,17 +180,16 @@ impl Gpu {
         let budget = self.tuning_budget();
         if tuner.spent() < budget {
             let clock = lock(&self.inner.tune_clock).clone();
-            let start = clock.now();
             let mut probe = DeviceProbe {
                 gpu: self,
                 clock: &*clock,
                 names: candidates,
                 run: &mut run,
-                start,
+                spent: Duration::ZERO,
                 left: budget - tuner.spent(),
             };
             let out = search::search(candidates.len(), fallback, &Limits::DEFAULT, &mut probe);
-            tuner.add_spent(clock.now().saturating_sub(start));
+            tuner.add_spent(probe.spent);
             let name = |i: usize| candidates[i].to_string();
             tuned.variant = name(out.winner);
             tuned.timings_ms = out

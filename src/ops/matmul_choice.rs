@@ -97,9 +97,9 @@ impl Shape {
 /// candidate): the first rule that holds, each tile sized to keep the card's compute units
 /// busy. Linear's dX = dY·Wᵀ has a transposed B, which the vec4 kernel reads 16 rows apart
 /// per warp (an estimated 2–5 TFLOP/s on an H100 against a 28 target), so it never gets one;
-/// big products go to the 128×128 tile (the most reuse per load) where there are two tiles per
-/// compute unit, smaller ones to the smaller tiles while each still has one tile per unit
-/// (64×128 for products of few rows, whose 128-row tiles would be half empty: conv's forward);
+/// products of few rows (M ≤ 64: conv's forward) to 64×128, whose 128-row tiles would be half
+/// empty; big products to the 128×128 tile (the most reuse per load) where there are two
+/// tiles per compute unit, smaller ones to the smaller tiles while each has one per unit;
 /// few output tiles over a long K to split-K, which puts the idle GPU on K's ranges.
 const GPU_RULES: [Rule; 7] = [
     (
@@ -108,18 +108,18 @@ const GPU_RULES: [Rule; 7] = [
         MatmulKernel::SplitK,
     ),
     (
-        "two 128x128 output tiles per compute unit",
-        |s| s.tiles(128, 128) >= 2 * s.units,
-        MatmulKernel::Blocked128,
-    ),
-    (
         "M <= 64 and a 64x128 tile per compute unit",
         |s| s.mnk.0 <= 64 && s.tiles(64, 128) >= s.units,
         MatmulKernel::Blocked64x128,
     ),
     (
-        "a 128x64 tile per compute unit",
-        |s| s.tiles(128, 64) >= s.units,
+        "M > 64 and two 128x128 output tiles per compute unit",
+        |s| s.mnk.0 > 64 && s.tiles(128, 128) >= 2 * s.units,
+        MatmulKernel::Blocked128,
+    ),
+    (
+        "M > 64 and a 128x64 tile per compute unit",
+        |s| s.mnk.0 > 64 && s.tiles(128, 64) >= s.units,
         MatmulKernel::Blocked128x64,
     ),
     (
@@ -199,6 +199,7 @@ pub(crate) fn choose(
         aligned,
         textured,
         storage_32k,
+        trans_b: tb == Transpose::Yes,
         mnk: (m, n, k),
     });
     if !list.contains(&fallback) {
@@ -276,7 +277,9 @@ mod tests {
         let h100 = |mnk, tb| gpu_static_choice(on(132, mnk, tb));
         // 1024³ has 64 tiles of 128×128: half of an H100's SMs would idle; 256 of 64×64 do not.
         assert_eq!(h100((1024, 1024, 1024), false), Blocked64);
-        assert_eq!(h100((2048, 2048, 2048), false), Blocked128);
+        // 2048²: 256 tiles of 128×128, under two per SM; 512 of 128×64. 4096²: 1,024.
+        assert_eq!(h100((2048, 2048, 2048), false), Blocked128x64);
+        assert_eq!(h100((4096, 4096, 4096), true), Blocked128);
         // 2048×1024: 128 tiles of 128×128 (under 264), 256 of 128×64.
         assert_eq!(h100((2048, 1024, 1024), false), Blocked128x64);
         // Conv's forward, M = 64 output channels over 64×64 images of a batch of 8: 64×128.
@@ -308,6 +311,7 @@ mod tests {
             aligned: true,
             textured,
             storage_32k: true,
+            trans_b: false,
             mnk,
         };
         let discrete = family::candidates(&setting(false, true, false));
@@ -330,6 +334,12 @@ mod tests {
             family::candidates(&small_m),
             vec![Blocked128, Blocked128x64, Blocked64x128, Blocked64, Vec4]
         );
+        // Linear's dX (a transposed B): the rules never give it vec4, so it is not timed.
+        let dx = Setting {
+            trans_b: true,
+            ..setting(false, true, false)
+        };
+        assert!(!family::candidates(&dx).contains(&Vec4));
         let cpu = family::candidates(&setting(true, false, true));
         assert_eq!(cpu, vec![Tiled, Register, Vec4, Texture]);
     }
