@@ -50,3 +50,9 @@ fn finite_or_lowest(v: f32) -> f32 {
 }
 
 const LOWEST_F32: f32 = -3.4028234663852886e+38;
+
+// poisons() per lane of a vec4.
+fn poisons4(v: vec4<f32>) -> vec4<bool> {
+    let b = bitcast<vec4<u32>>(v);
+    return (b >= vec4<u32>(INF_BITS)) & (b < vec4<u32>(0x80000000u));
+}

@@ -30,11 +30,6 @@ struct Params {
 
 const STRIDE: u32 = 3u; // stats per chunk and per row
 
-fn poisons4(v: vec4<f32>) -> vec4<bool> {
-    let b = bitcast<vec4<u32>>(v);
-    return (b >= vec4<u32>(INF_BITS)) & (b < vec4<u32>(0x80000000u));
-}
-
 // The OR of row_flag over a quad.
 fn row_flag4(v: vec4<f32>) -> u32 {
     return row_flag(v.x) | row_flag(v.y) | row_flag(v.z) | row_flag(v.w);

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::kernels::{kernels, uniform, Decl, Source, Work, NONFINITE, PRELUDE, WORKGROUP_REDUCE};
 use crate::ops::{expect_shape, same_gpu, sum_all, u32_of};
-use crate::ops::{per_invocation, RowKernel};
+use crate::ops::{per_invocation, per_subgroup, RowKernel, CROSS_ENTROPY_SG};
 use crate::tensor::Tensor;
 
 static SOURCE: Source = Source::of(
@@ -84,7 +84,8 @@ impl SoftmaxCrossEntropy {
     }
 
     /// [`forward_backward`](Self::forward_backward) on a chosen row kernel (`PerInvocation`: an
-    /// invocation per row; the others a workgroup per row), for tests and benchmarks.
+    /// invocation per row; `Subgroup`: a subgroup per row where the device has them; the others
+    /// a workgroup per row), for tests and benchmarks.
     pub fn forward_backward_with(
         &self,
         kernel: RowKernel,
@@ -112,12 +113,26 @@ impl SoftmaxCrossEntropy {
         }
         let gpu = logits.gpu();
         // One invocation per row where the softmax kernels would do so (CPU devices, few classes).
+        let terms = Tensor::empty(gpu, OP, &[rows])?;
+        if per_subgroup(gpu, kernel, classes) {
+            let params = loss_params(OP, [rows, classes, rows])?;
+            let grad = Tensor::empty(gpu, OP, logits.shape())?;
+            let buffers = [
+                logits.buffer(),
+                labels.bits.buffer(),
+                grad.buffer(),
+                terms.buffer(),
+            ];
+            let spec = crate::ops::rows_spec(classes);
+            let work = crate::ops::subgroup_work(gpu, rows);
+            CROSS_ENTROPY_SG.launch(gpu, OP, (spec, params), buffers, work)?;
+            return Ok((sum_all(&terms)?, grad));
+        }
         let (kernel, work) = if per_invocation(gpu, kernel, classes) {
             (&CROSS_ENTROPY_ROWS, Work::Items(rows))
         } else {
             (&CROSS_ENTROPY, Work::Groups(rows))
         };
-        let terms = Tensor::empty(gpu, OP, &[rows])?;
         loss_pass(
             OP,
             kernel,
@@ -152,6 +167,16 @@ impl MeanSquaredError {
 
 /// Runs a loss kernel (terms and gradient, each divided by `count`), then the mean as the sum
 /// of the terms.
+/// The uniform of a loss over (rows, cols) with mean over `count`.
+fn loss_params(op: &'static str, [rows, cols, count]: [usize; 3]) -> Result<LossParams> {
+    Ok(LossParams {
+        rows: u32_of(op, rows)?,
+        cols: u32_of(op, cols)?,
+        inv_count: 1.0f32 / count as f32,
+        _pad: 0,
+    })
+}
+
 fn loss_pass(
     op: &'static str,
     kernel: &'static Loss,
@@ -162,12 +187,7 @@ fn loss_pass(
 ) -> Result<(Tensor, Tensor)> {
     let gpu = input.gpu();
     let grad = Tensor::empty(gpu, op, input.shape())?;
-    let params = LossParams {
-        rows: u32_of(op, rows)?,
-        cols: u32_of(op, cols)?,
-        inv_count: 1.0f32 / count as f32,
-        _pad: 0,
-    };
+    let params = loss_params(op, [rows, cols, count])?;
     let buffers = [
         input.buffer(),
         target.buffer(),

@@ -78,10 +78,74 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
         RowKernel::PerWorkgroup,
         RowKernel::PerInvocation,
         RowKernel::Registers,
+        RowKernel::Subgroup,
     ] {
         cases.push(softmax_case(gpu, &mut rng, [4096, 1024], false, kernel));
     }
+    // LayerNorm and cross-entropy: the workgroup kernels against the subgroup ones.
+    for kernel in [RowKernel::PerWorkgroup, RowKernel::Subgroup] {
+        cases.push(layer_norm_case(gpu, &mut rng, [4096, 1024], kernel));
+        cases.push(cross_entropy_case(gpu, &mut rng, [4096, 1000], kernel));
+    }
     cases
+}
+
+/// The kernel's name in a case: `per_workgroup` or `subgroup`.
+fn row_kernel_name(kernel: RowKernel) -> &'static str {
+    if kernel == RowKernel::Subgroup {
+        "subgroup"
+    } else {
+        "per_workgroup"
+    }
+}
+
+/// LayerNorm forward and backward on `kernel` (subgroup only where the device has them).
+fn layer_norm_case(
+    gpu: &Gpu,
+    rng: &mut Rng,
+    [rows, n]: [usize; 2],
+    kernel: RowKernel,
+) -> Result<Case> {
+    let x = random(gpu, rng, &[rows, n])?;
+    let dy = random(gpu, rng, &[rows, n])?;
+    let gamma = random(gpu, rng, &[n])?;
+    let beta = random(gpu, rng, &[n])?;
+    let bytes = (rows * n * 4) as f64;
+    Ok(Case {
+        op: format!("layernorm_fwd_bwd_{}", row_kernel_name(kernel)),
+        shape: format!("{rows}x{n}"),
+        // forward reads x twice (three times for rows past 2^40), writes y; backward reads x
+        // and dy twice, writes dx and dy ⊙ x̂ (then their column sums).
+        work: Work::Bytes(9.0 * bytes),
+        run: Box::new(move || {
+            let (_, stats) = ops::layer_norm_with(kernel, &x, &gamma, &beta)?;
+            ops::layer_norm_backward_with(kernel, &x, &gamma, &dy, &stats).map(drop)
+        }),
+    })
+}
+
+/// Softmax cross-entropy (loss and gradient) on `kernel`.
+fn cross_entropy_case(
+    gpu: &Gpu,
+    rng: &mut Rng,
+    [rows, classes]: [usize; 2],
+    kernel: RowKernel,
+) -> Result<Case> {
+    let z = random(gpu, rng, &[rows, classes])?;
+    let labels: Vec<u32> = (0..rows).map(|i| (i % classes) as u32).collect();
+    let labels = crate::loss::Labels::new(gpu, &labels)?;
+    let bytes = (rows * classes * 4) as f64;
+    Ok(Case {
+        op: format!("cross_entropy_{}", row_kernel_name(kernel)),
+        shape: format!("{rows}x{classes}"),
+        // reads z three times, writes the gradient.
+        work: Work::Bytes(4.0 * bytes),
+        run: Box::new(move || {
+            crate::loss::SoftmaxCrossEntropy::new()
+                .forward_backward_with(kernel, &z, &labels)
+                .map(drop)
+        }),
+    })
 }
 
 /// C (M, N) = A (M, K) · B (K, N) on `kernel`.
@@ -197,6 +261,7 @@ fn softmax_case(
             (false, RowKernel::PerInvocation) => "softmax_fwd_per_invocation",
             (false, RowKernel::Chunked) => "softmax_fwd_chunked",
             (false, RowKernel::Registers) => "softmax_fwd_registers",
+            (false, RowKernel::Subgroup) => "softmax_fwd_subgroup",
         }
         .into(),
         shape: format!("{}x{}", shape[0], shape[1]),

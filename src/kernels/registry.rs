@@ -11,6 +11,8 @@ pub(crate) const PRELUDE: &str = include_str!("../../shaders/prelude.wgsl");
 pub(crate) const WORKGROUP_REDUCE: &str = include_str!("../../shaders/workgroup_reduce.wgsl");
 /// +inf and NaN by their bits, for the softmax kernels.
 pub(crate) const NONFINITE: &str = include_str!("../../shaders/nonfinite.wgsl");
+/// The subgroup row kernels' shared part (`shaders/subgroup_rows.wgsl`).
+pub(crate) const SUBGROUP_ROWS: &str = include_str!("../../shaders/subgroup_rows.wgsl");
 /// Which sliding windows cover a position (`covering`), for conv2d's and pool2d's gathers.
 pub(crate) const WINDOWS: &str = include_str!("../../shaders/windows.wgsl");
 /// The ReLU of the matmul epilogues.

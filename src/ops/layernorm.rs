@@ -5,7 +5,8 @@
 
 use crate::error::{Error, Result};
 use crate::kernels::{kernels, uniform, Source, Work, NONFINITE, PRELUDE, WORKGROUP_REDUCE};
-use crate::ops::{column_sum, same_gpu, u32_of, MAX_JACOBIAN_ELEMENTS};
+use crate::ops::rows_subgroup::{self as subgroup, SUBGROUP_MAX_COLS};
+use crate::ops::{column_sum, same_gpu, u32_of, RowKernel, MAX_JACOBIAN_ELEMENTS};
 use crate::tensor::Tensor;
 
 /// PyTorch's ε.
@@ -77,6 +78,30 @@ pub const LAYER_NORM_STATS: usize = 3;
 /// A row holding NaN or ±inf comes out NaN; rows of any finite values, up to `f32::MAX`, are
 /// normalised without overflow.
 pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<(Tensor, Tensor)> {
+    layer_norm_with(RowKernel::Auto, x, gamma, beta)
+}
+
+/// Whether rows of `cols` run one per subgroup: `Subgroup` asked for, or `Auto` on a GPU with
+/// subgroups and rows of up to 1,024 (on CPU devices the workgroup kernel, measured faster on
+/// llvmpipe: BENCHMARKS.md); a device without subgroups runs the workgroup kernel.
+fn per_subgroup(x: &Tensor, kernel: RowKernel, cols: usize) -> bool {
+    let gpu = x.gpu();
+    subgroup::available(gpu)
+        && match kernel {
+            RowKernel::Subgroup => true,
+            RowKernel::Auto => !gpu.profile().cpu && cols <= SUBGROUP_MAX_COLS,
+            _ => false,
+        }
+}
+
+/// [`layer_norm`] on a chosen kernel (`Subgroup`: a subgroup per row where the device has
+/// them; any other: a workgroup per row), for tests and benchmarks.
+pub fn layer_norm_with(
+    kernel: RowKernel,
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+) -> Result<(Tensor, Tensor)> {
     const OP: &str = "LayerNorm::forward";
     same_gpu(OP, &[x, gamma, beta])?;
     let (r, n) = rows(OP, x, gamma.len())?;
@@ -89,18 +114,40 @@ pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<(Tensor, 
         y.buffer(),
         stats.buffer(),
     ];
-    FORWARD.launch(
-        x.gpu(),
-        OP,
-        ((), params(OP, (r, n))?),
-        buffers,
-        Work::Groups(r),
-    )?;
+    let gpu = x.gpu();
+    if per_subgroup(x, kernel, n) {
+        let spec = subgroup::spec(n);
+        let work = subgroup::work(gpu, r);
+        let buffers = [
+            buffers[0], buffers[1], buffers[2], buffers[3], buffers[4], buffers[4],
+        ];
+        subgroup::LAYERNORM_FORWARD_SG.launch(
+            gpu,
+            OP,
+            (spec, params(OP, (r, n))?),
+            buffers,
+            work,
+        )?;
+    } else {
+        let p = params(OP, (r, n))?;
+        FORWARD.launch(gpu, OP, ((), p), buffers, Work::Groups(r))?;
+    }
     Ok((y, stats))
 }
 
 /// (dx, dγ, dβ) of [`layer_norm`] from dy.
 pub fn layer_norm_backward(
+    x: &Tensor,
+    gamma: &Tensor,
+    dy: &Tensor,
+    stats: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    layer_norm_backward_with(RowKernel::Auto, x, gamma, dy, stats)
+}
+
+/// [`layer_norm_backward`] on a chosen kernel, as [`layer_norm_with`].
+pub fn layer_norm_backward_with(
+    kernel: RowKernel,
     x: &Tensor,
     gamma: &Tensor,
     dy: &Tensor,
@@ -128,7 +175,13 @@ pub fn layer_norm_backward(
         stats.buffer(),
         dyxhat.buffer(),
     ];
-    BACKWARD.launch(gpu, OP, ((), params(OP, (r, n))?), buffers, Work::Groups(r))?;
+    let p = params(OP, (r, n))?;
+    if per_subgroup(x, kernel, n) {
+        let work = subgroup::work(gpu, r);
+        subgroup::LAYERNORM_BACKWARD_SG.launch(gpu, OP, (subgroup::spec(n), p), buffers, work)?;
+    } else {
+        BACKWARD.launch(gpu, OP, ((), p), buffers, Work::Groups(r))?;
+    }
     let dgamma = column_sum(&dyxhat)?;
     let dbeta = column_sum(&dy.reshape(&[r, n])?)?;
     Ok((dx, dgamma, dbeta))

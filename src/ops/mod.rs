@@ -18,6 +18,8 @@ mod matmul_texture;
 mod pool;
 mod reduce;
 mod relu;
+mod rows_subgroup;
+pub(crate) use rows_subgroup::{spec as rows_spec, work as subgroup_work, CROSS_ENTROPY_SG};
 mod softmax;
 mod softmax_chunked;
 
@@ -31,13 +33,14 @@ pub use jacobian::{
     relu_jacobian, softmax_jacobian, vjp, MAX_JACOBIAN_ELEMENTS,
 };
 pub use layernorm::{
-    layer_norm, layer_norm_backward, layer_norm_jacobian, LAYER_NORM_EPS, LAYER_NORM_STATS,
+    layer_norm, layer_norm_backward, layer_norm_backward_with, layer_norm_jacobian,
+    layer_norm_with, LAYER_NORM_EPS, LAYER_NORM_STATS,
 };
 pub use matmul::{gemm, gemm_relu, gemm_relu_with, gemm_with, matmul, MatmulKernel, Transpose};
 pub use pool::{pool2d, pool2d_backward, pool2d_jacobian, Pool, PoolShape};
 pub use reduce::{add_assign, column_sum, column_sum_with, sum_all, sum_all_with, SumKernel};
 pub use relu::{relu_backward, relu_forward};
-pub(crate) use softmax::per_invocation;
+pub(crate) use softmax::{per_invocation, per_subgroup};
 pub use softmax::{
     softmax_backward, softmax_backward_with, softmax_forward, softmax_forward_with, RowKernel,
 };
@@ -61,6 +64,7 @@ pub(crate) fn inventory() -> Vec<&'static Kernel> {
         reduce::KERNELS,
         softmax::KERNELS,
         softmax_chunked::KERNELS,
+        rows_subgroup::KERNELS,
         jacobian::KERNELS,
         crate::loss::KERNELS,
         crate::optim::KERNELS,

@@ -1,12 +1,14 @@
 //! SoftMax forward and fused backward (`shaders/softmax.wgsl`, `softmax_regs.wgsl`), row by
-//! row, on one of four kernels: an invocation per row (no barriers; CPU devices), rows held in
-//! registers by a segment of a workgroup (one read, one write; GPUs, rows up to 2,048), a
-//! workgroup per row (tree reductions; longer rows), or chunks of a row over many workgroups
-//! (rows longer than 16,384, of any length: `softmax_chunked.rs`).
+//! row, on one of five kernels: an invocation per row (no barriers; CPU devices), a subgroup
+//! per row (`rows_subgroup.rs`; GPUs with subgroups, rows up to 1,024), rows held in registers
+//! by a segment of a workgroup (one read, one write; GPUs, rows up to 2,048), a workgroup per
+//! row (tree reductions; longer rows), or chunks of a row over many workgroups (rows longer
+//! than 16,384, of any length: `softmax_chunked.rs`).
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::kernels::{kernels, uniform, Decl, Source, Work, NONFINITE, PRELUDE, WORKGROUP_REDUCE};
+use crate::ops::rows_subgroup::{self as subgroup, RowsSpec, SUBGROUP_MAX_COLS};
 use crate::ops::softmax_chunked::{chunked_passes, BACKWARD_PASSES, FORWARD_PASSES};
 use crate::ops::{expect_matrix, expect_shape, same_gpu, u32_of};
 use crate::tensor::Tensor;
@@ -16,7 +18,8 @@ use crate::tensor::Tensor;
 pub enum RowKernel {
     /// Chunked for rows longer than 16,384; otherwise the fastest on this adapter for the
     /// shape class, measured by the autotuner (untuned, and for work under 65,536 elements:
-    /// per invocation on CPU devices; on GPUs in registers up to 2,048, else per workgroup).
+    /// per invocation on CPU devices; on GPUs per subgroup up to 1,024 where the device has
+    /// subgroups, in registers up to 2,048, else per workgroup).
     Auto,
     /// One 256-wide workgroup per row, tree reductions in workgroup memory.
     PerWorkgroup,
@@ -29,6 +32,10 @@ pub enum RowKernel {
     /// Rows cut into chunks of 2,048 (two vec4s per invocation), a workgroup each, in three
     /// passes.
     Chunked,
+    /// One subgroup per row (`subgroupMax`/`subgroupAdd`, no workgroup memory, no barrier),
+    /// vec4 loads where rows are whole vec4s, on devices with `SUBGROUP`; elsewhere, and for
+    /// rows longer than 16,384, `PerWorkgroup`.
+    Subgroup,
 }
 
 /// Rows longer than this take the chunked kernels under `Auto`.
@@ -118,22 +125,37 @@ kernels! {
         REGS_SOURCE, "softmax_backward_regs", [R, R, RW], [256, 1, 1];
 }
 
-/// One direction's kernels: per workgroup, per invocation, in registers.
+/// One direction's kernels: per workgroup, per invocation, in registers, per subgroup.
 struct Family {
     per_wg: &'static Decl<SoftmaxParams, (), 3>,
     per_inv: &'static Decl<SoftmaxParams, (), 3>,
     regs: &'static Decl<SoftmaxRegsParams, (), 3>,
+    sg: &'static Decl<SoftmaxParams, RowsSpec, 3>,
 }
 static FORWARD: Family = Family {
     per_wg: &SOFTMAX_FORWARD,
     per_inv: &SOFTMAX_FORWARD_ROWS,
     regs: &SOFTMAX_FORWARD_REGS,
+    sg: &subgroup::SOFTMAX_FORWARD_SG,
 };
 static BACKWARD: Family = Family {
     per_wg: &SOFTMAX_BACKWARD,
     per_inv: &SOFTMAX_BACKWARD_ROWS,
     regs: &SOFTMAX_BACKWARD_REGS,
+    sg: &subgroup::SOFTMAX_BACKWARD_SG,
 };
+
+/// Whether rows of `cols` run one per subgroup: asked for (and the device has subgroups), or
+/// under `Auto` on a GPU with subgroups for rows of up to [`SUBGROUP_MAX_COLS`].
+pub(crate) fn per_subgroup(gpu: &Gpu, kernel: RowKernel, cols: usize) -> bool {
+    subgroup::available(gpu)
+        && cols <= PER_INVOCATION_MAX_COLS
+        && match kernel {
+            RowKernel::Subgroup => true,
+            RowKernel::Auto => !gpu.profile().cpu && cols <= SUBGROUP_MAX_COLS,
+            _ => false,
+        }
+}
 
 /// Whether rows of `cols` take the chunked kernels.
 fn chunked(kernel: RowKernel, cols: usize) -> bool {
@@ -146,7 +168,10 @@ pub(crate) fn per_invocation(gpu: &Gpu, kernel: RowKernel, cols: usize) -> bool 
     cols <= PER_INVOCATION_MAX_COLS
         && match kernel {
             RowKernel::Auto => gpu.profile().cpu || cols <= 32,
-            RowKernel::PerWorkgroup | RowKernel::Chunked | RowKernel::Registers => false,
+            RowKernel::PerWorkgroup
+            | RowKernel::Chunked
+            | RowKernel::Registers
+            | RowKernel::Subgroup => false,
             RowKernel::PerInvocation => true,
         }
 }
@@ -167,13 +192,21 @@ fn tuned(
     }
     let cpu = gpu.profile().cpu;
     let mut forced = vec![RowKernel::PerInvocation, RowKernel::PerWorkgroup];
+    let mut names = vec!["per_invocation", "per_workgroup"];
     if cols <= REGS_MAX_COLS {
         forced.push(RowKernel::Registers);
+        names.push("registers");
     }
-    let fallback = match (cpu, cols <= REGS_MAX_COLS) {
-        (true, _) => 0,
-        (false, true) => 2,
-        (false, false) => 1,
+    let sg = subgroup::available(gpu) && cols <= SUBGROUP_MAX_COLS;
+    if sg {
+        forced.push(RowKernel::Subgroup);
+        names.push("subgroup");
+    }
+    let fallback = match (cpu, sg, cols <= REGS_MAX_COLS) {
+        (true, _, _) => 0,
+        (false, true, _) => forced.len() - 1,
+        (false, false, true) => 2,
+        (false, false, false) => 1,
     };
     if rows * cols < 1 << 16 {
         return Ok(forced[fallback]);
@@ -184,8 +217,7 @@ fn tuned(
         cols.next_power_of_two()
     );
     let run = |i: usize| rowwise(op, f, forced[i], x, g).map(drop);
-    let names = ["per_invocation", "per_workgroup", "registers"];
-    Ok(forced[gpu.pick(&class, &names[..forced.len()], fallback, run)])
+    Ok(forced[gpu.pick(&class, &names, fallback, run)])
 }
 
 fn rowwise(
@@ -205,7 +237,10 @@ fn rowwise(
         cols: u32_of(op, cols)?,
         ..Default::default()
     };
-    if choice == RowKernel::Registers && cols <= REGS_MAX_COLS {
+    if per_subgroup(gpu, choice, cols) {
+        let spec = subgroup::spec(cols);
+        f.sg.launch(gpu, op, (spec, params), buffers, subgroup::work(gpu, rows))?;
+    } else if choice == RowKernel::Registers && cols <= REGS_MAX_COLS {
         // The fewest lanes (a power of 2) that hold the row at 8 per lane.
         let lanes = cols.div_ceil(8).next_power_of_two().clamp(1, 256);
         let regs = SoftmaxRegsParams {

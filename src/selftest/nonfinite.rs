@@ -48,7 +48,9 @@ pub(super) async fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
         &[1, 7, 300, 2_500]
     };
     softmax(gpu, cols, rows).await;
-    rows.push(layer_norm(gpu, cols).await);
+    for kernel in [RowKernel::PerWorkgroup, RowKernel::Subgroup] {
+        rows.push(layer_norm(gpu, kernel, cols).await);
+    }
     rows.push(cross_entropy(gpu).await);
     rows.push(pools(gpu).await);
 }
@@ -60,6 +62,7 @@ async fn softmax(gpu: &Gpu, cols: &[usize], out: &mut Rows<'_>) {
         RowKernel::PerInvocation,
         RowKernel::Registers,
         RowKernel::Chunked,
+        RowKernel::Subgroup,
     ];
     let mut rng = Rng::new(71);
     let data: Vec<_> = cols
@@ -111,8 +114,9 @@ const LAYER_NORM_TOL: Tol = Tol {
     rel: 4e-6,
 };
 
-async fn layer_norm(gpu: &Gpu, cols: &[usize]) -> super::Row {
-    let mut f = Family::new("layernorm", "non-finite: NaN, +-inf, f32::MAX rows (y, dx)");
+async fn layer_norm(gpu: &Gpu, kernel: RowKernel, cols: &[usize]) -> super::Row {
+    let name = format!("layernorm {kernel:?}").to_lowercase();
+    let mut f = Family::new(&name, "NaN, +-inf, f32::MAX rows, random (y, dx)");
     let mut rng = Rng::new(72);
     let eps = f64::from(LAYER_NORM_EPS);
     for &c in cols {
@@ -130,9 +134,9 @@ async fn layer_norm(gpu: &Gpu, cols: &[usize]) -> super::Row {
                 let t = Tensor::from_slice(gpu, &x, &[x.len() / c, c])?;
                 let g = Tensor::from_slice(gpu, &gamma, &[c])?;
                 let b = Tensor::from_slice(gpu, &beta, &[c])?;
-                let (y, stats) = ops::layer_norm(&t, &g, &b)?;
+                let (y, stats) = ops::layer_norm_with(kernel, &t, &g, &b)?;
                 let d = Tensor::from_slice(gpu, &dy, &[x.len() / c, c])?;
-                let (dx, _, _) = ops::layer_norm_backward(&t, &g, &d, &stats)?;
+                let (dx, _, _) = ops::layer_norm_backward_with(kernel, &t, &g, &d, &stats)?;
                 Result::Ok([y.read().await?, dx.read().await?])
             })
             .await;
@@ -211,7 +215,11 @@ async fn cross_entropy(gpu: &Gpu) -> super::Row {
         abs: 1e-12,
         rel: 1e-5,
     };
-    for kernel in [RowKernel::PerWorkgroup, RowKernel::PerInvocation] {
+    for kernel in [
+        RowKernel::PerWorkgroup,
+        RowKernel::PerInvocation,
+        RowKernel::Subgroup,
+    ] {
         for c in [1, 10, 300] {
             let x = adversarial(&mut rng, c);
             // One batch per adversarial row, between two ordinary ones: the loss of each batch

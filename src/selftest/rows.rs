@@ -57,6 +57,7 @@ async fn softmax(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
         RowKernel::PerInvocation,
         RowKernel::Registers,
         RowKernel::Chunked,
+        RowKernel::Subgroup,
     ];
     let mut rng = Rng::new(23);
     let data: Vec<_> = softmax_shapes(options.quick)
