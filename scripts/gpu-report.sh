@@ -36,10 +36,15 @@ pack() {
       *) usage ;;
     esac
   done
-  (cd "$root" && cargo build --locked --release --quiet)
+  # The binary's path from cargo itself: CARGO_TARGET_DIR (or a config) may put it anywhere.
+  local target
+  target=$(cd "$root" && cargo metadata --locked --no-deps --format-version 1 |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+  [ -n "$target" ] || { echo "cargo metadata gave no target directory" >&2; exit 1; }
+  (cd "$root" && cargo build --locked --release --quiet --bin wgpu-backprop)
   rm -rf "$dir"
   mkdir -p "$dir"
-  cp "$root/target/release/wgpu-backprop" "$dir/wgpu-backprop"
+  cp "$target/release/wgpu-backprop" "$dir/wgpu-backprop"
   strip "$dir/wgpu-backprop"
   cp "$root/scripts/kit/run.sh" "$dir/run.sh"
   chmod +x "$dir/run.sh" "$dir/wgpu-backprop"

@@ -28,6 +28,26 @@ fn scale_of(amax: f32) -> f32 {
     return bitcast<f32>(max(254u - e, 1u) << 23u);
 }
 
+// Each lane sums its elements in blocks of BLOCK, then the blocks: a lane of a small subgroup
+// walks a long row (2,500 elements at size 8: 313 each), and one running sum would carry 313
+// roundings where the workgroup kernel's carry about 20.
+const BLOCK: u32 = 16u;
+
+// A lane's two-level sum: `block` takes BLOCK values, then joins `total`.
+struct Sum {
+    total: f32,
+    block: f32,
+    count: u32,
+}
+
+fn add(s: Sum, v: f32) -> Sum {
+    var r = Sum(s.total, s.block + v, s.count + 1u);
+    if (r.count == BLOCK) {
+        r = Sum(r.total + r.block, 0.0, 0u);
+    }
+    return r;
+}
+
 fn xs(i: u32) -> f32 {
     return at4(x[i / 4u], i);
 }
@@ -50,7 +70,7 @@ fn forward_subgroup(
     let n = select(0u, p.cols, live);
     let base = row * p.cols;
     let shift = select(0.0, xs(base), live);
-    var s = 0.0;
+    var s = Sum(0.0, 0.0, 0u);
     var a = 0.0;
     var flags = 0u;
     for (var j = lane; j < n; j += size) {
@@ -58,25 +78,29 @@ fn forward_subgroup(
         let finite = (bitcast<u32>(v) & 0x7fffffffu) < INF_BITS;
         flags |= select(1u, 0u, finite);
         a = max(a, select(0.0, abs(v), finite));
-        s += v - shift;
+        s = add(s, v - shift);
     }
     let bad = subgroupOr(flags) != 0u;
     let amax = subgroupMax(a);
     let big = amax > BIG;
     let scale = select(1.0, scale_of(amax), big);
-    var s_big = 0.0;
+    var s_big = Sum(0.0, 0.0, 0u);
     for (var j = lane; j < select(0u, n, big); j += size) {
-        s_big += xs(base + j) * scale - shift * scale;
+        s_big = add(s_big, xs(base + j) * scale - shift * scale);
     }
-    let total = select(subgroupAdd(s), subgroupAdd(s_big), big);
+    let total = select(
+        subgroupAdd(s.total + s.block),
+        subgroupAdd(s_big.total + s_big.block),
+        big
+    );
     let mean = shift * scale + total / f32(p.cols);
-    var q = 0.0;
+    var q = Sum(0.0, 0.0, 0u);
     for (var j = lane; j < n; j += size) {
         let d = xs(base + j) * scale - mean;
-        q += d * d;
+        q = add(q, d * d);
     }
     let eps = max(p.eps * scale * scale, SMALLEST_NORMAL);
-    let r = inverseSqrt(subgroupAdd(q) / f32(p.cols) + eps);
+    let r = inverseSqrt(subgroupAdd(q.total + q.block) / f32(p.cols) + eps);
     for (var j = lane; j < n; j += size) {
         let i = base + j;
         let y = (xs(i) * scale - mean) * r * gamma[j] + at4(third[j / 4u], j);
@@ -107,16 +131,16 @@ fn backward_subgroup(
     let r = stats[at + 1u];
     let scale = stats[at + 2u];
     let bad = (bitcast<u32>(mean) & 0x7fffffffu) > INF_BITS;
-    var sg_sum = 0.0;
-    var sgx = 0.0;
+    var sg_sum = Sum(0.0, 0.0, 0u);
+    var sgx = Sum(0.0, 0.0, 0u);
     for (var j = lane; j < n; j += size) {
         let g = thirds(base + j) * gamma[j];
         let xhat = (xs(base + j) * scale - mean) * r;
-        sg_sum += g;
-        sgx += g * xhat;
+        sg_sum = add(sg_sum, g);
+        sgx = add(sgx, g * xhat);
     }
-    let mg = subgroupAdd(sg_sum) / f32(p.cols);
-    let mgx = subgroupAdd(sgx) / f32(p.cols);
+    let mg = subgroupAdd(sg_sum.total + sg_sum.block) / f32(p.cols);
+    let mgx = subgroupAdd(sgx.total + sgx.block) / f32(p.cols);
     for (var j = lane; j < n; j += size) {
         let i = base + j;
         let g = thirds(i) * gamma[j];

@@ -3,11 +3,15 @@
 # host, with no Rust and no network:
 #   run.sh OUT [--budget SECONDS] [--allow-cpu]
 # runs, in this order and each time-boxed inside one budget (480 s by default): info --all,
-# selftest, bench --large with an empty tune file (cold: what the autotuner chooses and its
-# timings), the same bench again (tuned), train --epochs 5, the matmul kernels without wgpu's
-# runtime checks. Every step's output is kept even when a later one is cut short. Writes two
-# files into OUT: report.tar.gz (everything) and summary.md (readable alone). Stops at once on
-# a CPU device (lavapipe is no GPU report) unless --allow-cpu.
+# the calibration (a vec4 copy and an FMA loop: this device's peaks), selftest (quick rows
+# first), bench --large with its own empty tune file and pipeline cache (cold: what the
+# autotuner chooses, its timings and every pipeline's compile time), the same bench again
+# (tuned, with the GPU time of each dispatch inside the composite ops), train --epochs 5, the
+# matmul kernels without wgpu's runtime checks. Where nvidia-smi exists, clocks, power and
+# temperature are sampled every 500 ms throughout. Every step's output is kept even when a
+# later one is cut short. Writes two files into OUT: report.tar.gz (everything) and summary.md
+# (readable alone). Stops at once on a CPU device (lavapipe is no GPU report) unless
+# --allow-cpu.
 set -uo pipefail
 kit=$(cd "$(dirname "$0")" && pwd)
 out=${1:-}
@@ -28,8 +32,11 @@ done
 start=$(date +%s)
 bin="$kit/wgpu-backprop"
 work=$(mktemp -d)
-mkdir -p "$out" "$work/cache"
-export WGPU_BACKPROP_CACHE_DIR="$work/cache" # empty: the first bench tunes from scratch
+mkdir -p "$out" "$work/cache" "$work/cache-selftest"
+# The benches' tune file and pipeline cache start empty (the first bench is cold); the
+# calibration and the self-check keep theirs apart, so they warm nothing the bench reads.
+export WGPU_BACKPROP_CACHE_DIR="$work/cache"
+apart=(env "WGPU_BACKPROP_CACHE_DIR=$work/cache-selftest")
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$work}
 # Kept for packing what ran: the last seconds of the budget.
 reserve=$((budget / 10 < 15 ? budget / 10 : 15))
@@ -76,7 +83,16 @@ step() {
   tail -n 3 "$work/$name.out"
 }
 
+# Clocks, power and temperature while the steps run, where the NVIDIA driver's tool exists.
+sampler=
+if command -v nvidia-smi >/dev/null 2>&1; then
+  nvidia-smi --query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu,utilization.gpu \
+    --format=csv,noheader,nounits -lms 500 >"$work/nvidia-smi.csv" 2>/dev/null &
+  sampler=$!
+fi
+
 finish() {
+  [ -n "$sampler" ] && kill "$sampler" 2>/dev/null
   {
     echo "kit $(cat "$kit/VERSION" 2>/dev/null || echo unknown), budget ${budget} s, wall $(($(date +%s) - start)) s"
     nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv,noheader 2>/dev/null
@@ -97,9 +113,10 @@ if grep -q '^device type: *Cpu' "$work/info.out" && [ "$allow_cpu" = 0 ]; then
   finish
   exit 3
 fi
-step selftest 25 "$bin" selftest --json
+step calibrate 5 "${apart[@]}" "$bin" bench --json --only calibrate --runs 3
+step selftest 22 "${apart[@]}" "$bin" selftest --json
 step bench-cold 32 "$bin" bench --large --json
-step bench-tuned 22 "$bin" bench --large --json
+step bench-tuned 22 "$bin" bench --large --json --dispatches
 step train 8 "$bin" train --epochs 5
 step bench-unchecked 10 env WGPU_BACKPROP_UNCHECKED=1 "$bin" bench --large --json --only matmul_
 finish

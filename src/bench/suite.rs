@@ -37,7 +37,8 @@ fn random(gpu: &Gpu, rng: &mut Rng, shape: &[usize]) -> Result<Tensor> {
 /// A case whose inputs exceed the device's limits is returned as an `Err` in its place.
 pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
     let mut rng = Rng::new(7);
-    let mut cases = Vec::new();
+    // What this device reaches at best, first: the rest are read as fractions of it.
+    let mut cases = super::calibrate::cases(gpu);
     let mut sizes = vec![256, 512, 1024, 2048];
     if large {
         sizes.extend([4096, 8192]);
@@ -56,6 +57,23 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
     }
     for kernel in [MatmulKernel::Blocked64, MatmulKernel::SplitK] {
         cases.push(matmul_case(gpu, &mut rng, [64, 65_536, 64], kernel));
+    }
+    // Linear's backward products forced onto each GPU kernel: dX = dY·Wᵀ (B transposed) and
+    // dW = Xᵀ·dY (A transposed), at 1024³.
+    for kernel in [
+        MatmulKernel::Auto,
+        MatmulKernel::Blocked128,
+        MatmulKernel::Blocked128K16,
+        MatmulKernel::Blocked128x64,
+        MatmulKernel::Blocked64x128,
+        MatmulKernel::Blocked64,
+    ] {
+        for trans in [
+            (Transpose::No, Transpose::Yes),
+            (Transpose::Yes, Transpose::No),
+        ] {
+            cases.push(transposed_case(gpu, &mut rng, 1024, kernel, trans));
+        }
     }
     let mut linears = vec![(1024, 1024, 1024)];
     if large {
@@ -166,6 +184,24 @@ fn matmul_case(
 }
 
 /// The case's name: `matmul` for `Auto`, else `matmul_` and the kernel's name.
+/// An n³ product with `trans` on `kernel`: `matmul_nt_*` (dX's form) or `matmul_tn_*` (dW's).
+fn transposed_case(
+    gpu: &Gpu,
+    rng: &mut Rng,
+    n: usize,
+    kernel: MatmulKernel,
+    (ta, tb): (Transpose, Transpose),
+) -> Result<Case> {
+    let (a, b) = (random(gpu, rng, &[n, n])?, random(gpu, rng, &[n, n])?);
+    let form = if ta == Transpose::Yes { "tn" } else { "nt" };
+    Ok(Case {
+        op: format!("matmul_{form}_{}", kernel.name()),
+        shape: format!("{n}x{n}x{n}"),
+        work: Work::Flops(2.0 * (n * n * n) as f64),
+        run: Box::new(move || ops::gemm_with(kernel, (&a, ta), (&b, tb), None).map(drop)),
+    })
+}
+
 fn matmul_op(kernel: MatmulKernel) -> String {
     match kernel {
         MatmulKernel::Auto => "matmul".into(),

@@ -75,7 +75,8 @@ impl Gpu {
             );
             (compiled, bind_group)
         })?;
-        self.record_dispatch(op, (d.kernel, &compiled), &bind_group, d.params, d.grid)
+        self.record_dispatch(op, (d.kernel, &compiled), &bind_group, d.params, d.grid)?;
+        self.trace_mark(op, d.kernel.entry)
     }
 
     /// For tests of what follows a rejected dispatch (the device validates a window's pass only
@@ -141,7 +142,8 @@ impl Gpu {
             });
             (compiled, bind_group)
         })?;
-        self.record_dispatch(op, (kernel, &compiled), &bind_group, params, grid)
+        self.record_dispatch(op, (kernel, &compiled), &bind_group, params, grid)?;
+        self.trace_mark(op, kernel.entry)
     }
 
     /// Whether a dispatch of `kernel` with `bindings` resources over `grid` has work: `Err`

@@ -19,6 +19,7 @@ mod memory;
 mod open;
 mod profile;
 mod readback;
+mod trace;
 mod tune;
 mod window;
 
@@ -89,6 +90,8 @@ pub(crate) struct Inner {
     tune_clock: Mutex<Arc<dyn TuneClock>>,
     /// [`Gpu::profile`].
     profile: Profile,
+    /// The dispatch trace being taken ([`Gpu::dispatch_times`]), if any.
+    trace: Mutex<Option<trace::Trace>>,
 }
 
 thread_local! {

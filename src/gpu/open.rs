@@ -211,6 +211,7 @@ impl Gpu {
                 recording: RwLock::new(()),
                 tune_clock: Mutex::new(Arc::new(DeviceClock::default())),
                 profile,
+                trace: Mutex::new(None),
             }),
         }
     }

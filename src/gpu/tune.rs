@@ -121,6 +121,12 @@ impl Gpu {
         self.inner.kernels.tuner.all()
     }
 
+    /// Each pipeline this `Gpu` has built, as ("source/entry#specialisation", seconds its
+    /// creation took: the shader compile, or a pipeline-cache hit), in order.
+    pub fn compile_times(&self) -> Vec<(String, f64)> {
+        self.inner.kernels.compile_times()
+    }
+
     /// Time in timed runs after which this `Gpu` starts no more timing: 0.7 s on CPU devices,
     /// 4 s on GPUs (pipeline compiles not counted).
     pub fn tuning_budget(&self) -> Duration {
@@ -249,7 +255,7 @@ impl Gpu {
         self.timestamp(op, &queries, 0)?;
         record()?;
         self.timestamp(op, &queries, 1)?;
-        self.record(op, super::Command::Resolve(queries, resolved.clone()))?;
+        self.record(op, super::Command::Resolve(queries, resolved.clone(), 2))?;
         let words = self.read_u64(op, &resolved, 2)?;
         let period = self.queue().get_timestamp_period();
         Ok(ticks_to_seconds(words[0], words[1], period))

@@ -27,8 +27,8 @@ pub(crate) enum Command {
     Clear(wgpu::Buffer),
     /// An empty compute pass writing timestamp `index` of `queries` at its start.
     Timestamp(wgpu::QuerySet, u32),
-    /// `resolve_query_set(queries, 0..2, dst, 0)`.
-    Resolve(wgpu::QuerySet, wgpu::Buffer),
+    /// `resolve_query_set(queries, 0..count, dst, 0)`.
+    Resolve(wgpu::QuerySet, wgpu::Buffer, u32),
 }
 
 impl Command {
@@ -46,7 +46,9 @@ impl Command {
                     }),
                 });
             }
-            Command::Resolve(queries, dst) => enc.resolve_query_set(queries, 0..2, dst, 0),
+            Command::Resolve(queries, dst, count) => {
+                enc.resolve_query_set(queries, 0..*count, dst, 0)
+            }
         }
     }
 }

@@ -51,6 +51,8 @@ pub(crate) struct KernelCache {
     unchecked: bool,
     /// The WGSL compiler of the device's backend.
     compiler: Compiler,
+    /// Wall time of each pipeline's creation (its shader compile), in order.
+    compile_times: Mutex<Vec<(String, f64)>>,
 }
 
 impl KernelCache {
@@ -63,7 +65,13 @@ impl KernelCache {
             tuner: Tuner::new(info, unchecked),
             unchecked,
             compiler: Compiler::of(info.backend),
+            compile_times: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Each pipeline built so far, as ("source/entry#spec", seconds to create it).
+    pub(crate) fn compile_times(&self) -> Vec<(String, f64)> {
+        lock(&self.compile_times).clone()
     }
 
     /// The pipeline for `kernel` specialised by `spec`, compiled on first use.
@@ -88,6 +96,7 @@ impl KernelCache {
             immediate_size: 0,
         });
         let constants = kernel.constants(spec);
+        let started = web_time::Instant::now();
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(kernel.entry),
             layout: Some(&pipeline_layout),
@@ -99,6 +108,8 @@ impl KernelCache {
             },
             cache: self.disk.as_ref().map(|d| &d.cache),
         });
+        let label = format!("{}/{}#{spec}", kernel.source.name, kernel.entry);
+        lock(&self.compile_times).push((label, started.elapsed().as_secs_f64()));
         if let Some(disk) = &self.disk {
             disk.mark_dirty();
         }

@@ -68,6 +68,7 @@ pub(crate) fn inventory() -> Vec<&'static Kernel> {
         jacobian::KERNELS,
         crate::loss::KERNELS,
         crate::optim::KERNELS,
+        crate::bench::calibrate::KERNELS,
     ]
     .into_iter()
     .flatten()

@@ -21,6 +21,11 @@ pub struct BenchArgs {
     /// Only cases whose op contains this text (e.g. matmul, softmax)
     #[arg(long)]
     pub only: Option<String>,
+    /// After each case of several dispatches (Linear, conv2d, chunked softmax, split-K and its
+    /// sum, LayerNorm), the GPU time of each dispatch of one call (a pass per dispatch; needs
+    /// TIMESTAMP_QUERY)
+    #[arg(long)]
+    pub dispatches: bool,
 }
 
 struct Row<'a> {
@@ -62,6 +67,7 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
     if wanted("op_chain") || wanted("op_record") {
         op_chain(gpu, args, &adapter)?;
     }
+    let mut compiled = gpu.compile_times().len();
     for case in suite(gpu, args.large) {
         let mut case = match case {
             Ok(case) => case,
@@ -92,9 +98,49 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
             }
             Err(e) => eprintln!("{} {}: {e}", case.op, case.shape),
         }
+        if args.json {
+            // The pipelines this case built, now: a cold run cut short keeps them.
+            let times = gpu.compile_times();
+            print_compiles_json(&adapter, &times[compiled..]);
+            compiled = times.len();
+        }
+        if args.dispatches {
+            match gpu.dispatch_times("bench::dispatches", &mut case.run) {
+                Ok(Some(times)) if times.len() > 1 => {
+                    print_dispatches(args.json, &adapter, &case.op, &case.shape, &times);
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("{} {} dispatches: {e}", case.op, case.shape),
+            }
+        }
     }
     print_tuned(gpu, args.json, &adapter);
+    if !args.json {
+        print_compiles(gpu);
+    }
     Ok(())
+}
+
+/// Pipelines built and how long each creation took, as JSON lines.
+fn print_compiles_json(adapter: &str, times: &[(String, f64)]) {
+    for (label, s) in times {
+        println!(
+            "{{\"adapter\":\"{}\",\"compiled\":\"{label}\",\"ms\":{:.3}}}",
+            escape(adapter),
+            s * 1e3
+        );
+    }
+}
+
+/// The total time of the pipelines built in this run, and the five slowest.
+fn print_compiles(gpu: &Gpu) {
+    let mut times = gpu.compile_times();
+    let total: f64 = times.iter().map(|t| t.1).sum();
+    times.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!("pipelines built: {}, {:.2} s in all", times.len(), total);
+    for (label, s) in times.iter().take(5) {
+        println!("  {label}: {:.1} ms", s * 1e3);
+    }
 }
 
 /// Per-op cost: 1,000 dependent ReLUs of 5 floats recorded and run, then one readback,
@@ -179,6 +225,30 @@ fn print_tuned(gpu: &Gpu, json: bool, adapter: &str) {
             t.class,
             t.variant,
             if detail.is_empty() { "" } else { ": " }
+        );
+    }
+}
+
+/// One call's dispatches, each with its GPU time: a JSON line, or an indented line each.
+fn print_dispatches(json: bool, adapter: &str, op: &str, shape: &str, times: &[(String, f64)]) {
+    if json {
+        let list: Vec<String> = times
+            .iter()
+            .map(|(k, s)| format!("[\"{k}\",{:.6}]", s * 1e3))
+            .collect();
+        println!(
+            "{{\"adapter\":\"{}\",\"dispatches\":\"{op}\",\"shape\":\"{shape}\",\"ms\":[{}]}}",
+            escape(adapter),
+            list.join(",")
+        );
+        return;
+    }
+    let total: f64 = times.iter().map(|t| t.1).sum();
+    for (kernel, s) in times {
+        println!(
+            "  {op} {shape}: {kernel:<28} {:>10.4} ms ({:.0} %)",
+            s * 1e3,
+            100.0 * s / total.max(1e-12)
         );
     }
 }

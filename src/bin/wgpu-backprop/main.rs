@@ -6,6 +6,7 @@ mod lab;
 mod plot;
 mod print;
 mod report;
+mod report_why;
 mod resume;
 mod selftest;
 mod train;

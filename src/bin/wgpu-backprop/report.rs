@@ -9,6 +9,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::report_why as why;
+
 /// A published figure to measure against (H100 SXM, f32), rates in GFLOP/s or GB/s as the
 /// bench prints them.
 struct Anchor {
@@ -84,16 +86,16 @@ const ANCHORS: [Anchor; 6] = [
 
 /// One `bench --json` line, the fields the summary needs.
 #[derive(Debug, Clone, PartialEq)]
-struct BenchRow {
-    op: String,
-    shape: String,
+pub(super) struct BenchRow {
+    pub op: String,
+    pub shape: String,
     /// ("gflops" | "gbps" | "us" | "ms", value)
-    rate: (String, f64),
-    method: String,
+    pub rate: (String, f64),
+    pub method: String,
 }
 
 /// The value of `"key":` in a flat JSON object line: a string's contents or a number's text.
-fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+pub(super) fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     let at = line.find(&format!("\"{key}\":"))? + key.len() + 3;
     let rest = &line[at..];
     if let Some(s) = rest.strip_prefix('"') {
@@ -103,7 +105,7 @@ fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     Some(rest[..end].trim())
 }
 
-fn bench_rows(text: &str) -> Vec<BenchRow> {
+pub(super) fn bench_rows(text: &str) -> Vec<BenchRow> {
     text.lines()
         .filter(|l| l.starts_with('{') && l.contains("\"op\":"))
         .filter_map(|l| {
@@ -161,15 +163,34 @@ pub fn summary(dir: &Path) -> String {
     if !stopped.is_empty() {
         let _ = writeln!(md, "**Stopped:** {}\n", stopped.trim());
     }
-    for key in ["backend:", "device type:", "driver:", "features:"] {
+    for key in [
+        "backend:",
+        "device type:",
+        "driver:",
+        "shaders:",
+        "compute units:",
+        "features:",
+    ] {
         if let Some(l) = info.lines().find(|l| l.starts_with(key)) {
             let _ = writeln!(md, "- {}", l.trim());
         }
     }
     md.push('\n');
     selftest_section(&mut md, &read(dir, "selftest.out"));
+    let peaks = why::peaks(&read(dir, "calibrate.out"), &info);
+    why::calibration_section(&mut md, &peaks);
     anchors_section(&mut md, dir);
+    let tuned = bench_rows(&read(dir, "bench-tuned.out"));
+    let cold = bench_rows(&read(dir, "bench-cold.out"));
+    why::fractions_section(
+        &mut md,
+        if tuned.is_empty() { &cold } else { &tuned },
+        &peaks,
+    );
+    why::dispatches_section(&mut md, &read(dir, "bench-tuned.out"));
     tuned_section(&mut md, &read(dir, "bench-cold.out"));
+    why::compiles_section(&mut md, &read(dir, "bench-cold.out"));
+    why::nvidia_section(&mut md, &read(dir, "nvidia-smi.csv"));
     steps_section(&mut md, &read(dir, "steps.tsv"));
     md
 }
@@ -253,23 +274,6 @@ fn anchors_section(md: &mut String, dir: &Path) {
             show(rate_of(&tuned, a.op, a.shape)),
             show(Some(a.peer)),
             show(Some(a.burn))
-        );
-    }
-    let _ = writeln!(
-        md,
-        "\n### Every case, tuned run\n\n| op | shape | rate | method |\n| --- | --- | --- | --- |"
-    );
-    let rows = if tuned.is_empty() { &cold } else { &tuned };
-    for r in rows {
-        let unit = match r.rate.0.as_str() {
-            "gflops" => "GFLOP/s",
-            "gbps" => "GB/s",
-            u => u,
-        };
-        let _ = writeln!(
-            md,
-            "| {} | {} | {:.2} {unit} | {} |",
-            r.op, r.shape, r.rate.1, r.method
         );
     }
     let unchecked = bench_rows(&read(dir, "bench-unchecked.out"));
