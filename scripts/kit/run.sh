@@ -113,7 +113,7 @@ if grep -q '^device type: *Cpu' "$work/info.out" && [ "$allow_cpu" = 0 ]; then
   finish
   exit 3
 fi
-step calibrate 5 "${apart[@]}" "$bin" bench --json --only calibrate --runs 3
+step calibrate 5 "${apart[@]}" "$bin" bench --json --calibrate --runs 3
 step selftest 22 "${apart[@]}" "$bin" selftest --json
 step bench-cold 32 "$bin" bench --large --json
 step bench-tuned 22 "$bin" bench --large --json --dispatches

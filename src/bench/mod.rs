@@ -6,7 +6,7 @@
 //! the same batch on the host. The median of several
 //! such runs, after a warm-up, is reported.
 
-pub(crate) mod calibrate;
+pub mod calibrate;
 mod suite;
 
 use web_time::Instant;

@@ -37,8 +37,7 @@ fn random(gpu: &Gpu, rng: &mut Rng, shape: &[usize]) -> Result<Tensor> {
 /// A case whose inputs exceed the device's limits is returned as an `Err` in its place.
 pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
     let mut rng = Rng::new(7);
-    // What this device reaches at best, first: the rest are read as fractions of it.
-    let mut cases = super::calibrate::cases(gpu);
+    let mut cases = Vec::new();
     let mut sizes = vec![256, 512, 1024, 2048];
     if large {
         sizes.extend([4096, 8192]);

@@ -4,7 +4,9 @@
 use std::time::Instant;
 
 use clap::Args;
-use wgpu_backprop::bench::{measure_auto, measure_host, suite, Measurement, Method, Work};
+use wgpu_backprop::bench::{
+    calibrate, measure_auto, measure_host, suite, Measurement, Method, Work,
+};
 use wgpu_backprop::{ops, Gpu, Result, Tensor};
 
 #[derive(Args, Clone, Debug)]
@@ -26,6 +28,10 @@ pub struct BenchArgs {
     /// TIMESTAMP_QUERY)
     #[arg(long)]
     pub dispatches: bool,
+    /// Only the calibration: a vec4 copy (bandwidth) and an FMA loop (f32 peak), which every
+    /// run measures first
+    #[arg(long)]
+    pub calibrate: bool,
 }
 
 struct Row<'a> {
@@ -44,7 +50,8 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
             "op", "shape", "median ms", "min ms", "rate"
         );
     }
-    let wanted = |op: &str| args.only.as_ref().is_none_or(|f| op.contains(f.as_str()));
+    let matches = |op: &str| args.only.as_ref().is_none_or(|f| op.contains(f.as_str()));
+    let wanted = |op: &str| !args.calibrate && matches(op);
     if wanted("startup") {
         first_result(gpu, args, &adapter, started)?;
     }
@@ -68,7 +75,13 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
         op_chain(gpu, args, &adapter)?;
     }
     let mut compiled = gpu.compile_times().len();
-    for case in suite(gpu, args.large) {
+    // What this device reaches at best, first: the rest read as fractions of it.
+    let cases = calibrate::cases(gpu).into_iter().chain(if args.calibrate {
+        Vec::new()
+    } else {
+        suite(gpu, args.large)
+    });
+    for case in cases {
         let mut case = match case {
             Ok(case) => case,
             Err(e) => {
@@ -76,7 +89,7 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
                 continue;
             }
         };
-        if !wanted(&case.op) {
+        if !args.calibrate && !matches(&case.op) {
             continue;
         }
         match measure_auto(gpu, args.runs, &mut case.run) {
