@@ -84,6 +84,10 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
     }
     cases.push(conv_case(gpu, &mut rng, false));
     cases.push(conv_case(gpu, &mut rng, true));
+    for kernel in [ops::ConvKernel::Explicit, ops::ConvKernel::Implicit] {
+        cases.push(conv_forward_case(gpu, &mut rng, [8, 64, 56, 64], kernel));
+        cases.push(conv_forward_case(gpu, &mut rng, [64, 1, 28, 32], kernel));
+    }
     cases.push(relu_case(gpu, &mut rng, [4096, 4096], false));
     cases.push(relu_case(gpu, &mut rng, [4096, 4096], true));
     for shape in [[4096, 1024], [64, 65536]] {
@@ -256,6 +260,25 @@ fn conv_case(gpu: &Gpu, rng: &mut Rng, backward: bool) -> Result<Case> {
             }
             Ok(())
         }),
+    })
+}
+
+/// Conv2d's forward, 3×3, stride 1, padding 1, on a forced kernel: `[n, c, hw, out]`.
+fn conv_forward_case(
+    gpu: &Gpu,
+    rng: &mut Rng,
+    [n, c, hw, out]: [usize; 4],
+    kernel: ops::ConvKernel,
+) -> Result<Case> {
+    let x = random(gpu, rng, &[n, c, hw, hw])?;
+    let w = random(gpu, rng, &[out, c, 3, 3])?;
+    let b = random(gpu, rng, &[out])?;
+    let name = format!("{kernel:?}").to_lowercase();
+    Ok(Case {
+        op: format!("conv2d_fwd_{name}"),
+        shape: format!("{n}x{c}x{hw}x{hw}->{out} k3"),
+        work: Work::Flops(2.0 * (n * hw * hw * out * c * 9) as f64),
+        run: Box::new(move || ops::conv2d_with(kernel, &x, &w, Some(&b), (1, 1)).map(drop)),
     })
 }
 

@@ -106,6 +106,19 @@ fn check_bias(op: &'static str, b: &Tensor, out: usize) -> Result<()> {
     Ok(())
 }
 
+/// How conv2d's forward runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvKernel {
+    /// `Implicit` on GPUs, `Explicit` on CPU devices (measured faster on llvmpipe, whose
+    /// texture matmul outruns the blocked kernel the implicit GEMM is built on: BENCHMARKS.md).
+    Auto,
+    /// im2col into explicit columns (in chunks of images), the tuned matmul, then to NCHW.
+    Explicit,
+    /// One implicit GEMM (`conv_gemm.rs`): the columns are never written. Geometries it cannot
+    /// pack (sides of 65,536 or more, kernels of 256, stride or padding of 16) run `Explicit`.
+    Implicit,
+}
+
 /// y = conv2d(x, W) + b for x `[N, C, H, W]`, W `[out, C, k, k]`, b `[out]`: y `[N, out, Ho, Wo]`.
 pub fn conv2d(
     x: &Tensor,
@@ -113,6 +126,17 @@ pub fn conv2d(
     b: Option<&Tensor>,
     stride: usize,
     pad: usize,
+) -> Result<Tensor> {
+    conv2d_with(ConvKernel::Auto, x, w, b, (stride, pad))
+}
+
+/// [`conv2d`] on a chosen kernel, for tests and benchmarks.
+pub fn conv2d_with(
+    kernel: ConvKernel,
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    (stride, pad): (usize, usize),
 ) -> Result<Tensor> {
     const OP: &str = "Conv2d::forward";
     same_gpu(OP, &[x, w])?;
@@ -122,6 +146,14 @@ pub fn conv2d(
         check_bias(OP, b, s.out)?;
     }
     let y = Tensor::empty(x.gpu(), OP, &s.output())?;
+    let implicit = match kernel {
+        ConvKernel::Auto => !x.gpu().profile().cpu,
+        ConvKernel::Explicit => false,
+        ConvKernel::Implicit => true,
+    };
+    if implicit && super::conv_gemm::forward(OP, (x, w, b), &s, &y)? {
+        return Ok(y);
+    }
     let w2 = padded_weights(OP, w, &s)?;
     let chunk = s.chunk(OP, binding_floats(x))?;
     for first in (0..s.n).step_by(chunk) {

@@ -15,6 +15,8 @@ use crate::tensor::Tensor;
 const OP: &str = "matmul";
 
 const BLOCKED: &str = include_str!("../../shaders/matmul_blocked.wgsl");
+/// The tiles, their staging and the loop over K, shared with conv2d's implicit GEMM.
+pub(crate) const BLOCKED_CORE: &str = include_str!("../../shaders/blocked_core.wgsl");
 
 /// One source per tile: the tile's constants and unrolled steps (`kernels/blocked.rs`) in
 /// front. Every access is guarded by the kernel (EDGE) or by the host's choice of
@@ -23,7 +25,7 @@ const fn blocked_source(name: &'static str, header: fn() -> String) -> Source {
     Source {
         header: Some(header),
         guards_itself: true,
-        ..Source::of(name, &[PRELUDE, RELU_EPILOGUE, BLOCKED])
+        ..Source::of(name, &[PRELUDE, RELU_EPILOGUE, BLOCKED, BLOCKED_CORE])
     }
 }
 static SOURCE_128X128: Source =

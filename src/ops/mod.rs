@@ -4,6 +4,7 @@
 
 pub(crate) mod activation;
 mod conv;
+mod conv_gemm;
 mod conv_shape;
 mod dropout;
 mod jacobian;
@@ -25,7 +26,10 @@ mod softmax_chunked;
 
 pub use activation::{ActivationKind, ACTIVATIONS};
 pub(crate) use conv::conv2d_gradients;
-pub use conv::{conv2d, conv2d_backward, conv2d_input_jacobian, ConvShape, MAX_COLUMN_ELEMENTS};
+pub use conv::{
+    conv2d, conv2d_backward, conv2d_input_jacobian, conv2d_with, ConvKernel, ConvShape,
+    MAX_COLUMN_ELEMENTS,
+};
 pub(crate) use dropout::check_p as check_dropout_p;
 pub use dropout::{dropout, dropout_jacobian};
 pub use jacobian::{
@@ -67,6 +71,7 @@ pub(crate) fn inventory() -> Vec<&'static Kernel> {
         rows_subgroup::KERNELS,
         jacobian::KERNELS,
         crate::loss::KERNELS,
+        conv_gemm::KERNELS,
         crate::optim::KERNELS,
         crate::bench::calibrate::KERNELS,
     ]

@@ -7,14 +7,55 @@
 use super::{integers, Family, Options, Row, Rows, EXACT};
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::ops::{self, Pool};
+use crate::ops::{self, ConvKernel, Pool};
 use crate::reference::{self, Conv};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
 pub(super) async fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
     rows.push(conv2d(gpu, options).await);
+    for kernel in [ConvKernel::Explicit, ConvKernel::Implicit] {
+        rows.push(conv2d_forward(gpu, options, kernel).await);
+    }
     rows.push(pools(gpu).await);
+}
+
+/// The forward on a forced kernel, over the shapes above and two that fill the implicit GEMM's
+/// 64×128 tiles exactly (no edge checks) or pass one row of tiles (130 output channels).
+async fn conv2d_forward(gpu: &Gpu, options: &Options, kernel: ConvKernel) -> Row {
+    let name = format!("conv2d {kernel:?}").to_lowercase();
+    let mut f = Family::new(&name, "forward, whole tiles, 3 row tiles (exact)");
+    let mut rng = Rng::new(63);
+    let mut shapes = conv_shapes(options.quick);
+    shapes.extend([[2, 16, 16, 16, 64, 3, 1, 1], [1, 4, 9, 9, 130, 3, 2, 2]]);
+    for [n, c, h, w, out, k, stride, pad] in shapes {
+        let g = Conv {
+            n,
+            c,
+            h,
+            w,
+            out,
+            k,
+            stride,
+            pad,
+        };
+        let (x, x64) = integers(&mut rng, n * c * h * w, 3);
+        let (wt, w64) = integers(&mut rng, out * c * k * k, 3);
+        let (b, b64) = integers(&mut rng, out, 3);
+        let got = f
+            .time(async {
+                let tx = Tensor::from_slice(gpu, &x, &[n, c, h, w])?;
+                let tw = Tensor::from_slice(gpu, &wt, &[out, c, k, k])?;
+                let tb = Tensor::from_slice(gpu, &b, &[out])?;
+                let y = ops::conv2d_with(kernel, &tx, &tw, Some(&tb), (stride, pad))?;
+                y.read().await
+            })
+            .await;
+        let (want, _) = reference::conv2d(&g, &x64, &w64, &b64);
+        let case = format!("{n}x{c}x{h}x{w}->{out} k{k} s{stride} p{pad}");
+        f.check(&case, got, &want, None, EXACT);
+    }
+    f.done()
 }
 
 /// (n, c, h, w, out, k, stride, pad).
