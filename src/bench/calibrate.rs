@@ -50,7 +50,7 @@ fn copy_case(gpu: &Gpu, quads: usize) -> Result<Case> {
     };
     Ok(Case {
         op: OP.into(),
-        shape: format!("{} MiB", quads * 16 >> 20),
+        shape: format!("{} MiB", (quads * 16) >> 20),
         work: Work::Bytes(2.0 * (quads * 16) as f64),
         run: Box::new(move || {
             let buffers = [src.buffer(), dst.buffer()];

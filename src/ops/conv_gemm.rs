@@ -53,8 +53,11 @@ kernels! {
 fn packed(s: &ConvShape) -> Option<(u32, u32)> {
     let fits = s.h < 1 << 16 && s.w < 1 << 16 && s.c < 1 << 16 && s.k < 256;
     (fits && s.stride < 16 && s.pad < 16).then(|| {
-        let hw = (s.h << 16 | s.w) as u32;
-        (hw, (s.c << 16 | s.k << 8 | s.stride << 4 | s.pad) as u32)
+        let hw = ((s.h << 16) | s.w) as u32;
+        (
+            hw,
+            ((s.c << 16) | (s.k << 8) | (s.stride << 4) | s.pad) as u32,
+        )
     })
 }
 

@@ -93,8 +93,11 @@ pub fn fractions_section(md: &mut String, rows: &[BenchRow], p: &Peaks) {
     md.push('\n');
 }
 
-/// `"dispatches"` lines: (op, shape, [(kernel, ms)]).
-pub fn dispatch_rows(text: &str) -> Vec<(String, String, Vec<(String, f64)>)> {
+/// One `"dispatches"` line: op, shape, and each dispatch's (kernel, ms).
+type Dispatches = (String, String, Vec<(String, f64)>);
+
+/// The `"dispatches"` lines of a bench's output.
+pub fn dispatch_rows(text: &str) -> Vec<Dispatches> {
     text.lines()
         .filter(|l| l.contains("\"dispatches\":"))
         .filter_map(|l| {
