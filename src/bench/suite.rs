@@ -87,6 +87,7 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
     for kernel in [ops::ConvKernel::Explicit, ops::ConvKernel::Implicit] {
         cases.push(conv_forward_case(gpu, &mut rng, [8, 64, 56, 64], kernel));
         cases.push(conv_forward_case(gpu, &mut rng, [64, 1, 28, 32], kernel));
+        cases.push(conv_backward_case(gpu, &mut rng, [8, 64, 56, 64], kernel));
     }
     cases.push(relu_case(gpu, &mut rng, [4096, 4096], false));
     cases.push(relu_case(gpu, &mut rng, [4096, 4096], true));
@@ -279,6 +280,25 @@ fn conv_forward_case(
         shape: format!("{n}x{c}x{hw}x{hw}->{out} k3"),
         work: Work::Flops(2.0 * (n * hw * hw * out * c * 9) as f64),
         run: Box::new(move || ops::conv2d_with(kernel, &x, &w, Some(&b), (1, 1)).map(drop)),
+    })
+}
+
+/// Conv2d's backward (dx on `kernel`; dW and db through explicit columns either way).
+fn conv_backward_case(
+    gpu: &Gpu,
+    rng: &mut Rng,
+    [n, c, hw, out]: [usize; 4],
+    kernel: ops::ConvKernel,
+) -> Result<Case> {
+    let x = random(gpu, rng, &[n, c, hw, hw])?;
+    let w = random(gpu, rng, &[out, c, 3, 3])?;
+    let dy = random(gpu, rng, &[n, out, hw, hw])?;
+    let name = format!("{kernel:?}").to_lowercase();
+    Ok(Case {
+        op: format!("conv2d_bwd_{name}"),
+        shape: format!("{n}x{c}x{hw}x{hw}->{out} k3"),
+        work: Work::Flops(4.0 * (n * hw * hw * out * c * 9) as f64),
+        run: Box::new(move || ops::conv2d_backward_with(kernel, &x, &w, &dy, (1, 1)).map(drop)),
     })
 }
 

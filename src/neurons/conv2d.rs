@@ -201,7 +201,8 @@ impl Conv2d {
     /// Stores dW and db; returns dx when asked for.
     fn store_grads(&mut self, dy: &Tensor, x: &Tensor, want_dx: bool) -> Result<Option<Tensor>> {
         let geometry = (self.stride, self.padding);
-        let (dx, dw, db) = ops::conv2d_gradients(x, &self.w, dy, geometry, want_dx)?;
+        let (dx, dw, db) =
+            ops::conv2d_gradients(ops::ConvKernel::Auto, x, &self.w, dy, geometry, want_dx)?;
         self.gw = Some(dw);
         self.gb = Some(db);
         Ok(dx)

@@ -114,9 +114,19 @@ pub enum ConvKernel {
     Auto,
     /// im2col into explicit columns (in chunks of images), the tuned matmul, then to NCHW.
     Explicit,
-    /// One implicit GEMM (`conv_gemm.rs`): the columns are never written. Geometries it cannot
-    /// pack (sides of 65,536 or more, kernels of 256, stride or padding of 16) run `Explicit`.
+    /// One implicit GEMM (`conv_gemm.rs`): the columns are never written (and the backward's
+    /// dx is a transposed convolution, no col2im). Geometries it cannot pack (sides or
+    /// channels of 65,536 or more, kernels of 256, stride or padding of 16) run `Explicit`.
     Implicit,
+}
+
+/// Whether `kernel` means the implicit GEMM on `x`'s device.
+fn implicit(kernel: ConvKernel, x: &Tensor) -> bool {
+    match kernel {
+        ConvKernel::Auto => !x.gpu().profile().cpu,
+        ConvKernel::Explicit => false,
+        ConvKernel::Implicit => true,
+    }
 }
 
 /// y = conv2d(x, W) + b for x `[N, C, H, W]`, W `[out, C, k, k]`, b `[out]`: y `[N, out, Ho, Wo]`.
@@ -146,12 +156,7 @@ pub fn conv2d_with(
         check_bias(OP, b, s.out)?;
     }
     let y = Tensor::empty(x.gpu(), OP, &s.output())?;
-    let implicit = match kernel {
-        ConvKernel::Auto => !x.gpu().profile().cpu,
-        ConvKernel::Explicit => false,
-        ConvKernel::Implicit => true,
-    };
-    if implicit && super::conv_gemm::forward(OP, (x, w, b), &s, &y)? {
+    if implicit(kernel, x) && super::conv_gemm::forward(OP, (x, w, b), &s, &y)? {
         return Ok(y);
     }
     let w2 = padded_weights(OP, w, &s)?;
@@ -181,7 +186,20 @@ pub fn conv2d_backward(
     stride: usize,
     pad: usize,
 ) -> Result<(Tensor, Tensor, Tensor)> {
-    let (dx, dw, db) = conv2d_gradients(x, w, dy, (stride, pad), true)?;
+    conv2d_backward_with(ConvKernel::Auto, x, w, dy, (stride, pad))
+}
+
+/// [`conv2d_backward`] with dx on a chosen kernel (`Implicit`: a transposed convolution as one
+/// implicit GEMM; `Explicit`: the columns' gradient, then col2im), for tests and benchmarks.
+/// dW and db go through explicit columns either way.
+pub fn conv2d_backward_with(
+    kernel: ConvKernel,
+    x: &Tensor,
+    w: &Tensor,
+    dy: &Tensor,
+    (stride, pad): (usize, usize),
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let (dx, dw, db) = conv2d_gradients(kernel, x, w, dy, (stride, pad), true)?;
     let dx = dx.ok_or(Error::InvalidArgument {
         op: "Conv2d::backward",
         message: "no dx".into(),
@@ -192,6 +210,7 @@ pub fn conv2d_backward(
 /// (dx if `want_dx`, dW, db) of [`conv2d`]: without dx, the columns' gradient and col2im are
 /// skipped (the first layer of a model being trained).
 pub(crate) fn conv2d_gradients(
+    kernel: ConvKernel,
     x: &Tensor,
     w: &Tensor,
     dy: &Tensor,
@@ -214,6 +233,11 @@ pub(crate) fn conv2d_gradients(
     } else {
         None
     };
+    // dx as one transposed convolution, where the implicit GEMM runs: no columns' gradient.
+    let dx_done = match &dx {
+        Some(dx) if implicit(kernel, x) => super::conv_gemm::input_gradient(OP, (dy, w), &s, dx)?,
+        _ => false,
+    };
     let w2 = padded_weights(OP, w, &s)?;
     let (mut dw, mut db): (Option<Tensor>, Option<Tensor>) = (None, None);
     let chunk = s.chunk(OP, binding_floats(x))?;
@@ -226,7 +250,7 @@ pub(crate) fn conv2d_gradients(
         let db_c = column_sum(&dyr)?;
         accumulate(&mut dw, dw_c)?;
         accumulate(&mut db, db_c)?;
-        if let Some(dx) = &dx {
+        if let Some(dx) = dx.as_ref().filter(|_| !dx_done) {
             let dcols = gemm(&dyr, Transpose::No, &w2, Transpose::No, None)?;
             let params = s.params(OP, images, first)?;
             let work = Work::Items(images * s.c * s.h * s.w);

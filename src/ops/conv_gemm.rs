@@ -1,8 +1,10 @@
-//! Conv2d's forward as an implicit GEMM (`shaders/conv_gemm.wgsl` on the blocked matmul's core,
-//! 64×128 tiles: few output channels, many pixels): W2 [out, CKK] times columns that are never
+//! Conv2d as implicit GEMMs (`shaders/conv_gemm.wgsl` on the blocked matmul's core, 64×128
+//! tiles: few channels, many pixels). The forward: W2 [out, CKK] times columns that are never
 //! written — the kernel computes each column element's address in x as it stages the tile —
-//! stored straight into y's NCHW layout with the bias. One dispatch for the whole batch, where
-//! the explicit path (`conv.rs`) writes the 9×-sized columns, multiplies, then transposes.
+//! stored straight into y's NCHW layout with the bias. The input's gradient: W gathered as
+//! [C, out·k·k] times dy gathered through the windows (a transposed convolution), stored into
+//! dx. One dispatch each for the whole batch, where the explicit path (`conv.rs`) writes the
+//! 9×-sized columns, multiplies, then transposes (forward) or scatters back by col2im.
 
 use crate::error::Result;
 use crate::kernels::{kernels, spec, tile_header, uniform, Source, Work, PRELUDE};
@@ -38,26 +40,25 @@ uniform! {
 }
 
 spec! {
-    /// The bias; W2's rows whole vec4s (CKK % 4 = 0); edge checks (the shape does not fit).
-    ConvGemmSpec { has_bias: "HAS_BIAS", vec4: "VEC4", edge: "EDGE" }
+    /// The input's gradient instead of the forward; the bias; W2's rows whole vec4s
+    /// (CKK % 4 = 0); edge checks (the shape does not fit the tile).
+    ConvGemmSpec { dx: "DX", has_bias: "HAS_BIAS", vec4: "VEC4", edge: "EDGE" }
 }
 
 kernels! {
-    /// y = conv2d(x, W) + b in one dispatch: bindings W, x, bias, y.
+    /// y = conv2d(x, W) + b, or dx from dy, in one dispatch: bindings W, x (dy), bias, y (dx).
     pub(crate) static CONV_GEMM: ConvGemmParams, ConvGemmSpec =
         SOURCE, "matmul_blocked", [R, R, R, RW], [16, 16, 1];
 }
 
-/// The packed geometry, where every field fits its bits (h, w, c < 65,536; k < 256; stride,
-/// pad < 16): else `None`, and the explicit path runs.
-fn packed(s: &ConvShape) -> Option<(u32, u32)> {
-    let fits = s.h < 1 << 16 && s.w < 1 << 16 && s.c < 1 << 16 && s.k < 256;
+/// The packed geometry, where every field fits its bits (h, w, `other` channels < 65,536;
+/// k < 256; stride, pad < 16): else `None`, and the explicit path runs.
+fn packed(s: &ConvShape, other: usize) -> Option<(u32, u32)> {
+    let fits = s.h < 1 << 16 && s.w < 1 << 16 && other < 1 << 16 && s.k < 256;
     (fits && s.stride < 16 && s.pad < 16).then(|| {
         let hw = ((s.h << 16) | s.w) as u32;
-        (
-            hw,
-            ((s.c << 16) | (s.k << 8) | (s.stride << 4) | s.pad) as u32,
-        )
+        let geometry = (other << 16) | (s.k << 8) | (s.stride << 4) | s.pad;
+        (hw, geometry as u32)
     })
 }
 
@@ -69,11 +70,36 @@ pub(crate) fn forward(
     s: &ConvShape,
     y: &Tensor,
 ) -> Result<bool> {
-    let (m, n, k) = (s.out, s.n * s.ho * s.wo, s.ckk());
+    let mnk = (s.out, s.n * s.ho * s.wo, s.ckk());
+    launch(op, [w, x, b.unwrap_or(w), y], s, mnk, (false, b.is_some()))
+}
+
+/// Records dx of conv2d from dy into `dx` (a transposed convolution) on the implicit GEMM;
+/// `Ok(false)` where the geometry does not pack.
+pub(crate) fn input_gradient(
+    op: &'static str,
+    (dy, w): (&Tensor, &Tensor),
+    s: &ConvShape,
+    dx: &Tensor,
+) -> Result<bool> {
+    let mnk = (s.c, s.n * s.h * s.w, s.out * s.k * s.k);
+    launch(op, [w, dy, w, dx], s, mnk, (true, false))
+}
+
+/// One dispatch of the implicit GEMM over `buffers` (W, x or dy, bias, y or dx).
+fn launch(
+    op: &'static str,
+    buffers: [&Tensor; 4],
+    s: &ConvShape,
+    (m, n, k): (usize, usize, usize),
+    (dx, has_bias): (bool, bool),
+) -> Result<bool> {
+    let gpu = buffers[0].gpu();
     // On drivers that cap loops (llvmpipe), K in one range only while the blocked kernel's
     // loop stays under the cap (`matmul_blocked.rs`: 16,384).
-    let capped = x.gpu().profile().caps_loops && k > 16_384;
-    let Some((hw, geometry)) = packed(s).filter(|_| !capped) else {
+    let capped = gpu.profile().caps_loops && k > 16_384;
+    let other = if dx { s.out } else { s.c };
+    let Some((hw, geometry)) = packed(s, other).filter(|_| !capped) else {
         return Ok(false);
     };
     let params = ConvGemmParams {
@@ -86,14 +112,15 @@ pub(crate) fn forward(
         hw,
         geometry,
     };
+    let vec4 = !dx && k.is_multiple_of(4);
     let spec = ConvGemmSpec {
-        has_bias: b.is_some(),
-        vec4: k.is_multiple_of(4),
-        edge: !(m % BM == 0 && n % BN == 0 && k % BK == 0 && k.is_multiple_of(4)),
+        dx,
+        has_bias,
+        vec4,
+        edge: !(m % BM == 0 && n % BN == 0 && k % BK == 0 && vec4),
     };
-    let bias = b.unwrap_or(w);
-    let buffers = [w.buffer(), x.buffer(), bias.buffer(), y.buffer()];
+    let buffers = buffers.map(Tensor::buffer);
     let work = Work::Tiles(n.div_ceil(BN), m.div_ceil(BM));
-    CONV_GEMM.launch(x.gpu(), op, (spec, params), buffers, work)?;
+    CONV_GEMM.launch(gpu, op, (spec, params), buffers, work)?;
     Ok(true)
 }

@@ -27,8 +27,8 @@ mod softmax_chunked;
 pub use activation::{ActivationKind, ACTIVATIONS};
 pub(crate) use conv::conv2d_gradients;
 pub use conv::{
-    conv2d, conv2d_backward, conv2d_input_jacobian, conv2d_with, ConvKernel, ConvShape,
-    MAX_COLUMN_ELEMENTS,
+    conv2d, conv2d_backward, conv2d_backward_with, conv2d_input_jacobian, conv2d_with, ConvKernel,
+    ConvShape, MAX_COLUMN_ELEMENTS,
 };
 pub(crate) use dropout::check_p as check_dropout_p;
 pub use dropout::{dropout, dropout_jacobian};

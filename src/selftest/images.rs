@@ -24,7 +24,7 @@ pub(super) async fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
 /// 64×128 tiles exactly (no edge checks) or pass one row of tiles (130 output channels).
 async fn conv2d_forward(gpu: &Gpu, options: &Options, kernel: ConvKernel) -> Row {
     let name = format!("conv2d {kernel:?}").to_lowercase();
-    let mut f = Family::new(&name, "forward, whole tiles, 3 row tiles (exact)");
+    let mut f = Family::new(&name, "forward, dx; whole tiles, 3 row tiles (exact)");
     let mut rng = Rng::new(63);
     let mut shapes = conv_shapes(options.quick);
     shapes.extend([[2, 16, 16, 16, 64, 3, 1, 1], [1, 4, 9, 9, 130, 3, 2, 2]]);
@@ -42,18 +42,29 @@ async fn conv2d_forward(gpu: &Gpu, options: &Options, kernel: ConvKernel) -> Row
         let (x, x64) = integers(&mut rng, n * c * h * w, 3);
         let (wt, w64) = integers(&mut rng, out * c * k * k, 3);
         let (b, b64) = integers(&mut rng, out, 3);
+        let (ho, wo) = g.out_hw();
+        let (dy, dy64) = integers(&mut rng, n * out * ho * wo, 3);
         let got = f
             .time(async {
                 let tx = Tensor::from_slice(gpu, &x, &[n, c, h, w])?;
                 let tw = Tensor::from_slice(gpu, &wt, &[out, c, k, k])?;
                 let tb = Tensor::from_slice(gpu, &b, &[out])?;
                 let y = ops::conv2d_with(kernel, &tx, &tw, Some(&tb), (stride, pad))?;
-                y.read().await
+                let tdy = Tensor::from_slice(gpu, &dy, &[n, out, ho, wo])?;
+                let (dx, _, _) = ops::conv2d_backward_with(kernel, &tx, &tw, &tdy, (stride, pad))?;
+                Result::Ok([y.read().await?, dx.read().await?])
             })
             .await;
         let (want, _) = reference::conv2d(&g, &x64, &w64, &b64);
+        let ((want_dx, _), _, _) = reference::conv2d_backward(&g, &x64, &w64, &dy64);
         let case = format!("{n}x{c}x{h}x{w}->{out} k{k} s{stride} p{pad}");
-        f.check(&case, got, &want, None, EXACT);
+        match got {
+            Ok([y, dx]) => {
+                f.check(&format!("{case} y"), Ok(y), &want, None, EXACT);
+                f.check(&format!("{case} dx"), Ok(dx), &want_dx, None, EXACT);
+            }
+            Err(e) => f.check(&case, Err(e), &want, None, EXACT),
+        }
     }
     f.done()
 }
