@@ -55,7 +55,7 @@ pub mod selftest;
 pub mod train;
 
 pub use error::{Error, Result, INSTALL_HINT, WEBGPU_HINT};
-pub use gpu::{DeviceClock, Gpu, GpuOptions, Profile, TuneClock, DEFAULT_TIMEOUT};
+pub use gpu::{cards, DeviceClock, Gpu, GpuOptions, Profile, TuneClock, DEFAULT_TIMEOUT};
 pub use gradcheck::gradcheck;
 /// Every pipeline the crate builds, as JSON for other WGSL compilers; not a stable API.
 #[doc(hidden)]

@@ -30,7 +30,7 @@ pub struct Profile {
     /// Wall time after which this `Gpu` starts no more autotuning.
     pub tuning_budget: Duration,
     /// Compute units (SMs, GPU cores) the matmul rules size their tiles to: the card table's
-    /// ([`cards`](crate::gpu::cards)) where the adapter's name is in it,
+    /// ([`cards`](crate::cards)) where the adapter's name is in it,
     /// `WGPU_BACKPROP_COMPUTE_UNITS` where set, else 32 (a mid-sized GPU).
     pub compute_units: u32,
     /// The adapter's published figures, where its name is in the card table.

@@ -84,3 +84,13 @@ def test_image_errors_name_the_layer_and_shapes():
         conv.forward(np.zeros((3, 8, 8)))
     with pytest.raises(ValueError, match=r"x must be a non-empty matrix .* or images"):
         wb.Sequential(conv).fit(np.zeros((2, 3, 8)), np.zeros(2))
+
+
+def test_predict_on_the_wrong_shape_names_the_array_given():
+    model = wb.Sequential(neurons.Conv2d(1, 4, 3, padding=1, seed=1), nodes.Flatten(),
+                          wb.Linear(256, 10, seed=2))
+    # Rows of 5 values into a model that wants 1×8×8 images: the error names (3, 5), not the
+    # one-row probe made from it.
+    with pytest.raises(ValueError, match=r"\[3, 5\]") as e:
+        model.predict(np.zeros((3, 5), dtype=np.float32))
+    assert "[1, 5]" not in str(e.value)
