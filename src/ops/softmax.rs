@@ -1,6 +1,6 @@
 //! SoftMax forward and fused backward (`shaders/softmax.wgsl`, `softmax_regs.wgsl`), row by
 //! row, on one of five kernels: an invocation per row (no barriers; CPU devices), a subgroup
-//! per row (`rows_subgroup.rs`; GPUs with subgroups, rows up to 1,024), rows held in registers
+//! per row (`rows_subgroup.rs`; any device with subgroups, rows up to 1,024), rows held in registers
 //! by a segment of a workgroup (one read, one write; GPUs, rows up to 2,048), a workgroup per
 //! row (tree reductions; longer rows), or chunks of a row over many workgroups (rows longer
 //! than 16,384, of any length: `softmax_chunked.rs`).
@@ -18,8 +18,8 @@ use crate::tensor::Tensor;
 pub enum RowKernel {
     /// Chunked for rows longer than 16,384; otherwise the fastest on this adapter for the
     /// shape class, measured by the autotuner (untuned, and for work under 65,536 elements:
-    /// per invocation on CPU devices; on GPUs per subgroup up to 1,024 where the device has
-    /// subgroups, in registers up to 2,048, else per workgroup).
+    /// per subgroup up to 1,024 where the device has subgroups; otherwise per invocation on
+    /// CPU devices, and on GPUs in registers up to 2,048, else per workgroup).
     Auto,
     /// One 256-wide workgroup per row, tree reductions in workgroup memory.
     PerWorkgroup,
@@ -146,13 +146,15 @@ static BACKWARD: Family = Family {
 };
 
 /// Whether rows of `cols` run one per subgroup: asked for (and the device has subgroups), or
-/// under `Auto` on a GPU with subgroups for rows of up to [`SUBGROUP_MAX_COLS`].
+/// under `Auto` on any device with subgroups for rows of up to [`SUBGROUP_MAX_COLS`] (on
+/// llvmpipe too: a 4096×1024 forward took 12.9 ms there against 31.5 per invocation,
+/// BENCHMARKS.md).
 pub(crate) fn per_subgroup(gpu: &Gpu, kernel: RowKernel, cols: usize) -> bool {
     subgroup::available(gpu)
         && cols <= PER_INVOCATION_MAX_COLS
         && match kernel {
             RowKernel::Subgroup => true,
-            RowKernel::Auto => !gpu.profile().cpu && cols <= SUBGROUP_MAX_COLS,
+            RowKernel::Auto => cols <= SUBGROUP_MAX_COLS,
             _ => false,
         }
 }
@@ -203,8 +205,8 @@ fn tuned(
         names.push("subgroup");
     }
     let fallback = match (cpu, sg, cols <= REGS_MAX_COLS) {
-        (true, _, _) => 0,
-        (false, true, _) => forced.len() - 1,
+        (_, true, _) => forced.len() - 1,
+        (true, false, _) => 0,
         (false, false, true) => 2,
         (false, false, false) => 1,
     };
