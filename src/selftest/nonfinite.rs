@@ -6,7 +6,7 @@
 //! constant row near `f32::MAX` is β). On fast-math compilers (Metal, GL) these are the rows
 //! that fail when a kernel carries such state in float values instead of integer flags.
 
-use super::rows::{SOFTMAX_BACKWARD_TOL, SOFTMAX_TOL};
+use super::rows::{softmax_backward_case, softmax_forward_case, SoftmaxData};
 use super::{floats, integers, Family, Options, Rows, Tol, EXACT};
 use crate::error::Result;
 use crate::gpu::Gpu;
@@ -69,40 +69,16 @@ async fn softmax(gpu: &Gpu, cols: &[usize], out: &mut Rows<'_>) {
         .iter()
         .map(|&c| {
             let x = adversarial(&mut rng, c);
-            let y64 = reference::softmax(&reference::to_f64(&x), c);
-            let (g, g64) = floats(&mut rng, x.len(), -1.0, 1.0);
-            let dx64 = reference::softmax_backward(&y64, &g64, c);
-            let scale = super::rows::backward_scale(&y64, &g64, c);
-            (c, x, g, y64, dx64, scale)
+            SoftmaxData::new(&mut rng, x, c)
         })
         .collect();
     for kernel in kernels {
         let name = format!("softmax {kernel:?}").to_lowercase();
         let mut f = Family::new(&name, "non-finite: NaN, +-inf, -inf rows, +-f32::MAX");
-        for (c, x, g, y64, dx64, scale) in &data {
-            let shape = [x.len() / c, *c];
-            let y = f
-                .time(async {
-                    let x = Tensor::from_slice(gpu, x, &shape)?;
-                    ops::softmax_forward_with(kernel, &x)?.read().await
-                })
-                .await;
-            f.check(&format!("forward 9x{c}"), y, y64, None, SOFTMAX_TOL);
-            let y32: Vec<f32> = y64.iter().map(|&v| v as f32).collect();
-            let dx = f
-                .time(async {
-                    let y = Tensor::from_slice(gpu, &y32, &shape)?;
-                    let g = Tensor::from_slice(gpu, g, &shape)?;
-                    ops::softmax_backward_with(kernel, &y, &g)?.read().await
-                })
-                .await;
-            f.check(
-                &format!("backward 9x{c}"),
-                dx,
-                dx64,
-                Some(scale),
-                SOFTMAX_BACKWARD_TOL,
-            );
+        for d in &data {
+            let c = d.shape[1];
+            softmax_forward_case(gpu, kernel, d, &mut f, &format!("forward 9x{c}")).await;
+            softmax_backward_case(gpu, kernel, d, &mut f, &format!("backward 9x{c}")).await;
         }
         out.push(f.done());
     }

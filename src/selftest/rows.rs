@@ -11,12 +11,12 @@ use crate::rng::Rng;
 use crate::tensor::Tensor;
 
 /// exp and the division carry a few ulps each; values that underflow are within `abs`.
-pub(super) const SOFTMAX_TOL: Tol = Tol {
+const SOFTMAX_TOL: Tol = Tol {
     abs: 1e-12,
     rel: 1e-5,
 };
 /// The backward, relative to y·(|g| + Σ|g·y|), the size of its terms.
-pub(super) const SOFTMAX_BACKWARD_TOL: Tol = Tol {
+const SOFTMAX_BACKWARD_TOL: Tol = Tol {
     abs: 1e-12,
     rel: 3e-5,
 };
@@ -63,45 +63,89 @@ async fn softmax(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
     let data: Vec<_> = softmax_shapes(options.quick)
         .into_iter()
         .map(|(rows, cols)| {
-            let (x, x64) = softmax_input(&mut rng, rows, cols);
-            let (g, g64) = floats(&mut rng, rows * cols, -1.0, 1.0);
-            let y64 = reference::softmax(&x64, cols);
-            let dx64 = reference::softmax_backward(&y64, &g64, cols);
-            let scale = backward_scale(&y64, &g64, cols);
-            (rows, cols, x, g, y64, dx64, scale)
+            let (x, _) = softmax_input(&mut rng, rows, cols);
+            SoftmaxData::new(&mut rng, x, cols)
         })
         .collect();
     for kernel in kernels {
         let name = format!("softmax {kernel:?}").to_lowercase();
         let mut forward = Family::new(&name, "forward: rows 1..1e6, large, constant");
         let mut backward = Family::new(&name, "backward: the same rows");
-        for (rows, cols, x, g, y64, dx64, scale) in &data {
-            let case = format!("{rows}x{cols}");
-            let shape = [*rows, *cols];
-            let y = forward
-                .time(async {
-                    let x = Tensor::from_slice(gpu, x, &shape)?;
-                    ops::softmax_forward_with(kernel, &x)?.read().await
-                })
-                .await;
-            forward.check(&case, y, y64, None, SOFTMAX_TOL);
-            // The backward from the reference y (rounded to f32): it is checked alone.
-            let y32: Vec<f32> = y64.iter().map(|&v| v as f32).collect();
-            let dx = backward
-                .time(async {
-                    let y = Tensor::from_slice(gpu, &y32, &shape)?;
-                    let g = Tensor::from_slice(gpu, g, &shape)?;
-                    ops::softmax_backward_with(kernel, &y, &g)?.read().await
-                })
-                .await;
-            backward.check(&case, dx, dx64, Some(scale), SOFTMAX_BACKWARD_TOL);
+        for d in &data {
+            let case = format!("{}x{}", d.shape[0], d.shape[1]);
+            softmax_forward_case(gpu, kernel, d, &mut forward, &case).await;
+            softmax_backward_case(gpu, kernel, d, &mut backward, &case).await;
         }
         out.extend([forward.done(), backward.done()]);
     }
 }
 
+/// A softmax case: the input, dL/dy, and the reference's y, dx and the backward's scale.
+pub(super) struct SoftmaxData {
+    pub shape: [usize; 2],
+    x: Vec<f32>,
+    g: Vec<f32>,
+    y64: Vec<f64>,
+    dx64: Vec<f64>,
+    scale: Vec<f64>,
+}
+
+impl SoftmaxData {
+    /// Rows of `cols` from `x`, with a random dL/dy in [-1, 1).
+    pub(super) fn new(rng: &mut Rng, x: Vec<f32>, cols: usize) -> SoftmaxData {
+        let y64 = reference::softmax(&reference::to_f64(&x), cols);
+        let (g, g64) = floats(rng, x.len(), -1.0, 1.0);
+        let dx64 = reference::softmax_backward(&y64, &g64, cols);
+        let scale = backward_scale(&y64, &g64, cols);
+        SoftmaxData {
+            shape: [x.len() / cols, cols],
+            x,
+            g,
+            y64,
+            dx64,
+            scale,
+        }
+    }
+}
+
+/// The forward of `d` on `kernel`, checked into `f` as `case`.
+pub(super) async fn softmax_forward_case(
+    gpu: &Gpu,
+    kernel: RowKernel,
+    d: &SoftmaxData,
+    f: &mut Family,
+    case: &str,
+) {
+    let y = f
+        .time(async {
+            let x = Tensor::from_slice(gpu, &d.x, &d.shape)?;
+            ops::softmax_forward_with(kernel, &x)?.read().await
+        })
+        .await;
+    f.check(case, y, &d.y64, None, SOFTMAX_TOL);
+}
+
+/// The backward of `d` from the reference y (rounded to f32: it is checked alone).
+pub(super) async fn softmax_backward_case(
+    gpu: &Gpu,
+    kernel: RowKernel,
+    d: &SoftmaxData,
+    f: &mut Family,
+    case: &str,
+) {
+    let y32: Vec<f32> = d.y64.iter().map(|&v| v as f32).collect();
+    let dx = f
+        .time(async {
+            let y = Tensor::from_slice(gpu, &y32, &d.shape)?;
+            let g = Tensor::from_slice(gpu, &d.g, &d.shape)?;
+            ops::softmax_backward_with(kernel, &y, &g)?.read().await
+        })
+        .await;
+    f.check(case, dx, &d.dx64, Some(&d.scale), SOFTMAX_BACKWARD_TOL);
+}
+
 /// y·(|g| + Σ|g·y|) per element: what bounds the backward's rounding.
-pub(super) fn backward_scale(y: &[f64], g: &[f64], cols: usize) -> Vec<f64> {
+fn backward_scale(y: &[f64], g: &[f64], cols: usize) -> Vec<f64> {
     let mut scale = Vec::with_capacity(y.len());
     for (yr, gr) in y.chunks(cols).zip(g.chunks(cols)) {
         let dot: f64 = yr.iter().zip(gr).map(|(a, b)| (a * b).abs()).sum();
