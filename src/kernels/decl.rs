@@ -27,6 +27,9 @@ pub(crate) struct Source {
     /// The device feature the module needs (`SUBGROUP`), if any; Tint also needs its
     /// `enable` directive, which naga 30 does not take.
     pub needs_subgroups: bool,
+    /// Bytes of workgroup memory past WebGPU's default 16 KiB that its kernels declare (the
+    /// host runs them only where the device allows); 0 for the others.
+    pub workgroup_bytes: u32,
 }
 
 /// Which WGSL compiler reads a source: naga (wgpu's native backends) or Tint (a browser's
@@ -57,6 +60,7 @@ impl Source {
             header: None,
             guards_itself: false,
             needs_subgroups: false,
+            workgroup_bytes: 0,
         }
     }
 

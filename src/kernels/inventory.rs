@@ -11,7 +11,9 @@ use crate::json::quote;
 /// The JSON inventory for Tint (the compiler of a browser's WebGPU): `{"sources": {name: wgsl},
 /// "pipelines": [{"source", "entry", "constants": {flag: 0|1, WG: size}, "bindings": [kind]}]}`, where a
 /// binding kind is `uniform` (binding 0, dynamic offset), `read`, `read_write`, `texture` or
-/// `write_texture`; `features` lists what a device needs for a source (`subgroups`).
+/// `write_texture`; `features` lists what a device needs for a source (`subgroups`), and
+/// `workgroup_bytes` the workgroup memory it declares where that passes WebGPU's default
+/// 16 KiB (0 otherwise).
 pub fn tint_json() -> String {
     let mut listed = Vec::new();
     for source in sources() {
@@ -21,9 +23,10 @@ pub fn tint_json() -> String {
             "[]"
         };
         listed.push(format!(
-            "{}:{{\"wgsl\":{},\"features\":{features}}}",
+            "{}:{{\"wgsl\":{},\"features\":{features},\"workgroup_bytes\":{}}}",
             quote(source.name),
-            quote(&source.wgsl_for(Compiler::Tint))
+            quote(&source.wgsl_for(Compiler::Tint)),
+            source.workgroup_bytes
         ));
     }
     let mut pipelines = Vec::new();

@@ -30,8 +30,10 @@ const fn blocked_source(name: &'static str, header: fn() -> String) -> Source {
 }
 static SOURCE_128X128: Source =
     blocked_source("matmul_blocked_128x128", || tile_header(128, 128, 8));
-static SOURCE_128X128K16: Source =
-    blocked_source("matmul_blocked_128x128k16", || tile_header(128, 128, 16));
+static SOURCE_128X128K16: Source = Source {
+    workgroup_bytes: Tile::T128x128K16.workgroup_bytes() as u32,
+    ..blocked_source("matmul_blocked_128x128k16", || tile_header(128, 128, 16))
+};
 static SOURCE_128X64: Source = blocked_source("matmul_blocked_128x64", || tile_header(128, 64, 8));
 static SOURCE_64X128: Source = blocked_source("matmul_blocked_64x128", || tile_header(64, 128, 8));
 static SOURCE_64X64: Source = blocked_source("matmul_blocked_64x64", || tile_header(64, 64, 16));
