@@ -4,8 +4,9 @@
 #   run.sh OUT [--budget SECONDS] [--allow-cpu]
 # runs, in this order and each time-boxed inside one budget (480 s by default): info --all,
 # the calibration (a vec4 copy and an FMA loop: this device's peaks), selftest (quick rows
-# first), bench --large with its own empty tune file and pipeline cache (cold: what the
-# autotuner chooses, its timings and every pipeline's compile time), the same bench again
+# first), bench --large with its own empty tune file and pipeline cache and the driver's
+# shader disk cache off (cold: what the autotuner chooses, its timings and every pipeline's
+# compile time), the same bench again
 # (tuned, with the GPU time of each dispatch inside the composite ops), train --epochs 5, the
 # matmul kernels without wgpu's runtime checks. Where nvidia-smi exists, clocks, power and
 # temperature are sampled every 500 ms throughout. Every step's output is kept even when a
@@ -115,7 +116,10 @@ if grep -q '^device type: *Cpu' "$work/info.out" && [ "$allow_cpu" = 0 ]; then
 fi
 step calibrate 5 "${apart[@]}" "$bin" bench --json --calibrate --runs 3
 step selftest 22 "${apart[@]}" "$bin" selftest --json
-step bench-cold 32 "$bin" bench --large --json
+# Cold for the driver too: its own shader disk cache off (NVIDIA's, Mesa's), so the compile
+# times are compiles and not what the self-check left there.
+step bench-cold 32 env __GL_SHADER_DISK_CACHE=0 MESA_SHADER_CACHE_DISABLE=true \
+  "$bin" bench --large --json
 step bench-tuned 22 "$bin" bench --large --json --dispatches
 step train 8 "$bin" train --epochs 5
 step bench-unchecked 10 env WGPU_BACKPROP_UNCHECKED=1 "$bin" bench --large --json --only matmul_
