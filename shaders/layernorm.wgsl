@@ -1,10 +1,12 @@
 // LayerNorm over the last dimension: each row of `cols` features, one 256-wide workgroup per
 // row (WG, reduce_max, reduce_sum and reduce_flags come from workgroup_reduce.wgsl, put in
-// front; INF_BITS and nan_if from nonfinite.wgsl).
+// front; INF_BITS and nan_if from nonfinite.wgsl; BIG, SMALLEST_NORMAL, scale_of from
+// layernorm_scale.wgsl).
 //   forward:   μ = mean(x), σ² = mean((x − μ)²) (two passes: no cancellation), r = 1/√(σ² + ε),
 //              x̂ = (x − μ)·r, y = γ ⊙ x̂ + β; sums about the row's first element, so a
-//              constant row has σ² = 0 exactly, r = 1/√ε, x̂ = 0: y = β. A row whose largest magnitude passes 2^40 is first scaled by the power
-//              of two s that brings it to [1, 4) (exact), so neither Σx nor Σ(x − μ)² can
+//              constant row has σ² = 0 exactly, r = 1/√ε, x̂ = 0: y = β. A row whose largest
+//              magnitude passes 2^40 is first scaled by the power of two s that brings it
+//              to [1, 4) (exact), so neither Σx nor Σ(x − μ)² can
 //              overflow: x̂ = (x·s − μ·s)·(r/s). (μ·s, r/s, s) are kept per row for the
 //              backward (s = 1 for every other row: μ and r themselves). A NaN or ±inf in a row
 //              makes the row NaN (as in PyTorch), from integer flags.
@@ -27,16 +29,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>; // (μ·s, r/s, s) per row
 @group(0) @binding(6) var<storage, read_write> dyxhat: array<f32>; // backward: dy ⊙ x̂
 
-// 2^40: rows above it are scaled (below it no difference passes 2^41, no Σd² 2^128).
-const BIG: f32 = 1099511627776.0;
-const SMALLEST_NORMAL: f32 = 1.1754943508222875e-38;
-
-// The power of two that brings `amax` (finite, > BIG) to [1, 2) — [2, 4) for amax ≥ 2^127,
-// where that power would be subnormal: 2^max(127 − e, −126), from the bits.
-fn scale_of(amax: f32) -> f32 {
-    let e = (bitcast<u32>(amax) >> 23u) & 0xffu;
-    return bitcast<f32>(max(254u - e, 1u) << 23u);
-}
 
 @compute @workgroup_size(256, 1, 1)
 fn forward(

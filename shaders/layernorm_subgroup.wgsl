@@ -3,7 +3,7 @@
 // scaled by a power of two, (μ·s, r/s, s) kept per row, NaN rows from integer flags — with
 // subgroupAdd/subgroupMax/subgroupOr for the reductions, no workgroup memory, no barrier.
 // subgroup_row, at4 and VEC4 come from subgroup_rows.wgsl; INF_BITS and nan_if from
-// nonfinite.wgsl, put in front.
+// nonfinite.wgsl; BIG, SMALLEST_NORMAL and scale_of from layernorm_scale.wgsl, put in front.
 
 struct Params {
     rows: u32,
@@ -20,13 +20,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>; // (μ·s, r/s, s) per row
 @group(0) @binding(6) var<storage, read_write> dyxhat: array<vec4<f32>>; // backward: dy ⊙ x̂
 
-const BIG: f32 = 1099511627776.0; // 2^40, as layernorm.wgsl
-const SMALLEST_NORMAL: f32 = 1.1754943508222875e-38;
-
-fn scale_of(amax: f32) -> f32 {
-    let e = (bitcast<u32>(amax) >> 23u) & 0xffu;
-    return bitcast<f32>(max(254u - e, 1u) << 23u);
-}
 
 // Each lane sums its elements in blocks of BLOCK, then the blocks: a lane of a small subgroup
 // walks a long row (2,500 elements at size 8: 313 each), and one running sum would carry 313

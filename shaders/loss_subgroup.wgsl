@@ -17,8 +17,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> grad: array<vec4<f32>>; // padded like z
 @group(0) @binding(4) var<storage, read_write> terms: array<f32>;
 
-const LOWEST: f32 = -3.4028234663852886e+38;
-
 fn zs(i: u32) -> f32 {
     return at4(z[i / 4u], i);
 }
@@ -36,7 +34,7 @@ fn cross_entropy_subgroup(
     let live = row < p.rows;
     let n = select(0u, p.cols, live);
     let base = row * p.cols;
-    var m = LOWEST;
+    var m = LOWEST_F32;
     var flags = 0u;
     for (var j = lane; j < n; j += size) {
         flags |= row_flag(zs(base + j));

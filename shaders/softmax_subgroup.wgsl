@@ -19,8 +19,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> g: array<vec4<f32>>; // backward: dL/dy
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>; // padded like x
 
-const LOWEST: f32 = -3.4028234663852886e+38;
-
 // The online (max, Σexp) of `ms` and one more value.
 fn online(ms: vec2<f32>, raw: f32) -> vec2<f32> {
     let v = finite_or_lowest(raw);
@@ -41,13 +39,13 @@ fn softmax_forward_subgroup(
     let row = subgroup_row(wg, nwg, sg, count);
     let n = select(0u, p.cols, row < p.rows); // a row past the last has no elements
     let base = row * p.cols;
-    var ms = vec2<f32>(LOWEST, 0.0);
+    var ms = vec2<f32>(LOWEST_F32, 0.0);
     var flags = 0u;
     if (VEC4) {
         for (var q = lane; q < n / 4u; q += size) {
             let v = x[base / 4u + q];
             flags |= row_flag(v.x) | row_flag(v.y) | row_flag(v.z) | row_flag(v.w);
-            let vv = select(v, vec4<f32>(LOWEST), poisons4(v));
+            let vv = select(v, vec4<f32>(LOWEST_F32), poisons4(v));
             let m_new = max(ms.x, max(max(vv.x, vv.y), max(vv.z, vv.w)));
             let t = exp(vv - vec4<f32>(m_new));
             ms = vec2<f32>(m_new, ms.y * exp(ms.x - m_new) + t.x + t.y + t.z + t.w);

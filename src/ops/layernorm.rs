@@ -9,6 +9,9 @@ use crate::ops::rows_subgroup::{self as subgroup, SUBGROUP_MAX_COLS};
 use crate::ops::{column_sum, same_gpu, u32_of, RowKernel, MAX_JACOBIAN_ELEMENTS};
 use crate::tensor::Tensor;
 
+/// The scaling both LayerNorm kernels share (`shaders/layernorm_scale.wgsl`).
+pub(crate) const LAYERNORM_SCALE: &str = include_str!("../../shaders/layernorm_scale.wgsl");
+
 /// PyTorch's ε.
 pub const LAYER_NORM_EPS: f32 = 1e-5;
 
@@ -18,6 +21,7 @@ static SOURCE: Source = Source::of(
         PRELUDE,
         WORKGROUP_REDUCE,
         NONFINITE,
+        LAYERNORM_SCALE,
         include_str!("../../shaders/layernorm.wgsl"),
     ],
 );

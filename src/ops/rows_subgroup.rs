@@ -7,7 +7,7 @@
 use crate::gpu::Gpu;
 use crate::kernels::{kernels, spec, Source, Work, NONFINITE, PRELUDE, SUBGROUP_ROWS};
 use crate::loss::LossParams;
-use crate::ops::layernorm::LayerNormParams;
+use crate::ops::layernorm::{LayerNormParams, LAYERNORM_SCALE};
 use crate::ops::softmax::SoftmaxParams;
 
 /// The longest row `Auto` gives a subgroup (a lane then walks 32 elements at size 32).
@@ -35,6 +35,7 @@ static LAYERNORM_SOURCE: Source = subgroup_source(
         PRELUDE,
         NONFINITE,
         SUBGROUP_ROWS,
+        LAYERNORM_SCALE,
         include_str!("../../shaders/layernorm_subgroup.wgsl"),
     ],
 );

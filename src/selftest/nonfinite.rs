@@ -6,7 +6,7 @@
 //! constant row near `f32::MAX` is β). On fast-math compilers (Metal, GL) these are the rows
 //! that fail when a kernel carries such state in float values instead of integer flags.
 
-use super::rows::{softmax_backward_case, softmax_forward_case, SoftmaxData};
+use super::rows::{softmax_backward_case, softmax_forward_case, SoftmaxData, ROW_KERNELS};
 use super::{floats, integers, Family, Options, Rows, Tol, EXACT};
 use crate::error::Result;
 use crate::gpu::Gpu;
@@ -56,14 +56,6 @@ pub(super) async fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
 }
 
 async fn softmax(gpu: &Gpu, cols: &[usize], out: &mut Rows<'_>) {
-    let kernels = [
-        RowKernel::Auto,
-        RowKernel::PerWorkgroup,
-        RowKernel::PerInvocation,
-        RowKernel::Registers,
-        RowKernel::Chunked,
-        RowKernel::Subgroup,
-    ];
     let mut rng = Rng::new(71);
     let data: Vec<_> = cols
         .iter()
@@ -72,7 +64,7 @@ async fn softmax(gpu: &Gpu, cols: &[usize], out: &mut Rows<'_>) {
             SoftmaxData::new(&mut rng, x, c)
         })
         .collect();
-    for kernel in kernels {
+    for kernel in ROW_KERNELS {
         let name = format!("softmax {kernel:?}").to_lowercase();
         let mut f = Family::new(&name, "non-finite: NaN, +-inf, -inf rows, +-f32::MAX");
         for d in &data {

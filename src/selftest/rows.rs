@@ -27,6 +27,16 @@ pub(super) async fn run(gpu: &Gpu, options: &Options, rows: &mut Rows<'_>) {
     rows.push(relu(gpu, options).await);
 }
 
+/// Every softmax row kernel, and `Auto`.
+pub(super) const ROW_KERNELS: [RowKernel; 6] = [
+    RowKernel::Auto,
+    RowKernel::PerWorkgroup,
+    RowKernel::PerInvocation,
+    RowKernel::Registers,
+    RowKernel::Chunked,
+    RowKernel::Subgroup,
+];
+
 /// Row lengths, and how many rows of each.
 fn softmax_shapes(quick: bool) -> Vec<(usize, usize)> {
     let mut shapes = vec![(5, 1), (5, 31), (5, 33), (4, 1024)];
@@ -51,14 +61,6 @@ fn softmax_input(rng: &mut Rng, rows: usize, cols: usize) -> (Vec<f32>, Vec<f64>
 }
 
 async fn softmax(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
-    let kernels = [
-        RowKernel::Auto,
-        RowKernel::PerWorkgroup,
-        RowKernel::PerInvocation,
-        RowKernel::Registers,
-        RowKernel::Chunked,
-        RowKernel::Subgroup,
-    ];
     let mut rng = Rng::new(23);
     let data: Vec<_> = softmax_shapes(options.quick)
         .into_iter()
@@ -67,7 +69,7 @@ async fn softmax(gpu: &Gpu, options: &Options, out: &mut Rows<'_>) {
             SoftmaxData::new(&mut rng, x, cols)
         })
         .collect();
-    for kernel in kernels {
+    for kernel in ROW_KERNELS {
         let name = format!("softmax {kernel:?}").to_lowercase();
         let mut forward = Family::new(&name, "forward: rows 1..1e6, large, constant");
         let mut backward = Family::new(&name, "backward: the same rows");
