@@ -238,7 +238,12 @@ pub(crate) fn conv2d_gradients(
         Some(dx) if implicit(kernel, x) => super::conv_gemm::input_gradient(OP, (dy, w), &s, dx)?,
         _ => false,
     };
-    let w2 = padded_weights(OP, w, &s)?;
+    // Otherwise dx from the columns' gradient, which needs W as [out, CKK4] (nothing to pad
+    // when there is no dx to make: the first layer of a model being trained).
+    let explicit_dx = match &dx {
+        Some(dx) if !dx_done => Some((dx, padded_weights(OP, w, &s)?)),
+        _ => None,
+    };
     let (mut dw, mut db): (Option<Tensor>, Option<Tensor>) = (None, None);
     let chunk = s.chunk(OP, binding_floats(x))?;
     for first in (0..s.n).step_by(chunk) {
@@ -250,8 +255,8 @@ pub(crate) fn conv2d_gradients(
         let db_c = column_sum(&dyr)?;
         accumulate(&mut dw, dw_c)?;
         accumulate(&mut db, db_c)?;
-        if let Some(dx) = dx.as_ref().filter(|_| !dx_done) {
-            let dcols = gemm(&dyr, Transpose::No, &w2, Transpose::No, None)?;
+        if let Some((dx, w2)) = &explicit_dx {
+            let dcols = gemm(&dyr, Transpose::No, w2, Transpose::No, None)?;
             let params = s.params(OP, images, first)?;
             let work = Work::Items(images * s.c * s.h * s.w);
             COL2IM.launch(gpu, OP, ((), params), [dcols.buffer(), dx.buffer()], work)?;
