@@ -10,6 +10,8 @@
 // the edges read zero and stores past the edges are skipped, so every shape is correct.
 // One dispatch covers k in [k0, k1); the host splits a long K into several dispatches (some
 // drivers cap the iterations of a loop), each after the first adding to C (ACCUMULATE).
+// Batched products: `batches` products of the same shape, A's at a stride of batch_a elements
+// (0: one A for all), B's at batch_b, C's at M·N; the batch is folded into the row tiles.
 
 struct Params {
     m: u32,
@@ -17,9 +19,9 @@ struct Params {
     k: u32,  // the full inner dimension (row length of A, column length of B)
     k0: u32, // this dispatch's range of k
     k1: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    batch_a: u32, // elements between two batches' A (0: shared)
+    batch_b: u32,
+    batches: u32, // 0 or 1: one product
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -44,14 +46,19 @@ const THREADS: u32 = 256u; // (BM / TM) * (BN / TN)
 var<workgroup> tile_a: array<vec4<f32>, 256>; // BK * BM / 4
 var<workgroup> tile_b: array<vec4<f32>, 256>; // BK * BN / 4
 
+// Where this workgroup's batch starts in A, B and C.
+var<private> a_off: u32;
+var<private> b_off: u32;
+var<private> c_off: u32;
+
 fn load_a(row: u32, kk: u32) -> f32 {
     if (row >= p.m || kk >= p.k1) {
         return 0.0;
     }
     if (TRANS_A) {
-        return a[kk * p.m + row];
+        return a[a_off + kk * p.m + row];
     }
-    return a[row * p.k + kk];
+    return a[a_off + row * p.k + kk];
 }
 
 fn load_b(kk: u32, col: u32) -> f32 {
@@ -59,9 +66,9 @@ fn load_b(kk: u32, col: u32) -> f32 {
         return 0.0;
     }
     if (TRANS_B) {
-        return b[col * p.k + kk];
+        return b[b_off + col * p.k + kk];
     }
-    return b[kk * p.n + col];
+    return b[b_off + kk * p.n + col];
 }
 
 // Stages the K slice starting at k0: each invocation moves 4 elements of A and 4 of B, in the
@@ -95,10 +102,16 @@ fn matmul(
 ) {
     // Row tiles fold over y and z, so a grid never exceeds the per-dimension limit; a folded
     // grid can overshoot by a few tiles, which leave at once (uniformly: before any barrier).
-    let row0 = row_tile(wg, nwg) * BM;
-    if (row0 >= p.m) {
+    let tiles_m = (p.m + BM - 1u) / BM;
+    let rt = row_tile(wg, nwg);
+    let batch = rt / tiles_m;
+    if (batch >= max(p.batches, 1u)) {
         return;
     }
+    a_off = batch * p.batch_a;
+    b_off = batch * p.batch_b;
+    c_off = batch * p.m * p.n;
+    let row0 = rt % tiles_m * BM;
     let col0 = wg.x * BN;
     var acc0 = vec4<f32>(0.0);
     var acc1 = vec4<f32>(0.0);
@@ -135,11 +148,11 @@ fn store_row(row: u32, col: u32, v: vec4<f32>) {
         if (cj < p.n) {
             var out = v[j];
             if (ACCUMULATE) {
-                out += c[row * p.n + cj];
+                out += c[c_off + row * p.n + cj];
             } else if (HAS_BIAS) {
                 out += bias[cj];
             }
-            c[row * p.n + cj] = out;
+            c[c_off + row * p.n + cj] = out;
         }
     }
 }

@@ -24,6 +24,7 @@
 mod error;
 mod files;
 mod gpu;
+mod indices;
 #[cfg(feature = "ndarray")]
 mod interop;
 mod json;
@@ -57,6 +58,7 @@ pub mod train;
 pub use error::{Error, Result, INSTALL_HINT, WEBGPU_HINT};
 pub use gpu::{cards, DeviceClock, Gpu, GpuOptions, Profile, TuneClock, DEFAULT_TIMEOUT};
 pub use gradcheck::gradcheck;
+pub use indices::Indices;
 /// Every pipeline the crate builds, as JSON for other WGSL compilers; not a stable API.
 #[doc(hidden)]
 pub use kernels::inventory;

@@ -2,7 +2,6 @@
 //! on the GPU: `SoftmaxCrossEntropy` for class labels and `MeanSquaredError` for targets.
 
 use crate::error::{Error, Result};
-use crate::gpu::Gpu;
 use crate::kernels::{kernels, uniform, Decl, Source, Work, NONFINITE, PRELUDE, WORKGROUP_REDUCE};
 use crate::ops::{expect_shape, same_gpu, sum_all, u32_of};
 use crate::ops::{per_invocation, per_subgroup, RowKernel, CROSS_ENTROPY_SG};
@@ -37,33 +36,7 @@ kernels! {
 }
 
 /// Integer class labels on the GPU, one per row of a batch.
-#[derive(Debug, Clone)]
-pub struct Labels {
-    /// The u32 labels, stored bit for bit in a tensor's buffer.
-    bits: Tensor,
-    max: u32,
-}
-
-impl Labels {
-    /// Uploads `labels` (class indices).
-    pub fn new(gpu: &Gpu, labels: &[u32]) -> Result<Labels> {
-        let bits = Tensor::from_slice(gpu, bytemuck::cast_slice(labels), &[labels.len()])?;
-        Ok(Labels {
-            bits,
-            max: labels.iter().copied().max().unwrap_or(0),
-        })
-    }
-
-    /// How many labels (rows).
-    pub fn len(&self) -> usize {
-        self.bits.len()
-    }
-
-    /// Always false: labels hold at least one entry.
-    pub fn is_empty(&self) -> bool {
-        self.bits.is_empty()
-    }
-}
+pub type Labels = crate::indices::Indices;
 
 /// Softmax followed by the negative log-likelihood, fused and numerically stable:
 /// `loss = mean_i [logsumexp(z_i) − z_i[label_i]]`, `dL/dz = (softmax(z) − onehot) / B`.
@@ -93,7 +66,7 @@ impl SoftmaxCrossEntropy {
         labels: &Labels,
     ) -> Result<(Tensor, Tensor)> {
         const OP: &str = "SoftmaxCrossEntropy";
-        same_gpu(OP, &[logits, &labels.bits])?;
+        same_gpu(OP, &[logits, labels.bits()])?;
         let (rows, classes) = match logits.shape() {
             [r, c] => (*r, *c),
             s => {
@@ -104,11 +77,11 @@ impl SoftmaxCrossEntropy {
                 })
             }
         };
-        expect_shape(OP, &labels.bits, &[rows])?;
-        if labels.max as usize >= classes {
+        expect_shape(OP, labels.bits(), &[rows])?;
+        if labels.max() as usize >= classes {
             return Err(Error::InvalidArgument {
                 op: OP,
-                message: format!("label {} is not below the {classes} classes", labels.max),
+                message: format!("label {} is not below the {classes} classes", labels.max()),
             });
         }
         let gpu = logits.gpu();
@@ -119,7 +92,7 @@ impl SoftmaxCrossEntropy {
             let grad = Tensor::empty(gpu, OP, logits.shape())?;
             let buffers = [
                 logits.buffer(),
-                labels.bits.buffer(),
+                labels.bits().buffer(),
                 grad.buffer(),
                 terms.buffer(),
             ];
@@ -136,7 +109,7 @@ impl SoftmaxCrossEntropy {
         loss_pass(
             OP,
             kernel,
-            [logits, &labels.bits],
+            [logits, labels.bits()],
             &terms,
             [rows, classes, rows],
             work,

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::sync::lock;
 
+mod attention;
 mod blocked;
 mod decl;
 mod disk_cache;
@@ -21,6 +22,7 @@ pub(crate) mod search;
 mod translate;
 mod tune;
 
+pub(crate) use attention::{attention_header, AttentionPart};
 pub(crate) use blocked::tile_header;
 pub(crate) use decl::*;
 use disk_cache::DiskCache;

@@ -98,7 +98,8 @@ impl MatmulKernel {
     }
 }
 
-/// C = A·B for A (M, K) and B (K, N).
+/// C = A·B for A (M, K) and B (K, N); batched for rank 3 and 4, `[.., M, K]·[.., K, N]` with
+/// equal leading dimensions (or one side a plain matrix shared by every batch): C `[.., M, N]`.
 pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     gemm(a, Transpose::No, b, Transpose::No, None)
 }
@@ -116,7 +117,9 @@ fn as_matrix(op: &'static str, t: &Tensor) -> Result<(usize, usize)> {
 
 /// C = op(A)·op(B) (+ bias), where op transposes when asked:
 /// A: (M, K) or, transposed, stored (K, M); B: (K, N) or, transposed, stored (N, K);
-/// bias: `[N]`, added to every row. Returns C: (M, N).
+/// bias: `[N]`, added to every row. Returns C: (M, N). Operands of rank 3 and 4 are batches
+/// of matrices (see [`matmul`]); their products run in one dispatch of the tiled kernel,
+/// whatever kernel is asked for.
 pub fn gemm(
     a: &Tensor,
     ta: Transpose,
@@ -167,6 +170,9 @@ fn product(
     relu: bool,
 ) -> Result<Tensor> {
     const OP: &str = "matmul";
+    if a.shape().len() > 2 || b.shape().len() > 2 {
+        return crate::ops::matmul_batched::batched((a, ta), (b, tb), bias, relu);
+    }
     same_gpu(OP, &[a, b])?;
     let (m, k) = match (as_matrix(OP, a)?, ta) {
         ((r, c), Transpose::No) => (r, c),

@@ -25,8 +25,9 @@ static VEC4_SOURCE: Source = Source::of(
 );
 
 uniform! {
-    /// `matmul.wgsl`: C (m, n) over the inner range k0..k1 of k.
-    MatmulParams { m: u32, n: u32, k: u32, k0: u32, k1: u32, _pad0: u32, _pad1: u32, _pad2: u32 }
+    /// `matmul.wgsl`: C (m, n) over the inner range k0..k1 of k; `batches` products, A and B
+    /// `batch_a` and `batch_b` elements apart.
+    MatmulParams { m: u32, n: u32, k: u32, k0: u32, k1: u32, batch_a: u32, batch_b: u32, batches: u32 }
 }
 
 uniform! {
@@ -69,7 +70,7 @@ pub(crate) fn unfused(
     let (decl, rows) = match kernel {
         MatmulKernel::Register => (&REGISTER, 256),
         MatmulKernel::Vec4 => (&VEC4, 64),
-        _ => return launch_tiled((gpu, buffers), form, (m, n, k)),
+        _ => return launch_tiled((gpu, buffers), form, (m, n, k), Batch::ONE),
     };
     let spec = PlainSpec {
         trans_a: form.trans_a,
@@ -86,14 +87,33 @@ pub(crate) fn unfused(
     decl.launch(gpu, OP, (spec, params), buffers, work)
 }
 
+/// How many products one launch makes and how far apart their operands are (elements; a
+/// stride of 0 shares one operand). C's are M·N apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Batch {
+    pub count: usize,
+    pub a: usize,
+    pub b: usize,
+}
+
+impl Batch {
+    /// One product.
+    pub const ONE: Batch = Batch {
+        count: 1,
+        a: 0,
+        b: 0,
+    };
+}
+
 /// The tiled kernel; on loop-capping drivers K in chunks of [`TILED_K_CHUNK`] that
-/// accumulate.
-fn launch_tiled(
+/// accumulate. Batches fold into the row tiles.
+pub(crate) fn launch_tiled(
     (gpu, buffers): (&Gpu, [&wgpu::Buffer; 4]),
     form: Form,
     (m, n, k): (usize, usize, usize),
+    batch: Batch,
 ) -> Result<()> {
-    let work = Work::Tiles(n.div_ceil(64), m.div_ceil(64));
+    let work = Work::Tiles(n.div_ceil(64), m.div_ceil(64).saturating_mul(batch.count));
     // Only drivers that cap loops need K cut into accumulating dispatches.
     let chunk = if gpu.profile().caps_loops {
         TILED_K_CHUNK
@@ -113,7 +133,9 @@ fn launch_tiled(
             k: u32_of(OP, k)?,
             k0: u32_of(OP, k0)?,
             k1: u32_of(OP, (k0 + chunk).min(k))?,
-            ..Default::default()
+            batch_a: u32_of(OP, batch.a)?,
+            batch_b: u32_of(OP, batch.b)?,
+            batches: u32_of(OP, batch.count)?,
         };
         TILED.launch(gpu, OP, (spec, params), buffers, work)?;
     }

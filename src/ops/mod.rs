@@ -3,19 +3,24 @@
 //! Layers in `nodes` and `neurons` are built from these; users may call them directly.
 
 pub(crate) mod activation;
+mod arith;
+mod attention;
 mod conv;
 mod conv_gemm;
 mod conv_shape;
 mod dropout;
+mod embedding;
 mod jacobian;
 mod layernorm;
 mod matmul;
+mod matmul_batched;
 mod matmul_blocked;
 mod matmul_choice;
 pub use matmul_choice::gpu_rules;
 mod matmul_family;
 mod matmul_plain;
 mod matmul_texture;
+mod permute;
 mod pool;
 mod reduce;
 mod relu;
@@ -25,6 +30,11 @@ mod softmax;
 mod softmax_chunked;
 
 pub use activation::{ActivationKind, ACTIVATIONS};
+pub use arith::{add, mul, reduce_to, scale, sub};
+pub use attention::{
+    attention, attention_backward, attention_backward_lse, attention_backward_with, attention_with,
+    attention_with_lse, AttentionKernel, MAX_ATTENTION_HEAD,
+};
 pub(crate) use conv::conv2d_gradients;
 pub use conv::{
     conv2d, conv2d_backward, conv2d_backward_with, conv2d_input_jacobian, conv2d_with, ConvKernel,
@@ -32,6 +42,7 @@ pub use conv::{
 };
 pub(crate) use dropout::check_p as check_dropout_p;
 pub use dropout::{dropout, dropout_jacobian};
+pub use embedding::{embedding, embedding_backward};
 pub use jacobian::{
     identity_jacobian, linear_bias_jacobian, linear_input_jacobian, linear_weight_jacobian,
     relu_jacobian, softmax_jacobian, vjp, MAX_JACOBIAN_ELEMENTS,
@@ -41,6 +52,7 @@ pub use layernorm::{
     layer_norm_with, LAYER_NORM_EPS, LAYER_NORM_STATS,
 };
 pub use matmul::{gemm, gemm_relu, gemm_relu_with, gemm_with, matmul, MatmulKernel, Transpose};
+pub use permute::{permute, transpose};
 pub use pool::{pool2d, pool2d_backward, pool2d_jacobian, Pool, PoolShape};
 pub use reduce::{add_assign, column_sum, column_sum_with, sum_all, sum_all_with, SumKernel};
 pub use relu::{relu_backward, relu_forward};
@@ -59,6 +71,10 @@ use crate::tensor::Tensor;
 pub(crate) fn inventory() -> Vec<&'static Kernel> {
     [
         matmul_plain::KERNELS,
+        arith::KERNELS,
+        attention::KERNELS,
+        embedding::KERNELS,
+        permute::KERNELS,
         conv::KERNELS,
         dropout::KERNELS,
         layernorm::KERNELS,

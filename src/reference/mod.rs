@@ -250,5 +250,7 @@ pub fn adam_step(
     }
 }
 
+mod attention;
 mod images;
+pub use attention::*;
 pub use images::*;

@@ -8,6 +8,7 @@
 mod common;
 
 mod activations;
+mod attention;
 mod conv;
 mod fusion;
 mod grids;
