@@ -1,7 +1,7 @@
 // Element-wise arithmetic of two tensors, b broadcast over a's leading dimensions (b's shape
 // is a suffix of a's, so element i of a meets element i % nb of b), and scaling:
 //
-//   binary:  out[i] = a[i] + b[i % nb]     (SUB: a − b, MUL: a · b)
+//   binary:  out[i] = a[i] + b[i % nb]     (SUB: a − b, MUL: a · b, COPY: b alone)
 //   scale:   out[i] = alpha · a[i]
 //
 // One element per invocation; every output element is written.
@@ -20,6 +20,7 @@ struct Params {
 
 override SUB: bool = false;
 override MUL: bool = false;
+override COPY: bool = false;
 
 // Invocations per workgroup: set by the host from the kernel's declaration.
 override WG: u32;
@@ -40,7 +41,9 @@ fn binary(
     }
     let x = a[i];
     let y = b[i % p.nb];
-    if (MUL) {
+    if (COPY) {
+        out[i] = y;
+    } else if (MUL) {
         out[i] = x * y;
     } else if (SUB) {
         out[i] = x - y;

@@ -40,6 +40,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod data;
 pub mod gradcheck;
+pub mod graph;
 pub mod loss;
 pub mod model;
 pub mod neurons;

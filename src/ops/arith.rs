@@ -19,8 +19,8 @@ uniform! {
 }
 
 spec! {
-    /// Which binary operation: add unless one flag is set.
-    ArithSpec { sub: "SUB", mul: "MUL" }
+    /// Which binary operation: add unless one flag is set (`copy`: b repeated, a unread).
+    ArithSpec { sub: "SUB", mul: "MUL", copy: "COPY" }
 }
 
 kernels! {
@@ -72,6 +72,7 @@ fn binary(op: &'static str, kind: Binary, a: &Tensor, b: &Tensor) -> Result<Tens
     let spec = ArithSpec {
         sub: kind == Binary::Sub,
         mul: kind == Binary::Mul,
+        copy: false,
     };
     let buffers = [big.buffer(), small.buffer(), out.buffer()];
     BINARY.launch(a.gpu(), op, (spec, params), buffers, Work::Items(big.len()))?;
@@ -132,6 +133,32 @@ fn scale_launch(
         buffers,
         Work::Items(x.len()),
     )?;
+    Ok(out)
+}
+
+/// `x` repeated over leading dimensions to `shape` (which must end with `x`'s shape, leading
+/// 1s aside): the backward of a sum, a bias's forward.
+pub fn broadcast_to(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    const OP: &str = "broadcast_to";
+    if !broadcasts(x.shape(), shape) {
+        return Err(Error::ShapeMismatch {
+            op: OP,
+            expected: format!("a target shape ending with {:?}", x.shape()),
+            got: shape.to_vec(),
+        });
+    }
+    let out = Tensor::empty(x.gpu(), OP, shape)?;
+    let params = ArithParams {
+        n: u32_of(OP, out.len())?,
+        nb: u32_of(OP, x.len())?,
+        ..Default::default()
+    };
+    let spec = ArithSpec {
+        copy: true,
+        ..Default::default()
+    };
+    let buffers = [x.buffer(), x.buffer(), out.buffer()];
+    BINARY.launch(x.gpu(), OP, (spec, params), buffers, Work::Items(out.len()))?;
     Ok(out)
 }
 

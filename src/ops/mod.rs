@@ -30,7 +30,7 @@ mod softmax;
 mod softmax_chunked;
 
 pub use activation::{ActivationKind, ACTIVATIONS};
-pub use arith::{add, mul, reduce_to, scale, sub};
+pub use arith::{add, broadcast_to, mul, reduce_to, scale, sub};
 pub use attention::{
     attention, attention_backward, attention_backward_lse, attention_backward_with, attention_with,
     attention_with_lse, AttentionKernel, MAX_ATTENTION_HEAD,
@@ -89,6 +89,7 @@ pub(crate) fn inventory() -> Vec<&'static Kernel> {
         crate::loss::KERNELS,
         conv_gemm::KERNELS,
         crate::optim::KERNELS,
+        crate::graph::KERNELS,
         crate::bench::calibrate::KERNELS,
     ]
     .into_iter()

@@ -6,4 +6,5 @@
 mod common;
 
 mod checkpoint;
+mod graph;
 mod training;
