@@ -1,7 +1,8 @@
 // Embedding lookup (a gather of table rows by integer index) and its backward, which sums the
 // rows of dy that looked up the same entry. The backward is deterministic: one invocation per
-// (entry, column) walks the indices in order (no float atomics, which WGSL lacks), over a range
-// of them per dispatch (drivers that cap loops get several dispatches that accumulate).
+// (entry, block of 32 columns) walks the indices in order (no float atomics, which WGSL lacks)
+// and adds the rows that match; a range of indices per dispatch (drivers that cap loops get
+// several dispatches that accumulate).
 //
 //   gather:   out[i, c] = table[idx[i], c]                   out: [n, cols]
 //   scatter:  dtable[v, c] (+)= Σ_{i in [i0, i1), idx[i] = v} dy[i, c]    dtable: [vocab, cols]
@@ -51,20 +52,30 @@ fn scatter(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
+    let blocks = (p.cols + BLOCK - 1u) / BLOCK;
     let t = group_1d(wg, nwg) * WG + li;
-    if (t >= p.vocab * p.cols) {
+    if (t >= p.vocab * blocks) {
         return;
     }
-    let v = t / p.cols;
-    let c = t % p.cols;
-    var sum = 0.0;
+    let v = t / blocks;
+    let c0 = t % blocks * BLOCK;
+    let c1 = min(c0 + BLOCK, p.cols);
+    var sum: array<f32, BLOCK>;
     for (var i = p.i0; i < p.i1; i++) {
         if (idx[i] == v) {
-            sum += src[i * p.cols + c];
+            for (var c = c0; c < c1; c++) {
+                sum[c - c0] += src[i * p.cols + c];
+            }
         }
     }
-    if (ACCUMULATE) {
-        sum += dst[t];
+    for (var c = c0; c < c1; c++) {
+        var x = sum[c - c0];
+        if (ACCUMULATE) {
+            x += dst[v * p.cols + c];
+        }
+        dst[v * p.cols + c] = x;
     }
-    dst[t] = sum;
 }
+
+// Columns one scatter invocation sums.
+const BLOCK: u32 = 32u;

@@ -39,6 +39,7 @@ mod tensor;
 pub mod bench;
 pub mod checkpoint;
 pub mod data;
+pub mod gpt;
 pub mod gradcheck;
 pub mod graph;
 pub mod loss;

@@ -27,13 +27,18 @@ spec! {
 kernels! {
     /// out[i, c] = table[idx[i], c]: bindings idx, table, out.
     static GATHER: EmbeddingParams, () = SOURCE, "gather", [R, R, RW], [256, 1, 1];
-    /// dtable[v, c] = Σ dy[i, c] over idx[i] = v: bindings idx, dy, dtable.
+    /// dtable[v, c] = Σ dy[i, c] over idx[i] = v, 32 columns per invocation: bindings idx, dy,
+    /// dtable.
     static SCATTER: EmbeddingParams, ScatterSpec = SOURCE, "scatter", [R, R, RW], [256, 1, 1];
 }
 
+/// Columns one scatter invocation sums (`BLOCK` in the shader).
+const BLOCK: usize = 32;
+
 /// Indices one scatter dispatch walks on drivers that cap loops (llvmpipe: 65,535 iterations
-/// per invocation); a longer list takes several dispatches that accumulate.
-const SCATTER_CHUNK: usize = 32_768;
+/// per invocation, and a matching index costs 32 more); a longer list takes several
+/// dispatches that accumulate.
+const SCATTER_CHUNK: usize = 1_900;
 
 fn table_shape(op: &'static str, table: &Tensor) -> Result<(usize, usize)> {
     match table.shape() {
@@ -112,7 +117,7 @@ pub fn embedding_backward(dy: &Tensor, idx: &Indices, vocab: usize) -> Result<Te
         };
         let spec = ScatterSpec { accumulate: i > 0 };
         let buffers = [idx.bits().buffer(), dy.buffer(), out.buffer()];
-        let work = Work::Items(vocab.saturating_mul(cols));
+        let work = Work::Items(vocab.saturating_mul(cols.div_ceil(BLOCK)));
         SCATTER.launch(gpu, OP, (spec, params), buffers, work)?;
     }
     Ok(out)

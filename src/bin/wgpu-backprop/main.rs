@@ -1,6 +1,7 @@
 //! The demo program: the lab walk-through on the GPU (default), and `info` about the adapter.
 
 mod bench;
+mod gpt;
 mod info;
 mod lab;
 mod plot;
@@ -41,6 +42,9 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Evaluate a saved model on the test set
     Eval(train::EvalArgs),
+    /// A character-level GPT: `gpt train` on tiny Shakespeare (or --data FILE), `gpt sample`
+    #[command(subcommand)]
+    Gpt(gpt::GptCommand),
     /// Measure every kernel's GPU time (GFLOP/s, GB/s) on this adapter
     Bench(bench::BenchArgs),
     /// Check every kernel variant and automatic choice against an f64 CPU reference on this
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Some(Command::Lab) => lab::run(&gpu),
         Some(Command::Train(args)) => train::run(&gpu, &args),
         Some(Command::Eval(args)) => train::eval(&gpu, &args),
+        Some(Command::Gpt(command)) => gpt::run(&gpu, &command),
         Some(Command::Bench(args)) => bench::run(&gpu, &args, started),
         Some(Command::Info(_)) => {
             info::run(&gpu);
