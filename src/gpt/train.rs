@@ -386,7 +386,7 @@ fn load_checkpoint(gpt: &mut Gpt, path: &Path) -> Result<Resumed> {
             message: format!("the checkpoint is of another model: {:?}", saved.config),
         });
     }
-    gpt.params = saved.params;
+    *gpt = saved; // its parameters and its dropout seed
     let kernels: Vec<(String, String)> = meta
         .get("checkpoint.kernels")
         .map(|k| {

@@ -6,5 +6,6 @@
 mod common;
 
 mod checkpoint;
+mod gpt;
 mod graph;
 mod training;
