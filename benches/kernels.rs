@@ -28,6 +28,7 @@ fn kernels(c: &mut Criterion) {
         group.throughput(match case.work {
             Work::Flops(f) => Throughput::Elements(f as u64),
             Work::Bytes(b) => Throughput::Bytes(b as u64),
+            Work::Tokens(t) => Throughput::Elements(t as u64),
         });
         group.bench_function(format!("{}/{}", case.op, case.shape), |b| {
             b.iter_custom(|iters| {

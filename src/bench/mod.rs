@@ -8,6 +8,7 @@
 
 pub mod calibrate;
 mod suite;
+mod transformer;
 
 use web_time::Instant;
 

@@ -1,6 +1,7 @@
 //! The benchmark cases: matmul N³, Linear forward and forward+backward, Conv2d forward and
 //! forward+backward (a ResNet-like 3×3 layer), ReLU and SoftMax forward and forward+backward, each with its inputs made once and the work it does counted
-//! (FLOPs for products, bytes for memory-bound ops: each tensor read or written once).
+//! (FLOPs for products, bytes for memory-bound ops: each tensor read or written once), then
+//! the transformer's (`transformer.rs`: attention, a GPT training step).
 
 use crate::error::Result;
 use crate::gpu::Gpu;
@@ -17,6 +18,8 @@ pub enum Work {
     Flops(f64),
     /// Bytes moved to or from memory.
     Bytes(f64),
+    /// Tokens a training step consumes (language models).
+    Tokens(f64),
 }
 
 /// One benchmark: what it is, how much work a call does, and the call (records, never reads).
@@ -109,6 +112,7 @@ pub fn suite(gpu: &Gpu, large: bool) -> Vec<Result<Case>> {
         cases.push(layer_norm_case(gpu, &mut rng, [4096, 1024], kernel));
         cases.push(cross_entropy_case(gpu, &mut rng, [4096, 1000], kernel));
     }
+    cases.extend(crate::bench::transformer::cases(gpu, &mut rng));
     cases
 }
 

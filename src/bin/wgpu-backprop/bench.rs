@@ -38,7 +38,7 @@ struct Row<'a> {
     op: &'a str,
     shape: &'a str,
     m: &'a Measurement,
-    /// ("gflops" | "gbps" | "us", value)
+    /// ("gflops" | "gbps" | "tokens_per_s" | "us", value)
     rate: (&'static str, f64),
 }
 
@@ -97,6 +97,7 @@ pub fn run(gpu: &Gpu, args: &BenchArgs, started: Instant) -> Result<()> {
                 let rate = match case.work {
                     Work::Flops(f) => ("gflops", f / m.median_s * 1e-9),
                     Work::Bytes(b) => ("gbps", b / m.median_s * 1e-9),
+                    Work::Tokens(t) => ("tokens_per_s", t / m.median_s),
                 };
                 print_row(
                     args.json,
@@ -314,6 +315,7 @@ fn print_row(json: bool, adapter: &str, r: &Row<'_>) {
         let unit = match r.rate.0 {
             "gflops" => "GFLOP/s",
             "gbps" => "GB/s",
+            "tokens_per_s" => "tokens/s",
             other => other,
         };
         println!(

@@ -89,7 +89,7 @@ const ANCHORS: [Anchor; 6] = [
 pub(super) struct BenchRow {
     pub op: String,
     pub shape: String,
-    /// ("gflops" | "gbps" | "us" | "ms", value)
+    /// ("gflops" | "gbps" | "tokens_per_s" | "us" | "ms", value)
     pub rate: (String, f64),
     pub method: String,
 }
@@ -109,7 +109,7 @@ pub(super) fn bench_rows(text: &str) -> Vec<BenchRow> {
     text.lines()
         .filter(|l| l.starts_with('{') && l.contains("\"op\":"))
         .filter_map(|l| {
-            let rate = ["gflops", "gbps", "us", "ms"]
+            let rate = ["gflops", "gbps", "tokens_per_s", "us", "ms"]
                 .iter()
                 .find_map(|u| Some((u.to_string(), field(l, u)?.parse().ok()?)))?;
             Some(BenchRow {
