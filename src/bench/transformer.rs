@@ -41,7 +41,12 @@ fn attention_case(
     backward: bool,
 ) -> Result<Case> {
     let [b, h, t, d] = shape;
-    let (q, k, v, dy) = (random(gpu, rng, &shape)?, random(gpu, rng, &shape)?, random(gpu, rng, &shape)?, random(gpu, rng, &shape)?);
+    let (q, k, v, dy) = (
+        random(gpu, rng, &shape)?,
+        random(gpu, rng, &shape)?,
+        random(gpu, rng, &shape)?,
+        random(gpu, rng, &shape)?,
+    );
     let product = 2.0 * (b * h * t * t * d) as f64;
     // Forward: QKᵀ and PV; backward: four more products (dP, dV, dQ, dK).
     let flops = product * if backward { 6.0 } else { 2.0 };
