@@ -12,7 +12,7 @@ mod corpus;
 mod sample;
 mod train;
 
-pub use corpus::{windows, CharTokenizer, Corpus};
+pub use corpus::{shakespeare, windows, CharTokenizer, Corpus};
 pub use sample::{sample, SampleOptions};
 pub use train::{load, save, train, Checkpointing, Event, TrainOptions, TrainReport};
 

@@ -81,6 +81,12 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
     out
 }
 
+/// Turns gradients on or off on this thread (what [`no_grad`] does around a closure, for
+/// bindings whose scopes are not closures); returns the previous mode.
+pub fn set_grad_enabled(on: bool) -> bool {
+    GRAD_ENABLED.with(|g| g.replace(on))
+}
+
 /// Whether ops on this thread record their backward now.
 pub fn grad_enabled() -> bool {
     GRAD_ENABLED.with(Cell::get)

@@ -24,16 +24,23 @@ impl Parameters {
     /// Adds `value` as the trainable parameter `name` and returns its var; a name given twice
     /// is an error.
     pub fn add(&mut self, name: &str, value: Tensor) -> Result<Var> {
+        let var = Var::parameter(value);
+        self.insert(name, var.clone())?;
+        Ok(var)
+    }
+
+    /// Adds an existing var under `name` (a var made elsewhere, e.g. by the Python bindings);
+    /// a name given twice is an error.
+    pub fn insert(&mut self, name: &str, var: Var) -> Result<()> {
         if self.index.contains_key(name) {
             return Err(Error::InvalidArgument {
-                op: "Parameters::add",
+                op: "Parameters::insert",
                 message: format!("a parameter is already named '{name}'"),
             });
         }
-        let var = Var::parameter(value);
         self.index.insert(name.to_string(), self.order.len());
-        self.order.push((name.to_string(), var.clone()));
-        Ok(var)
+        self.order.push((name.to_string(), var));
+        Ok(())
     }
 
     /// The parameter `name`.

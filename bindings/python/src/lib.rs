@@ -14,6 +14,7 @@ mod convert;
 mod data;
 mod errors;
 mod generic;
+mod graph;
 mod layers;
 mod linear;
 mod model;
@@ -82,5 +83,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(activation::activations, m)?)?;
     m.add_class::<linear::PyLinear>()?;
     m.add_class::<generic::PyLayer>()?;
+    graph::register(m)?;
     model::register(m)
 }

@@ -10,11 +10,28 @@ The lab's imports become::
     from wgpu_backprop.neurons import Linear
 
 and the training stack is ``Sequential``, ``mlp``, ``load`` and ``load_digits`` here.
+
+The graph: ``tensor(data, requires_grad=True)`` makes a ``Tensor`` that stays on the GPU; its
+ops (``+ - * @``, ``reshape``, ``permute``, ``sum``, ``gelu``, … and ``linear``,
+``layer_norm``, ``embedding``, ``cross_entropy``, ``attention``, ``dropout``) record their
+backward, ``loss.backward()`` fills ``.grad``, ``AdamW`` updates a dict of named tensors and
+``with no_grad():`` records nothing.
 """
 
 from . import neurons, nodes
 from ._core import (
+    AdamW,
     Layer,
+    Tensor,
+    attention,
+    cross_entropy,
+    dropout,
+    embedding,
+    layer_norm,
+    linear,
+    no_grad,
+    shakespeare,
+    tensor,
     Linear,
     ReLU,
     Sequential,
@@ -29,7 +46,18 @@ from ._core import (
 )
 
 __all__ = [
+    "AdamW",
     "Layer",
+    "Tensor",
+    "attention",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "layer_norm",
+    "linear",
+    "no_grad",
+    "shakespeare",
+    "tensor",
     "Linear",
     "ReLU",
     "Sequential",
