@@ -60,7 +60,7 @@ impl GptConfig {
             && self.block > 0
             && self.layers > 0
             && self.heads > 0
-            && self.embd % self.heads == 0
+            && self.embd.is_multiple_of(self.heads)
             && self.embd / self.heads <= crate::ops::MAX_ATTENTION_HEAD
             && (0.0..1.0).contains(&self.dropout);
         if ok {

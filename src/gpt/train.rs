@@ -244,7 +244,7 @@ fn write(
     path: &Path,
     gpt: &Gpt,
     tokenizer: &CharTokenizer,
-    extra: Vec<(String, Vec<usize>, Vec<f32>)>,
+    extra: Vec<crate::checkpoint::NamedTensor>,
     meta: HashMap<String, String>,
 ) -> Result<()> {
     const OP: &str = "gpt::save";

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use crate::checkpoint::NamedTensor;
 use crate::error::{Error, Result};
 use crate::graph::Parameters;
 use crate::kernels::{kernels, uniform, Source, Work, PRELUDE};
@@ -197,7 +198,7 @@ impl AdamW {
     }
 
     /// The state by name (`m.<name>`, `v.<name>`) and the step count, for checkpoints.
-    pub fn state(&self) -> Result<(u32, Vec<(String, Vec<usize>, Vec<f32>)>)> {
+    pub fn state(&self) -> Result<(u32, Vec<NamedTensor>)> {
         let mut out = Vec::new();
         let mut names: Vec<&String> = self.state.keys().collect();
         names.sort();

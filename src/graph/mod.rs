@@ -249,7 +249,7 @@ impl Var {
             seen.insert(v.0.id, v);
         }
         let mut order: Vec<Var> = seen.into_values().collect();
-        order.sort_by(|a, b| b.0.id.cmp(&a.0.id));
+        order.sort_by_key(|v| std::cmp::Reverse(v.0.id));
         order
     }
 }

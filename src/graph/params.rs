@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::checkpoint::NamedTensor;
 use crate::error::{Error, Result};
 use crate::graph::Var;
 use crate::tensor::Tensor;
@@ -76,7 +77,7 @@ impl Parameters {
     }
 
     /// Every parameter read back, by name: for safetensors and checkpoints.
-    pub fn to_host(&self) -> Result<Vec<(String, Vec<usize>, Vec<f32>)>> {
+    pub fn to_host(&self) -> Result<Vec<NamedTensor>> {
         self.order
             .iter()
             .map(|(n, v)| Ok((n.clone(), v.shape().to_vec(), v.value().to_vec()?)))
