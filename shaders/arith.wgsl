@@ -78,5 +78,8 @@ fn causal_scale(
         return;
     }
     let masked = i % p.nb > i / p.nb % p.nb;
-    out[i] = select(p.alpha * a[i], bitcast<f32>(0xff800000u), masked);
+    // −inf by its bits as a runtime value: Tint rejects a constant expression that is not a
+    // finite f32, which `bitcast<f32>(0xff800000u)` would be; a `let` is not one.
+    let neg_inf_bits = 0xff800000u;
+    out[i] = select(p.alpha * a[i], bitcast<f32>(neg_inf_bits), masked);
 }
