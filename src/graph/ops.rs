@@ -141,9 +141,11 @@ pub fn linear(x: &Var, w: &Var, b: Option<&Var>) -> Result<Var> {
         Transpose::No,
         b.map(Var::value).as_ref(),
     )?;
-    let mut shape = x.shape().to_vec();
     let outputs = y.shape()[1];
-    *shape.last_mut().unwrap_or(&mut 0) = outputs;
+    let mut shape = x.shape().to_vec();
+    if let Some(last) = shape.last_mut() {
+        *last = outputs; // [.., in] → [.., out]
+    }
     let y = y.reshape(&shape)?;
     let (xshape, wv) = (x.shape().to_vec(), w.value());
     let mut inputs_of: Vec<&Var> = vec![x, w];
