@@ -1,7 +1,6 @@
 //! Attention, fused and unfused, forward and backward, against the f64 reference: T from 1 to
 //! 1,024 (the tiles ± 1, primes), D from 1 to 128 (each bucket and its edges), B·H from 1 to
-//! 64, every causal
-//! row, logits of ±1e4; and misuse as typed errors naming the op.
+//! 64, every causal row, logits of ±1e4; and misuse as typed errors naming the op.
 
 use crate::common::{assert_close_scaled, gpu, rand_vec, read, upload, Tol};
 use wgpu_backprop::ops::{self, AttentionKernel};
